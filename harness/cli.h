@@ -1,0 +1,20 @@
+// Command-line parsing only: turns argv into a SandboxSpec (or a request for help), no logic.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "spec.h"
+
+namespace isotest {
+
+struct CommandLine {
+  enum class Action { run, exit } action = Action::exit;
+  SandboxSpec spec;   // for Action::run
+  int exit_code = 0;  // for Action::exit: 0 after --help/--version, 125 after a usage error
+};
+
+// Prints help and usage errors itself (to stdout and stderr respectively).
+CommandLine parse_command_line(int argc, char** argv);
+
+}  // namespace isotest

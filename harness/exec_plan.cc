@@ -1,0 +1,108 @@
+#include "exec_plan.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <string_view>
+
+namespace isotest {
+
+namespace {
+
+constexpr std::string_view kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
+
+std::string_view key_of(std::string_view entry) {
+  return entry.substr(0, entry.find('='));
+}
+
+void set_variable(std::vector<std::string>& env, std::string_view key, std::string_view value) {
+  std::string entry = std::string(key) + "=" + std::string(value);
+  for (auto& existing : env) {
+    if (key_of(existing) == key) {
+      existing = std::move(entry);
+      return;
+    }
+  }
+  env.push_back(std::move(entry));
+}
+
+bool has_variable(const std::vector<std::string>& env, std::string_view key) {
+  for (const auto& existing : env) {
+    if (key_of(existing) == key) return true;
+  }
+  return false;
+}
+
+std::string_view path_of(const std::vector<std::string>& env) {
+  for (const auto& existing : env) {
+    if (key_of(existing) == "PATH") return std::string_view(existing).substr(5);
+  }
+  return kDefaultPath;
+}
+
+std::vector<char*> pointers_to(std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  pointers.reserve(strings.size() + 1);
+  for (auto& text : strings) pointers.push_back(text.data());
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+}  // namespace
+
+ExecPlan::ExecPlan(const SandboxSpec& spec, char* const* inherited, std::string working_directory)
+    : argv_(spec.command), working_directory_(std::move(working_directory)) {
+  if (!spec.clear_environment && inherited != nullptr) {
+    for (char* const* entry = inherited; *entry != nullptr; ++entry) env_.emplace_back(*entry);
+  }
+  for (const auto& [key, value] : spec.environment) set_variable(env_, key, value);
+  // /tmp is the sandbox's own tmpfs, so point the usual variables at it unless set already.
+  if (!spec.shares(Namespace::mount)) {
+    if (!has_variable(env_, "TMPDIR")) set_variable(env_, "TMPDIR", "/tmp");
+    if (!has_variable(env_, "TEST_TMPDIR")) set_variable(env_, "TEST_TMPDIR", "/tmp");
+  }
+
+  const std::string& program = spec.command.empty() ? std::string() : spec.command.front();
+  if (program.find('/') != std::string::npos) {
+    candidates_.push_back(program);
+  } else if (!program.empty()) {
+    std::string_view path = path_of(env_);
+    while (true) {
+      auto colon = path.find(':');
+      std::string_view dir = path.substr(0, colon);
+      // An empty PATH element means the current directory, as in execvp.
+      candidates_.push_back((dir.empty() ? std::string(".") : std::string(dir)) + "/" + program);
+      if (colon == std::string_view::npos) break;
+      path.remove_prefix(colon + 1);
+    }
+  }
+  argv_pointers_ = pointers_to(argv_);
+  env_pointers_ = pointers_to(env_);
+}
+
+int ExecPlan::exec() const {
+  int decisive = ENOENT;
+  for (const auto& candidate : candidates_) {
+    ::execve(candidate.c_str(), argv_pointers_.data(), env_pointers_.data());
+    switch (errno) {
+      case ENOENT:
+      case ENOTDIR:
+      case ESTALE:
+      case ENODEV:
+      case ETIMEDOUT:
+        continue;  // not here; keep looking, as execvp does
+      case EACCES:
+        decisive = EACCES;  // found but not executable; remember, but a later hit still wins
+        continue;
+      default:
+        return errno;
+    }
+  }
+  return decisive;
+}
+
+int exit_code_for_exec_error(int error_number) {
+  return error_number == ENOENT ? 127 : 126;
+}
+
+}  // namespace isotest

@@ -1,0 +1,102 @@
+#include "init.h"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+
+#include "child_error.h"
+#include "time_namespace.h"
+
+namespace isotest {
+
+namespace {
+
+constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+[[noreturn]] void fail(int error_fd, const ChildError& error) {
+  send_child_error(error_fd, error);
+  ::_exit(125);
+}
+
+[[noreturn]] void exec_test(const InitPlan& plan) {
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::signal(SIGPIPE, SIG_DFL);
+  ChildError error;
+  if (::chdir(plan.exec->working_directory().c_str()) != 0) {
+    set_child_error(error, "chdir to", plan.exec->working_directory().c_str(), errno);
+    fail(plan.error_fd, error);
+  }
+  // Only stdio reaches the test: everything else (our pipes, the caller's stray fds) closes at
+  // execve. CLOEXEC rather than close keeps error_fd usable until then.
+  ::close_range(3, UINT_MAX, CLOSE_RANGE_CLOEXEC);
+  int error_number = plan.exec->exec();
+  set_child_error(error, "exec", nullptr, error_number);
+  send_child_error(plan.error_fd, error);
+  ::_exit(exit_code_for_exec_error(error_number));
+}
+
+[[noreturn]] void report_and_exit(int status_fd, int wait_status) {
+  [[maybe_unused]] ssize_t written = ::write(status_fd, &wait_status, sizeof wait_status);
+  if (WIFEXITED(wait_status)) ::_exit(WEXITSTATUS(wait_status));
+  ::_exit(128 + WTERMSIG(wait_status));
+}
+
+}  // namespace
+
+const int* forwarded_signals(int* count) {
+  *count = static_cast<int>(sizeof kForwarded / sizeof kForwarded[0]);
+  return kForwarded;
+}
+
+void run_init(const InitPlan& plan) {
+  sigset_t handled;
+  sigemptyset(&handled);
+  sigaddset(&handled, SIGCHLD);
+  for (int sig : kForwarded) sigaddset(&handled, sig);
+  ::sigprocmask(SIG_BLOCK, &handled, nullptr);
+  ChildError error;
+  int signals = ::signalfd(-1, &handled, SFD_CLOEXEC);
+  if (signals < 0) {
+    set_child_error(error, "init: signalfd", nullptr, errno);
+    fail(plan.error_fd, error);
+  }
+  if (plan.time_offset_seconds &&
+      !enter_time_namespace_for_children(*plan.time_offset_seconds, error)) {
+    fail(plan.error_fd, error);
+  }
+
+  pid_t test = ::fork();
+  if (test < 0) {
+    set_child_error(error, "init: fork the test", nullptr, errno);
+    fail(plan.error_fd, error);
+  }
+  if (test == 0) exec_test(plan);
+  ::close(plan.error_fd);
+
+  while (true) {
+    signalfd_siginfo info{};
+    if (::read(signals, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) {
+      if (errno == EINTR) continue;
+      ::kill(test, SIGKILL);  // cannot supervise any more: take the test down with us
+      ::_exit(125);
+    }
+    if (info.ssi_signo != SIGCHLD) {
+      ::kill(test, static_cast<int>(info.ssi_signo));
+      continue;
+    }
+    // One SIGCHLD may stand for many exits; reap them all, orphans included.
+    int status = 0;
+    pid_t reaped = 0;
+    while ((reaped = ::waitpid(-1, &status, WNOHANG)) > 0) {
+      if (reaped == test) report_and_exit(plan.status_fd, status);
+    }
+  }
+}
+
+}  // namespace isotest

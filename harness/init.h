@@ -1,0 +1,29 @@
+// PID 1 inside the sandbox. It forks the test, reaps every orphan that the kernel hands to it,
+// forwards SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 to the test, and exits as soon as the
+// main test process exits -- never waiting for the rest, which the kernel kills when PID 1 of a
+// PID namespace exits. The test is never PID 1 itself: PID 1 ignores signals it has no handler
+// for, so a test that is PID 1 would not get our SIGTERM, and nothing would reap its zombies.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "exec_plan.h"
+
+namespace isotest {
+
+struct InitPlan {
+  const ExecPlan* exec = nullptr;
+  std::optional<std::int64_t> time_offset_seconds;
+  int error_fd = -1;   // ChildError records go here; close-on-exec
+  int status_fd = -1;  // the main test's wait status (an int) is written here before init exits
+};
+
+// Sandbox side; never returns. Also used without a PID namespace (--share pid), where it is
+// simply the test's parent and the same rules apply.
+[[noreturn]] void run_init(const InitPlan& plan);
+
+// The signals init forwards to the test. The launcher blocks them in itself for the same set.
+const int* forwarded_signals(int* count);
+
+}  // namespace isotest

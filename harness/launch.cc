@@ -1,0 +1,474 @@
+#include "launch.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+
+#include "child_error.h"
+#include "exec_plan.h"
+#include "mounts.h"
+#include "sandbox_child.h"
+#include "unique_fd.h"
+#include "user_namespace.h"
+
+namespace isotest {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+std::uint64_t clone_flags_for(const SandboxSpec& spec) {
+  struct FlagFor {
+    Namespace ns;
+    std::uint64_t flag;
+  };
+  constexpr FlagFor kFlags[] = {
+      {Namespace::user, CLONE_NEWUSER},    {Namespace::mount, CLONE_NEWNS},
+      {Namespace::pid, CLONE_NEWPID},      {Namespace::net, CLONE_NEWNET},
+      {Namespace::ipc, CLONE_NEWIPC},      {Namespace::uts, CLONE_NEWUTS},
+      {Namespace::cgroup, CLONE_NEWCGROUP}};
+  std::uint64_t flags = 0;
+  for (const auto& entry : kFlags) {
+    if (!spec.shares(entry.ns)) flags |= entry.flag;
+  }
+  return flags;
+}
+
+// The sandbox's init process, owned: killed and reaped if we are left holding it.
+class SandboxProcess {
+ public:
+  SandboxProcess(pid_t pid, int pidfd) : pid_(pid), pidfd_(pidfd) {}
+  SandboxProcess(const SandboxProcess&) = delete;
+  SandboxProcess& operator=(const SandboxProcess&) = delete;
+  ~SandboxProcess() {
+    if (reaped_) return;
+    send(SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  [[nodiscard]] int pidfd() const { return pidfd_.get(); }
+  void send(int sig) const { ::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0); }
+  // Reaps init; its rusage covers every process it reaped, i.e. the whole test tree.
+  int reap(rusage& usage) {
+    int status = 0;
+    while (::wait4(pid_, &status, 0, &usage) < 0 && errno == EINTR) {
+    }
+    reaped_ = true;
+    return status;
+  }
+
+ private:
+  pid_t pid_;
+  UniqueFd pidfd_;
+  bool reaped_ = false;
+};
+
+// clone3 where we can; plain clone where a seccomp profile (Docker's) answers clone3 with ENOSYS.
+pid_t clone_sandbox(std::uint64_t flags, int& pidfd) {
+  clone_args args{};
+  args.flags = flags | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0 && errno == ENOSYS) {
+    pid = ::syscall(SYS_clone, static_cast<unsigned long>(flags | CLONE_PIDFD | SIGCHLD), nullptr,
+                    &pidfd, nullptr, 0);
+  }
+  return static_cast<pid_t>(pid);
+}
+
+std::string resolve_working_directory(const SandboxSpec& spec) {
+  std::error_code error;
+  auto path = spec.working_directory.empty()
+                  ? std::filesystem::current_path(error)
+                  : std::filesystem::canonical(spec.working_directory, error);
+  if (error) {
+    errno = error.value();
+    throw_errno("resolve working directory",
+                "cannot use `" +
+                    (spec.working_directory.empty() ? std::string(".") : spec.working_directory) +
+                    "` as working directory",
+                "pass an existing directory to --chdir");
+  }
+  return path.string();
+}
+
+std::string hint_for(const ChildError& error) {
+  const std::string_view stage = error.stage;
+  const int err = error.error_number;
+  if (stage == "exec") {
+    return err == ENOENT ? "check the command's name and PATH; inside the sandbox the caller's "
+                           "PATH and file system apply"
+                         : "make the file executable (chmod +x) and check that its file system "
+                           "is not mounted noexec";
+  }
+  if (stage.starts_with("chdir")) return "pass an existing directory to --chdir";
+  if ((stage.find("bind") != std::string_view::npos ||
+       stage.find("tmpfs on") != std::string_view::npos) &&
+      err == ENOENT) {
+    return "both the source and the target of a mount must exist; isotest does not create "
+           "paths on the host";
+  }
+  if (err == EPERM || err == EACCES) return explain_namespace_refusal(err);
+  return "see docs/troubleshooting.md";
+}
+
+SetupError to_setup_error(const ChildError& error, const SandboxSpec& spec) {
+  SetupError result;
+  result.stage = error.stage;
+  result.error_number = error.error_number;
+  if (result.stage == "exec") {
+    const std::string& program = spec.command.front();
+    result.message = error.error_number == ENOENT ? "command not found: " + program
+                                                  : "cannot execute " + program;
+  } else {
+    result.message = "could not build the sandbox";
+  }
+  result.hint = hint_for(error);
+  return result;
+}
+
+void write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t written = ::write(fd, bytes.data(), bytes.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) return;  // a closed stdout must not stop the test or the capture
+    bytes.remove_prefix(static_cast<std::size_t>(written));
+  }
+}
+
+struct CaptureStream {
+  UniqueFd pipe;
+  int passthrough_fd;
+  OutputCapture capture;
+};
+
+// Everything the supervision loop watches, and what it learned.
+class Supervisor {
+ public:
+  Supervisor(const SandboxSpec& spec, SandboxProcess& sandbox, UniqueFd error_pipe,
+             UniqueFd status_pipe, UniqueFd signals, std::vector<CaptureStream>& streams)
+      : spec_(spec),
+        sandbox_(sandbox),
+        error_pipe_(std::move(error_pipe)),
+        status_pipe_(std::move(status_pipe)),
+        signals_(std::move(signals)),
+        timer_(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC)),
+        streams_(streams) {
+    if (!timer_.valid()) throw_errno("supervise", "timerfd_create failed");
+    if (spec.timeout_ms) arm(*spec.timeout_ms);
+  }
+
+  // Returns init's wait status after it exited and was reaped.
+  int run(rusage& usage) {
+    while (true) {
+      std::array<pollfd, 7> fds{};
+      std::size_t count = 0;
+      auto watch = [&](int fd) {
+        fds[count++] = pollfd{.fd = fd, .events = POLLIN, .revents = 0};
+        return count - 1;
+      };
+      const auto exited = watch(sandbox_.pidfd());
+      const auto timer = watch(timer_.get());
+      const auto signals = watch(signals_.get());
+      const auto errors = watch(error_pipe_.valid() ? error_pipe_.get() : -1);
+      const auto status = watch(status_pipe_.valid() ? status_pipe_.get() : -1);
+      const std::size_t first_stream = count;
+      for (auto& stream : streams_) watch(stream.pipe.valid() ? stream.pipe.get() : -1);
+
+      if (::poll(fds.data(), count, -1) < 0) {
+        if (errno == EINTR) continue;
+        throw_errno("supervise", "poll failed");
+      }
+      if (fds[errors].revents != 0) read_error_record();
+      if (fds[status].revents != 0) read_status();
+      for (std::size_t i = 0; i < streams_.size(); ++i) {
+        if (fds[first_stream + i].revents != 0) pump(streams_[i]);
+      }
+      if (fds[timer].revents != 0) on_timer();
+      if (fds[signals].revents != 0) on_signal();
+      if (fds[exited].revents != 0) {
+        int init_status = sandbox_.reap(usage);
+        drain();
+        return init_status;
+      }
+    }
+  }
+
+  [[nodiscard]] const std::optional<ChildError>& child_error() const { return child_error_; }
+  [[nodiscard]] const std::optional<int>& test_status() const { return test_status_; }
+  [[nodiscard]] const std::optional<HarnessKill>& harness_kill() const { return harness_kill_; }
+
+ private:
+  void arm(std::int64_t ms) {
+    itimerspec when{};
+    when.it_value.tv_sec = ms / 1000;
+    when.it_value.tv_nsec = (ms % 1000) * 1'000'000;
+    if (ms <= 0) when.it_value.tv_nsec = 1;  // zero would disarm
+    ::timerfd_settime(timer_.get(), 0, &when, nullptr);
+  }
+
+  // First SIGTERM (init forwards it to the test), then after the grace period SIGKILL of init,
+  // which makes the kernel kill everything else in the sandbox's PID namespace.
+  void start_termination(int sig) {
+    terminating_ = true;
+    sandbox_.send(sig);
+    arm(spec_.kill_after_ms);
+  }
+
+  void on_timer() {
+    std::uint64_t expirations = 0;
+    [[maybe_unused]] auto got = ::read(timer_.get(), &expirations, sizeof expirations);
+    if (!terminating_) {
+      harness_kill_ = HarnessKill{.reason = "timeout"};
+      start_termination(SIGTERM);
+      return;
+    }
+    kill_now();
+  }
+
+  void on_signal() {
+    signalfd_siginfo info{};
+    if (::read(signals_.get(), &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return;
+    const int sig = static_cast<int>(info.ssi_signo);
+    if (!harness_kill_) harness_kill_ = HarnessKill{.reason = "signal", .signal_received = sig};
+    if (terminating_) {
+      kill_now();  // asked twice: stop waiting for the grace period
+      return;
+    }
+    start_termination(sig);
+  }
+
+  void kill_now() {
+    if (harness_kill_) harness_kill_->escalated_to_kill = true;
+    sandbox_.send(SIGKILL);
+  }
+
+  void read_error_record() {
+    ChildError record;
+    ssize_t got = ::read(error_pipe_.get(), &record, sizeof record);
+    if (got == static_cast<ssize_t>(sizeof record)) {
+      record.stage[sizeof record.stage - 1] = '\0';
+      if (!child_error_) child_error_ = record;
+      return;
+    }
+    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) error_pipe_.reset();
+  }
+
+  void read_status() {
+    int status = 0;
+    ssize_t got = ::read(status_pipe_.get(), &status, sizeof status);
+    if (got == static_cast<ssize_t>(sizeof status)) {
+      test_status_ = status;
+      return;
+    }
+    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) status_pipe_.reset();
+  }
+
+  void pump(CaptureStream& stream) {
+    char buffer[64 * 1024];
+    ssize_t got = ::read(stream.pipe.get(), buffer, sizeof buffer);
+    if (got > 0) {
+      std::string_view bytes(buffer, static_cast<std::size_t>(got));
+      write_all(stream.passthrough_fd, bytes);
+      stream.capture.append(bytes);
+      return;
+    }
+    if (got == 0 || (errno != EAGAIN && errno != EINTR)) stream.pipe.reset();
+  }
+
+  // Init has exited, so with a PID namespace every writer is gone; without one (--share pid) a
+  // leftover process may hold the pipes, so take only what is already there.
+  void drain() {
+    while (error_pipe_.valid() && readable(error_pipe_.get())) read_error_record();
+    while (status_pipe_.valid() && readable(status_pipe_.get())) read_status();
+    for (auto& stream : streams_) {
+      while (stream.pipe.valid() && readable(stream.pipe.get())) pump(stream);
+    }
+  }
+
+  // Data waiting, or end of file to notice; false when a read would only block.
+  static bool readable(int fd) {
+    pollfd probe{.fd = fd, .events = POLLIN, .revents = 0};
+    return ::poll(&probe, 1, 0) > 0 && (probe.revents & (POLLIN | POLLHUP)) != 0;
+  }
+
+  const SandboxSpec& spec_;
+  SandboxProcess& sandbox_;
+  UniqueFd error_pipe_;
+  UniqueFd status_pipe_;
+  UniqueFd signals_;
+  UniqueFd timer_;
+  std::vector<CaptureStream>& streams_;
+  bool terminating_ = false;
+  std::optional<ChildError> child_error_;
+  std::optional<int> test_status_;
+  std::optional<HarnessKill> harness_kill_;
+};
+
+void set_nonblocking(int fd) {
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+// The signals isotest turns into a graceful stop of the sandbox, received through a signalfd.
+UniqueFd block_forwarded_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  int count = 0;
+  const int* forwarded = forwarded_signals(&count);
+  for (int i = 0; i < count; ++i) sigaddset(&set, forwarded[i]);
+  // SIGPIPE stays blocked so a closed stdout cannot kill isotest while the sandbox runs.
+  sigset_t blocked = set;
+  sigaddset(&blocked, SIGPIPE);
+  ::sigprocmask(SIG_BLOCK, &blocked, nullptr);
+  UniqueFd fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!fd.valid()) throw_errno("supervise", "signalfd failed");
+  return fd;
+}
+
+void describe_isolation(const SandboxSpec& spec, const MountPlan& mounts, const IdMaps* maps,
+                        Isolation& isolation) {
+  for (Namespace ns : kAllNamespaces) {
+    auto& list = spec.shares(ns) ? isolation.shared_namespaces : isolation.namespaces;
+    list.emplace_back(namespace_name(ns));
+  }
+  if (spec.time_offset_seconds) isolation.namespaces.emplace_back("time");
+  isolation.network = std::string(network_mode_name(spec.network));
+  if (!spec.shares(Namespace::uts)) isolation.hostname = spec.hostname;
+  if (maps != nullptr) {
+    isolation.uid_map = maps->uid_map;
+    isolation.gid_map = maps->gid_map;
+  }
+  isolation.time_offset_seconds = spec.time_offset_seconds;
+  isolation.read_only_root = spec.read_only_root;
+  for (const auto& op : mounts.ops) isolation.mounts.push_back(op.description);
+}
+
+void record_exit(RunResult& result, const Supervisor& supervisor, int init_status,
+                 const SandboxSpec& spec) {
+  result.killed_by_harness = supervisor.harness_kill();
+  if (supervisor.child_error()) {
+    result.error = to_setup_error(*supervisor.child_error(), spec);
+  }
+  // The main test's own status, as init saw it; without it (init was killed or failed) init's
+  // status is the best we know.
+  const int status = supervisor.test_status().value_or(init_status);
+  if (WIFSIGNALED(status)) {
+    result.signal = WTERMSIG(status);
+  } else {
+    result.exit_code = WEXITSTATUS(status);
+  }
+  if (!supervisor.test_status() && !result.error && !result.killed_by_harness &&
+      WIFEXITED(init_status) && WEXITSTATUS(init_status) == 125) {
+    result.error = SetupError{.stage = "init",
+                              .message = "the sandbox's init exited before starting the test",
+                              .hint = "see docs/troubleshooting.md"};
+  }
+}
+
+void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
+  const std::string working_directory = resolve_working_directory(spec);
+  const ExecPlan exec(spec, environment, working_directory);
+  const MountPlan mounts = plan_mounts(spec, working_directory);
+  const bool own_users = !spec.shares(Namespace::user);
+  const IdMaps maps = plan_id_maps(spec.map_root);
+  describe_isolation(spec, mounts, own_users ? &maps : nullptr, result.isolation);
+
+  Pipe release = make_pipe();
+  Pipe errors = make_pipe();
+  Pipe status = make_pipe();
+  std::vector<Pipe> output_pipes;
+  if (!spec.json_path.empty()) {
+    output_pipes.push_back(make_pipe());
+    output_pipes.push_back(make_pipe());
+  }
+  UniqueFd signals = block_forwarded_signals();
+
+  SandboxChildPlan child;
+  child.release_fd = release.read_end.get();
+  if (!output_pipes.empty()) {
+    child.stdout_fd = output_pipes[0].write_end.get();
+    child.stderr_fd = output_pipes[1].write_end.get();
+  }
+  child.mounts = spec.shares(Namespace::mount) ? nullptr : &mounts;
+  child.network = spec.shares(Namespace::net) ? NetworkMode::host : spec.network;
+  child.hostname = spec.shares(Namespace::uts) ? nullptr : spec.hostname.c_str();
+  child.init = InitPlan{.exec = &exec,
+                        .time_offset_seconds = spec.time_offset_seconds,
+                        .error_fd = errors.write_end.get(),
+                        .status_fd = status.write_end.get()};
+
+  const auto started = SteadyClock::now();
+  int pidfd = -1;
+  const pid_t pid = clone_sandbox(clone_flags_for(spec), pidfd);
+  if (pid < 0) {
+    throw_errno("create namespaces", "clone3 failed", explain_namespace_refusal(errno));
+  }
+  if (pid == 0) run_sandbox_child(child);
+
+  SandboxProcess sandbox(pid, pidfd);
+  release.read_end.reset();
+  errors.write_end.reset();
+  status.write_end.reset();
+  std::vector<CaptureStream> streams;
+  for (std::size_t i = 0; i < output_pipes.size(); ++i) {
+    output_pipes[i].write_end.reset();
+    set_nonblocking(output_pipes[i].read_end.get());
+    streams.push_back(CaptureStream{.pipe = std::move(output_pipes[i].read_end),
+                                    .passthrough_fd = i == 0 ? STDOUT_FILENO : STDERR_FILENO,
+                                    .capture = OutputCapture(spec.output_limit_bytes)});
+  }
+  set_nonblocking(errors.read_end.get());
+  set_nonblocking(status.read_end.get());
+
+  if (own_users) write_id_maps(pid, maps);
+  const char go = 1;
+  if (::write(release.write_end.get(), &go, 1) != 1) throw_errno("release sandbox", "write");
+
+  Supervisor supervisor(spec, sandbox, std::move(errors.read_end), std::move(status.read_end),
+                        std::move(signals), streams);
+  rusage usage{};
+  const int init_status = supervisor.run(usage);
+  result.duration_ms =
+      std::chrono::duration<double, std::milli>(SteadyClock::now() - started).count();
+  record_exit(result, supervisor, init_status, spec);
+  result.usage.cpu_user_ms = usage.ru_utime.tv_sec * 1000 + usage.ru_utime.tv_usec / 1000;
+  result.usage.cpu_system_ms = usage.ru_stime.tv_sec * 1000 + usage.ru_stime.tv_usec / 1000;
+  result.usage.max_rss_bytes = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
+  if (!streams.empty()) {
+    result.stdout_output = streams[0].capture.finish();
+    result.stderr_output = streams[1].capture.finish();
+  }
+}
+
+}  // namespace
+
+RunResult run_sandboxed(const SandboxSpec& spec, char* const* environment) {
+  RunResult result;
+  result.name = spec.display_name();
+  result.command = spec.command;
+  result.timeout_ms = spec.timeout_ms;
+  result.output_limit_bytes = spec.output_limit_bytes;
+  result.started_at = std::chrono::system_clock::now();
+  try {
+    run(spec, environment, result);
+  } catch (const SetupFailure& failure) {
+    result.error = failure.error();
+  }
+  classify(result);
+  return result;
+}
+
+}  // namespace isotest

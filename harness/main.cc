@@ -1,0 +1,43 @@
+// isotest: the command-line program. Dispatch only; the work is in the modules.
+#include <unistd.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "launch.h"
+#include "result.h"
+
+namespace {
+
+void report_setup_error(const isotest::SetupError& error) {
+  std::cerr << "isotest: " << error.describe() << "\n";
+  if (!error.hint.empty()) std::cerr << "isotest: hint: " << error.hint << "\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto command_line = isotest::parse_command_line(argc, argv);
+  if (command_line.action == isotest::CommandLine::Action::exit) return command_line.exit_code;
+
+  const auto& spec = command_line.spec;
+  auto result = isotest::run_sandboxed(spec, environ);
+  if (result.error) report_setup_error(*result.error);
+  if (result.status == isotest::RunStatus::timeout) {
+    std::cerr << "isotest: " << result.name << ": timed out after " << *spec.timeout_ms << " ms\n";
+  }
+  if (!spec.json_path.empty()) {
+    try {
+      // Test output may be any bytes; invalid UTF-8 becomes U+FFFD so the file is always JSON.
+      auto text =
+          isotest::to_json(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+      text += '\n';
+      isotest::write_file_atomically(spec.json_path, text);
+    } catch (const isotest::SetupFailure& failure) {
+      report_setup_error(failure.error());
+      return 125;
+    }
+  }
+  return result.launcher_exit_code;
+}

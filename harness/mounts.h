@@ -1,0 +1,44 @@
+// The mount plan: built as data in the launcher (testable without root), then applied inside the
+// sandbox's private mount namespace, in order. Nothing here is visible outside the sandbox,
+// because the first step makes every mount private.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "child_error.h"
+#include "spec.h"
+
+namespace isotest {
+
+struct MountOp {
+  enum class Kind {
+    make_private,     // MS_REC|MS_PRIVATE on /: stop propagation back to the host
+    read_only_tree,   // the whole tree read-only (--read-only)
+    proc,             // fresh procfs for the new PID namespace
+    tmpfs,            // fresh tmpfs
+    mqueue,           // fresh POSIX message queue fs for the new IPC namespace
+    bind,             // bind SRC onto TARGET, optionally read-only
+    writable_rebind,  // bind TARGET onto itself and make it writable again (cwd under --read-only)
+  };
+  Kind kind;
+  std::string source;
+  std::string target;
+  std::string options;  // fs data, e.g. "mode=1777,size=1048576"
+  bool read_only = false;
+  bool skip_if_missing = false;  // defaults that hosts may lack (/dev/mqueue); never user mounts
+  std::string description;       // "mount tmpfs on /tmp": the stage named in errors
+};
+
+struct MountPlan {
+  std::vector<MountOp> ops;
+};
+
+// `working_directory` is the resolved directory the test starts in.
+// Bind sources must already be absolute (the CLI resolves them against the caller's cwd).
+MountPlan plan_mounts(const SandboxSpec& spec, const std::string& working_directory);
+
+// Sandbox side. Allocation-free: runs between clone and execve.
+bool apply_mount_plan(const MountPlan& plan, ChildError& error);
+
+}  // namespace isotest

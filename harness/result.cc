@@ -1,0 +1,184 @@
+#include "result.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "unique_fd.h"
+
+namespace isotest {
+
+namespace {
+
+nlohmann::json optional_json(const auto& value) {
+  if (!value) return nullptr;
+  return *value;
+}
+
+std::string signal_name(int sig) {
+  if (const char* abbrev = sigabbrev_np(sig)) return std::string("SIG") + abbrev;
+  return "SIG" + std::to_string(sig);
+}
+
+nlohmann::json output_json(const std::optional<CapturedOutput>& output) {
+  if (!output) return nullptr;
+  return {{"text", output->text}, {"bytes", output->total_bytes}, {"truncated", output->truncated}};
+}
+
+}  // namespace
+
+std::string_view status_name(RunStatus status) {
+  switch (status) {
+    case RunStatus::passed:
+      return "passed";
+    case RunStatus::failed:
+      return "failed";
+    case RunStatus::timeout:
+      return "timeout";
+    case RunStatus::crashed:
+      return "crashed";
+    case RunStatus::sandbox_error:
+      return "sandbox_error";
+  }
+  return "?";
+}
+
+void classify(RunResult& result) {
+  if (result.error) {
+    result.status = RunStatus::sandbox_error;
+    result.launcher_exit_code =
+        result.error->stage == "exec" ? (result.error->error_number == ENOENT ? 127 : 126) : 125;
+    return;
+  }
+  const bool timed_out = result.killed_by_harness && result.killed_by_harness->reason == "timeout";
+  if (timed_out) {
+    result.status = RunStatus::timeout;
+    result.launcher_exit_code = 124;
+    return;
+  }
+  if (result.signal) {
+    result.status = RunStatus::crashed;
+    result.launcher_exit_code = 128 + *result.signal;
+  } else {
+    const int code = result.exit_code.value_or(125);
+    result.status = code == 0 ? RunStatus::passed : RunStatus::failed;
+    result.launcher_exit_code = code;
+  }
+  // A test we interrupted may still exit 0 from its handler; that is not a pass.
+  if (result.killed_by_harness && result.status == RunStatus::passed) {
+    result.status = RunStatus::failed;
+    result.launcher_exit_code = 128 + result.killed_by_harness->signal_received;
+  }
+}
+
+std::string rfc3339_utc(std::chrono::system_clock::time_point time) {
+  using namespace std::chrono;
+  const auto since_epoch = time.time_since_epoch();
+  const std::time_t seconds = duration_cast<std::chrono::seconds>(since_epoch).count();
+  const auto millis = duration_cast<milliseconds>(since_epoch).count() % 1000;
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[80];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<int>(millis));
+  return text;
+}
+
+nlohmann::json to_json(const RunResult& result) {
+  nlohmann::json killed = nullptr;
+  if (result.killed_by_harness) {
+    const auto& kill = *result.killed_by_harness;
+    killed = {{"reason", kill.reason},
+              {"signal_received", kill.signal_received != 0
+                                      ? nlohmann::json(signal_name(kill.signal_received))
+                                      : nlohmann::json(nullptr)},
+              {"escalated_to_sigkill", kill.escalated_to_kill}};
+  }
+  const auto& iso = result.isolation;
+  nlohmann::json isolation = {
+      {"namespaces", iso.namespaces},
+      {"shared_namespaces", iso.shared_namespaces},
+      {"network", iso.network},
+      {"hostname", iso.hostname.empty() ? nlohmann::json(nullptr) : nlohmann::json(iso.hostname)},
+      {"uid_map", iso.uid_map.empty() ? nlohmann::json(nullptr) : nlohmann::json(iso.uid_map)},
+      {"gid_map", iso.gid_map.empty() ? nlohmann::json(nullptr) : nlohmann::json(iso.gid_map)},
+      {"time_offset_seconds", optional_json(iso.time_offset_seconds)},
+      {"read_only_root", iso.read_only_root},
+      {"mounts", iso.mounts}};
+  nlohmann::json error = nullptr;
+  if (result.error) {
+    const auto& err = *result.error;
+    error = {{"stage", err.stage},
+             {"errno", err.error_number != 0 ? nlohmann::json(err.error_number) : nullptr},
+             {"errno_name",
+              err.error_number != 0 ? nlohmann::json(errno_name(err.error_number)) : nullptr},
+             {"message", err.describe()},
+             {"hint", err.hint.empty() ? nlohmann::json(nullptr) : nlohmann::json(err.hint)}};
+  }
+  return {
+      {"schema", kResultSchema},
+      {"name", result.name},
+      {"command", result.command},
+      {"status", status_name(result.status)},
+      {"exit_code", optional_json(result.exit_code)},
+      {"signal", optional_json(result.signal)},
+      {"signal_name", result.signal ? nlohmann::json(signal_name(*result.signal)) : nullptr},
+      {"launcher_exit_code", result.launcher_exit_code},
+      {"started_at", rfc3339_utc(result.started_at)},
+      {"duration_ms", result.duration_ms},
+      {"timeout_ms", optional_json(result.timeout_ms)},
+      {"killed_by_harness", killed},
+      {"isolation", isolation},
+      {"usage",
+       {{"cpu_user_ms", result.usage.cpu_user_ms},
+        {"cpu_system_ms", result.usage.cpu_system_ms},
+        {"max_rss_bytes", result.usage.max_rss_bytes},
+        {"max_rss_is_approximate", true}}},
+      {"output",
+       {{"limit_bytes", result.output_limit_bytes},
+        {"stdout", output_json(result.stdout_output)},
+        {"stderr", output_json(result.stderr_output)}}},
+      {"error", error},
+  };
+}
+
+void write_file_atomically(const std::string& path, std::string_view text) {
+  std::string temporary = path + ".tmp.XXXXXX";
+  UniqueFd fd(::mkostemp(temporary.data(), O_CLOEXEC));
+  if (!fd.valid()) {
+    throw_errno("write result " + path, "cannot create a file beside it",
+                "check that the directory exists and is writable");
+  }
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    ssize_t written = ::write(fd.get(), rest.data(), rest.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) {
+      int saved = errno;
+      ::unlink(temporary.c_str());
+      errno = saved;
+      throw_errno("write result " + path, "write failed");
+    }
+    rest.remove_prefix(static_cast<std::size_t>(written));
+  }
+  // mkostemp makes 0600; a result file is an ordinary report, readable like any other output.
+  const mode_t umask_now = ::umask(022);
+  ::umask(umask_now);
+  ::fchmod(fd.get(), 0666 & ~umask_now);
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    int saved = errno;
+    ::unlink(temporary.c_str());
+    errno = saved;
+    throw_errno("write result " + path, "rename into place failed");
+  }
+}
+
+}  // namespace isotest

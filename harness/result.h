@@ -1,0 +1,82 @@
+// RunResult: what happened in one sandboxed run, and its JSON form (schema "isotest/1",
+// documented in docs/result-json.md and docs/result.schema.json).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "output_capture.h"
+#include "setup_error.h"
+#include "spec.h"
+
+namespace isotest {
+
+inline constexpr std::string_view kResultSchema = "isotest/1";
+
+enum class RunStatus { passed, failed, timeout, crashed, sandbox_error };
+std::string_view status_name(RunStatus status);
+
+// Why the launcher itself signalled the test, if it did.
+struct HarnessKill {
+  std::string reason;              // "timeout" or "signal" (isotest was interrupted)
+  int signal_received = 0;         // for "signal": what isotest received
+  bool escalated_to_kill = false;  // the grace period ran out and the sandbox was SIGKILLed
+};
+
+struct Isolation {
+  std::vector<std::string> namespaces;         // created for this run
+  std::vector<std::string> shared_namespaces;  // kept from the host
+  std::string network;
+  std::string hostname;  // empty when the UTS namespace is shared
+  std::string uid_map;   // "inside outside count"; empty when the user namespace is shared
+  std::string gid_map;
+  std::optional<std::int64_t> time_offset_seconds;
+  bool read_only_root = false;
+  std::vector<std::string> mounts;  // what the mount plan did, in order
+};
+
+struct Usage {
+  std::int64_t cpu_user_ms = 0;
+  std::int64_t cpu_system_ms = 0;
+  std::uint64_t max_rss_bytes = 0;  // largest single process (getrusage), approximate
+};
+
+struct RunResult {
+  std::string name;
+  std::vector<std::string> command;
+  RunStatus status = RunStatus::sandbox_error;
+  std::optional<int> exit_code;  // the command's own, when it exited
+  std::optional<int> signal;     // the signal that ended it
+  int launcher_exit_code = 125;  // what `isotest run` exits with
+  std::chrono::system_clock::time_point started_at;
+  double duration_ms = 0;
+  std::optional<std::int64_t> timeout_ms;
+  std::optional<HarnessKill> killed_by_harness;
+  Isolation isolation;
+  Usage usage;
+  std::uint64_t output_limit_bytes = 0;
+  std::optional<CapturedOutput> stdout_output;  // absent when output was not captured
+  std::optional<CapturedOutput> stderr_output;
+  std::optional<SetupError> error;
+};
+
+// Status and exit code from how the command ended (timeout(1) and env(1) conventions).
+// Never `passed` when the harness had to signal the test.
+void classify(RunResult& result);
+
+nlohmann::json to_json(const RunResult& result);
+
+// "2026-11-29T18:40:00.123Z"
+std::string rfc3339_utc(std::chrono::system_clock::time_point time);
+
+// Writes `text` to `path` through a temporary file in the same directory and rename(2), so a
+// reader sees either no file or the whole file. Throws SetupFailure.
+void write_file_atomically(const std::string& path, std::string_view text);
+
+}  // namespace isotest

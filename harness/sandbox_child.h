@@ -1,0 +1,24 @@
+// The sandbox side of a launch, from clone to init: the checklist of steps that build the
+// sandbox from inside, in order. Every step is allocation-free and reports failure as a
+// ChildError; the launcher turns that into a `sandbox_error` result.
+#pragma once
+
+#include "init.h"
+#include "mounts.h"
+#include "spec.h"
+
+namespace isotest {
+
+struct SandboxChildPlan {
+  int release_fd = -1;  // read end: one byte once the launcher has set us up; EOF if it died
+  int stdout_fd = -1;   // capture pipes, or -1 to keep the inherited stdio
+  int stderr_fd = -1;
+  const MountPlan* mounts = nullptr;  // null with a shared mount namespace
+  NetworkMode network = NetworkMode::host;
+  const char* hostname = nullptr;  // null with a shared UTS namespace
+  InitPlan init;
+};
+
+[[noreturn]] void run_sandbox_child(const SandboxChildPlan& plan);
+
+}  // namespace isotest

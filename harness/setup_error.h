@@ -1,0 +1,36 @@
+// A failure to build the sandbox: which stage, the errno, and what the user can do about it.
+#pragma once
+
+#include <string>
+
+namespace isotest {
+
+struct SetupError {
+  std::string stage;     // e.g. "mount /tmp", "write uid_map", "exec"
+  int error_number = 0;  // errno, 0 when the failure has none
+  std::string message;   // what went wrong, for people
+  std::string hint;      // the fix, or empty
+
+  // "mount tmpfs on /tmp: EPERM (Operation not permitted)"
+  [[nodiscard]] std::string describe() const;
+};
+
+// "EPERM", "ENOENT", ... ; "E<number>" for ones we do not name.
+std::string errno_name(int error_number);
+
+// Thrown only on the parent side, never across the clone boundary.
+class SetupFailure : public std::exception {
+ public:
+  explicit SetupFailure(SetupError error) : error_(std::move(error)) {}
+  [[nodiscard]] const SetupError& error() const { return error_; }
+  [[nodiscard]] const char* what() const noexcept override { return error_.message.c_str(); }
+
+ private:
+  SetupError error_;
+};
+
+// Raises SetupFailure with the current errno.
+[[noreturn]] void throw_errno(const std::string& stage, const std::string& message,
+                              std::string hint = {});
+
+}  // namespace isotest

@@ -1,0 +1,80 @@
+// SandboxSpec: what to isolate and limit for one run. A plain value: the CLI (and later the
+// CMake functions and the gtest plugin) fill it in; the launcher only carries it out.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace isotest {
+
+// The namespaces `--share` can keep from the host. Time is opt-in (`--time-offset`), not shared.
+enum class Namespace { user, mount, pid, net, ipc, uts, cgroup };
+inline constexpr Namespace kAllNamespaces[] = {Namespace::user,  Namespace::mount, Namespace::pid,
+                                               Namespace::net,   Namespace::ipc,   Namespace::uts,
+                                               Namespace::cgroup};
+std::string_view namespace_name(Namespace ns);
+std::optional<Namespace> parse_namespace(std::string_view name);
+
+enum class NetworkMode { loopback, none, host };
+std::string_view network_mode_name(NetworkMode mode);
+std::optional<NetworkMode> parse_network_mode(std::string_view name);
+
+struct BindMount {
+  std::string source;
+  std::string target;
+  bool read_only = false;
+};
+
+struct TmpfsMount {
+  std::string target;
+  std::optional<std::uint64_t> size_bytes;
+};
+
+struct SandboxSpec {
+  std::vector<std::string> command;
+  std::string name;  // empty: the command's basename
+
+  unsigned shared_namespaces = 0;  // bit set of Namespace
+  NetworkMode network = NetworkMode::loopback;
+  std::optional<std::int64_t> time_offset_seconds;
+  bool map_root = false;  // caller's uid/gid appear as 0 inside
+  std::string hostname = "isotest";
+
+  std::vector<BindMount> binds;
+  std::vector<TmpfsMount> tmpfs;
+  bool read_only_root = false;
+
+  std::string working_directory;                                 // empty: the caller's
+  std::vector<std::pair<std::string, std::string>> environment;  // --env, in order
+  bool clear_environment = false;
+
+  std::optional<std::int64_t> timeout_ms;
+  std::int64_t kill_after_ms = 2000;
+  std::uint64_t output_limit_bytes = 64 * 1024;
+
+  std::string json_path;  // empty: no result file
+
+  [[nodiscard]] bool shares(Namespace ns) const {
+    return (shared_namespaces & (1U << static_cast<unsigned>(ns))) != 0;
+  }
+  void share(Namespace ns) { shared_namespaces |= 1U << static_cast<unsigned>(ns); }
+  [[nodiscard]] std::string display_name() const;
+};
+
+// Problems that make a spec impossible to carry out, each naming the fix. Empty when fine.
+std::vector<std::string> validate(const SandboxSpec& spec);
+
+// "500ms", "30s", "2m", "1h", "1.5s"; a bare number is seconds, as with timeout(1).
+std::optional<std::int64_t> parse_duration_ms(std::string_view text);
+// "256M", "1G", "64K", "512KiB", "1048576"; binary units.
+std::optional<std::uint64_t> parse_size_bytes(std::string_view text);
+// "SRC[:DST]"; DST defaults to SRC.
+std::optional<BindMount> parse_bind(std::string_view text, bool read_only);
+// "DST[:SIZE]".
+std::optional<TmpfsMount> parse_tmpfs(std::string_view text);
+
+}  // namespace isotest

@@ -1,0 +1,91 @@
+#include "user_namespace.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <string_view>
+
+#include "setup_error.h"
+#include "unique_fd.h"
+
+namespace isotest {
+
+namespace {
+
+void write_proc_file(pid_t child, const char* file, std::string_view text) {
+  std::string path = "/proc/" + std::to_string(child) + "/" + file;
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid() ||
+      ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    throw_errno(std::string("write ") + file, "cannot write " + path,
+                explain_namespace_refusal(errno));
+  }
+}
+
+// First line of a file, or empty when it does not exist (the sysctl is not on this kernel).
+std::string read_setting(const char* path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+bool seccomp_filtered() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("Seccomp:")) return line.find('2') != std::string::npos;
+  }
+  return false;
+}
+
+}  // namespace
+
+IdMaps plan_id_maps(bool map_root) {
+  const uid_t uid = ::geteuid();
+  const gid_t gid = ::getegid();
+  IdMaps maps;
+  maps.uid_map = std::to_string(map_root ? 0 : uid) + " " + std::to_string(uid) + " 1";
+  maps.gid_map = std::to_string(map_root ? 0 : gid) + " " + std::to_string(gid) + " 1";
+  maps.deny_setgroups = uid != 0;
+  return maps;
+}
+
+void write_id_maps(pid_t child, const IdMaps& maps) {
+  if (maps.deny_setgroups) write_proc_file(child, "setgroups", "deny");
+  write_proc_file(child, "uid_map", maps.uid_map);
+  write_proc_file(child, "gid_map", maps.gid_map);
+}
+
+std::string explain_namespace_refusal(int error_number) {
+  if (read_setting("/proc/sys/kernel/unprivileged_userns_clone") == "0") {
+    return "unprivileged user namespaces are disabled: run `sudo sysctl -w "
+           "kernel.unprivileged_userns_clone=1` (see docs/troubleshooting.md)";
+  }
+  if (read_setting("/proc/sys/user/max_user_namespaces") == "0") {
+    return "user namespaces are disabled: run `sudo sysctl -w user.max_user_namespaces=15000` "
+           "(see docs/troubleshooting.md)";
+  }
+  if (error_number == ENOSPC) {
+    return "the user namespace limit (user.max_user_namespaces) is reached: raise it with "
+           "`sudo sysctl -w user.max_user_namespaces=15000`";
+  }
+  if (read_setting("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1") {
+    return "AppArmor restricts unprivileged user namespaces (Ubuntu 23.10+): install an AppArmor "
+           "profile for isotest, or run `sudo sysctl -w "
+           "kernel.apparmor_restrict_unprivileged_userns=0` (see docs/troubleshooting.md)";
+  }
+  if ((error_number == EPERM || error_number == ENOSYS) && seccomp_filtered()) {
+    return "a seccomp filter (e.g. Docker's default profile) refuses namespace creation: run the "
+           "container with `--security-opt seccomp=unconfined` or a profile that allows clone3 "
+           "and unshare (see docs/troubleshooting.md)";
+  }
+  if (error_number == EPERM && ::geteuid() != 0) {
+    return "this kernel refuses unprivileged namespaces here; see docs/troubleshooting.md, or "
+           "run with --share for the namespaces it refuses";
+  }
+  return "see docs/troubleshooting.md";
+}
+
+}  // namespace isotest

@@ -1,0 +1,28 @@
+// Launcher side of the user namespace: the id maps, written while the sandbox waits, and the
+// diagnosis when the kernel refuses user namespaces.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace isotest {
+
+struct IdMaps {
+  std::string uid_map;  // "inside outside 1"
+  std::string gid_map;
+  bool deny_setgroups = false;  // required before gid_map unless we hold CAP_SETGID outside
+};
+
+// The caller's ids map to themselves, or to 0 with --root.
+IdMaps plan_id_maps(bool map_root);
+
+// Throws SetupFailure naming the file that could not be written.
+void write_id_maps(pid_t child, const IdMaps& maps);
+
+// Why creating namespaces failed with `error_number`, and the fix: reads the sysctls and the
+// seccomp state that decide it (kernel.unprivileged_userns_clone, user.max_user_namespaces,
+// kernel.apparmor_restrict_unprivileged_userns, Docker's seccomp profile).
+std::string explain_namespace_refusal(int error_number);
+
+}  // namespace isotest
