@@ -26,7 +26,7 @@ constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  ::signal(SIGPIPE, SIG_DFL);
+  static_cast<void>(::signal(SIGPIPE, SIG_DFL));
   ChildError error;
   if (::chdir(plan.exec->working_directory().c_str()) != 0) {
     set_child_error(error, "chdir to", plan.exec->working_directory().c_str(), errno);

@@ -15,9 +15,7 @@ void report_setup_error(const isotest::SetupError& error) {
   if (!error.hint.empty()) std::cerr << "isotest: hint: " << error.hint << "\n";
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run_command_line(int argc, char** argv) {
   auto command_line = isotest::parse_command_line(argc, argv);
   if (command_line.action == isotest::CommandLine::Action::exit) return command_line.exit_code;
 
@@ -40,4 +38,15 @@ int main(int argc, char** argv) {
     }
   }
   return result.launcher_exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run_command_line(argc, argv);
+  } catch (const std::exception& error) {
+    std::cerr << "isotest: internal error: " << error.what() << "\n";
+    return 125;
+  }
 }

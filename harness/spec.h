@@ -54,7 +54,7 @@ struct SandboxSpec {
 
   std::optional<std::int64_t> timeout_ms;
   std::int64_t kill_after_ms = 2000;
-  std::uint64_t output_limit_bytes = 64 * 1024;
+  std::uint64_t output_limit_bytes = 64ULL * 1024;
 
   std::string json_path;  // empty: no result file
 

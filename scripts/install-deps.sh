@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages isotest needs to build and test. Idempotent; needs root to
+# install, and only says what is missing otherwise.
+set -euo pipefail
+
+packages=(
+  cmake make g++ pkg-config        # build
+  nlohmann-json3-dev libcli11-dev  # JSON results, argument parsing
+  libgtest-dev libgmock-dev        # unit and integration tests
+  python3 python3-jsonschema       # validating results against docs/result.schema.json
+  util-linux iproute2 procps       # setpriv (tests as user nobody), ip, ps
+  clang-format clang-tidy          # lint tests
+)
+case "${1:-}" in
+  --bench) packages+=(hyperfine bubblewrap) ;;
+  "") ;;
+  *) echo "usage: $0 [--bench]" >&2; exit 2 ;;
+esac
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "isotest: missing Debian packages: ${missing[*]}" >&2
+  echo "isotest: install them with: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "isotest: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

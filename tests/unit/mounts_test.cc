@@ -1,0 +1,83 @@
+#include "mounts.h"
+
+#include <gtest/gtest.h>
+
+namespace isotest {
+namespace {
+
+std::vector<MountOp::Kind> kinds(const MountPlan& plan) {
+  std::vector<MountOp::Kind> result;
+  for (const auto& op : plan.ops) result.push_back(op.kind);
+  return result;
+}
+
+std::vector<std::string> targets(const MountPlan& plan) {
+  std::vector<std::string> result;
+  for (const auto& op : plan.ops) result.push_back(op.target);
+  return result;
+}
+
+using Kind = MountOp::Kind;
+
+TEST(MountPlan, DefaultsArePrivateProcTmpShmMqueue) {
+  SandboxSpec spec;
+  auto plan = plan_mounts(spec, "/work");
+  EXPECT_EQ(kinds(plan), (std::vector<Kind>{Kind::make_private, Kind::proc, Kind::tmpfs,
+                                            Kind::tmpfs, Kind::mqueue}));
+  EXPECT_EQ(targets(plan),
+            (std::vector<std::string>{"/", "/proc", "/tmp", "/dev/shm", "/dev/mqueue"}));
+  EXPECT_FALSE(plan.ops[2].skip_if_missing);  // /tmp is required
+  EXPECT_TRUE(plan.ops[4].skip_if_missing);   // hosts without /dev/mqueue still work
+}
+
+TEST(MountPlan, SharedMountNamespaceMountsNothing) {
+  SandboxSpec spec;
+  spec.share(Namespace::mount);
+  EXPECT_TRUE(plan_mounts(spec, "/").ops.empty());
+}
+
+TEST(MountPlan, SharedPidAndIpcSkipProcAndIpcMounts) {
+  SandboxSpec spec;
+  spec.share(Namespace::pid);
+  spec.share(Namespace::ipc);
+  auto plan = plan_mounts(spec, "/work");
+  EXPECT_EQ(kinds(plan), (std::vector<Kind>{Kind::make_private, Kind::tmpfs}));
+}
+
+TEST(MountPlan, ReadOnlyComesFirstAndWorkingDirectoryStaysWritable) {
+  SandboxSpec spec;
+  spec.read_only_root = true;
+  spec.binds.push_back({"/src", "/dst", true});
+  spec.tmpfs.push_back({"/scratch", 1024});
+  auto plan = plan_mounts(spec, "/work");
+  ASSERT_GE(plan.ops.size(), 3U);
+  EXPECT_EQ(plan.ops[1].kind, Kind::read_only_tree);
+  const auto& last = plan.ops.back();
+  EXPECT_EQ(last.kind, Kind::writable_rebind);
+  EXPECT_EQ(last.target, "/work");
+  bool saw_bind = false;
+  bool saw_sized_tmpfs = false;
+  for (const auto& op : plan.ops) {
+    if (op.kind == Kind::bind) {
+      saw_bind = true;
+      EXPECT_TRUE(op.read_only);
+      EXPECT_EQ(op.source, "/src");
+      EXPECT_EQ(op.description, "read-only bind /src on /dst");
+    }
+    if (op.kind == Kind::tmpfs && op.target == "/scratch") {
+      saw_sized_tmpfs = op.options.find("size=1024") != std::string::npos;
+      EXPECT_FALSE(op.skip_if_missing);  // a user's mount is never silently dropped
+    }
+  }
+  EXPECT_TRUE(saw_bind);
+  EXPECT_TRUE(saw_sized_tmpfs);
+}
+
+TEST(MountPlan, ReadOnlyRootAtSlashNeedsNoRebind) {
+  SandboxSpec spec;
+  spec.read_only_root = true;
+  EXPECT_NE(plan_mounts(spec, "/").ops.back().kind, Kind::writable_rebind);
+}
+
+}  // namespace
+}  // namespace isotest
