@@ -18,8 +18,15 @@ std::vector<std::string> apply_run_options(
     SandboxSpec& spec, const std::vector<std::string>& share, const std::string& network,
     const std::string& timeout, const std::string& kill_after, const std::string& output_limit,
     const std::vector<std::string>& binds, const std::vector<std::string>& ro_binds,
-    const std::vector<std::string>& tmpfs, const std::vector<std::string>& env) {
+    const std::vector<std::string>& tmpfs, const std::vector<std::string>& env,
+    const std::string& memory) {
   std::vector<std::string> problems;
+  if (!memory.empty()) {
+    spec.limits.memory_max_bytes = parse_size_bytes(memory);
+    if (!spec.limits.memory_max_bytes) {
+      problems.push_back("--memory takes a size such as 256M or 1G; got `" + memory + "`");
+    }
+  }
   for (const auto& name : share) {
     auto ns = parse_namespace(name);
     if (!ns) {
@@ -65,7 +72,9 @@ std::vector<std::string> apply_run_options(
         continue;
       }
       // Relative sources are the caller's; the sandbox may start elsewhere (--chdir).
+      const bool same_path = bind->target == bind->source;
       bind->source = std::filesystem::absolute(bind->source).lexically_normal().string();
+      if (same_path) bind->target = bind->source;
       spec.binds.push_back(*bind);
     }
   };
@@ -100,8 +109,10 @@ CommandLine parse_command_line(int argc, char** argv) {
   CommandLine result;
   SandboxSpec& spec = result.spec;
   std::vector<std::string> share, binds, ro_binds, tmpfs, env;
-  std::string network, timeout, kill_after, output_limit;
+  std::string network, timeout, kill_after, output_limit, memory;
   std::int64_t time_offset = 0;
+  std::uint64_t pids = 0;
+  double cpus = 0;
 
   auto* run = app.add_subcommand("run", "run one command in a fresh sandbox");
   run->footer("Usage: isotest run [OPTIONS] -- COMMAND [ARGS...]");
@@ -112,6 +123,7 @@ CommandLine parse_command_line(int argc, char** argv) {
                   "keep these namespaces from the host: user,mount,pid,net,"
                   "ipc,uts,cgroup")
       ->delimiter(',')
+      ->allow_extra_args(false)
       ->option_text("NS[,NS...]");
   run->add_option("--network", network, "loopback (default: only lo, up), none (lo down), host")
       ->option_text("MODE");
@@ -123,19 +135,34 @@ CommandLine parse_command_line(int argc, char** argv) {
   run->add_option("--hostname", spec.hostname, "hostname inside (default: isotest)")
       ->option_text("NAME");
   run->add_option("--bind", binds, "bind-mount SRC on DST (default DST=SRC)")
+      ->allow_extra_args(false)
       ->option_text("SRC[:DST]");
-  run->add_option("--ro-bind", ro_binds, "read-only bind mount")->option_text("SRC[:DST]");
-  run->add_option("--tmpfs", tmpfs, "fresh tmpfs on DST")->option_text("DST[:SIZE]");
+  run->add_option("--ro-bind", ro_binds, "read-only bind mount")
+      ->allow_extra_args(false)
+      ->option_text("SRC[:DST]");
+  run->add_option("--tmpfs", tmpfs, "fresh tmpfs on DST")
+      ->allow_extra_args(false)
+      ->option_text("DST[:SIZE]");
   run->add_flag("--read-only", spec.read_only_root,
                 "host tree read-only, except the working directory, binds and tmpfs");
   run->add_option("--chdir", spec.working_directory, "working directory inside")
       ->option_text("DIR");
-  run->add_option("--env", env, "set a variable (repeatable)")->option_text("K=V");
+  run->add_option("--env", env, "set a variable (repeatable)")
+      ->allow_extra_args(false)
+      ->option_text("K=V");
   run->add_flag("--clear-env", spec.clear_environment, "start from an empty environment");
   run->add_option("--timeout", timeout, "SIGTERM after DURATION (500ms, 30s, 2m)")
       ->option_text("DURATION");
   run->add_option("--kill-after", kill_after, "grace period before SIGKILL (default 2s)")
       ->option_text("DURATION");
+  run->add_option("--memory", memory, "memory limit, swap included (256M, 1G); OOM is status oom")
+      ->option_text("SIZE");
+  auto* pids_option =
+      run->add_option("--pids", pids, "at most N tasks (processes and threads)")->option_text("N");
+  auto* cpus_option =
+      run->add_option("--cpus", cpus, "CPU bandwidth in CPUs (0.5, 1.5)")->option_text("X");
+  run->add_flag("--allow-degraded", spec.allow_degraded,
+                "run even when a limit cannot be applied; the JSON lists what is missing");
   run->add_option("--output-limit", output_limit,
                   "bytes of stdout and of stderr kept in the JSON (default 64K)")
       ->option_text("SIZE");
@@ -155,8 +182,10 @@ CommandLine parse_command_line(int argc, char** argv) {
     return result;
   }
   if (offset_option->count() > 0) spec.time_offset_seconds = time_offset;
+  if (pids_option->count() > 0) spec.limits.pids_max = pids;
+  if (cpus_option->count() > 0) spec.limits.cpus = cpus;
   auto problems = apply_run_options(spec, share, network, timeout, kill_after, output_limit, binds,
-                                    ro_binds, tmpfs, env);
+                                    ro_binds, tmpfs, env, memory);
   for (auto& problem : validate(spec)) problems.push_back(std::move(problem));
   if (!problems.empty()) {
     for (const auto& problem : problems) std::cerr << "isotest: " << problem << "\n";

@@ -49,6 +49,10 @@ constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
 
 }  // namespace
 
+bool is_termination_signal(int sig) {
+  return sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT;
+}
+
 const int* forwarded_signals(int* count) {
   *count = static_cast<int>(sizeof kForwarded / sizeof kForwarded[0]);
   return kForwarded;

@@ -25,5 +25,8 @@ struct InitPlan {
 
 // The signals init forwards to the test. The launcher blocks them in itself for the same set.
 const int* forwarded_signals(int* count);
+// Of those, the ones that mean "stop the test" (a grace period, then SIGKILL) when isotest
+// receives them; SIGUSR1/SIGUSR2 are only passed on.
+bool is_termination_signal(int sig);
 
 }  // namespace isotest

@@ -10,12 +10,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 
+#include "cgroup.h"
 #include "child_error.h"
 #include "exec_plan.h"
 #include "mounts.h"
@@ -34,11 +36,11 @@ std::uint64_t clone_flags_for(const SandboxSpec& spec) {
     Namespace ns;
     std::uint64_t flag;
   };
-  constexpr FlagFor kFlags[] = {
-      {Namespace::user, CLONE_NEWUSER},    {Namespace::mount, CLONE_NEWNS},
-      {Namespace::pid, CLONE_NEWPID},      {Namespace::net, CLONE_NEWNET},
-      {Namespace::ipc, CLONE_NEWIPC},      {Namespace::uts, CLONE_NEWUTS},
-      {Namespace::cgroup, CLONE_NEWCGROUP}};
+  constexpr FlagFor kFlags[] = {{Namespace::user, CLONE_NEWUSER}, {Namespace::mount, CLONE_NEWNS},
+                                {Namespace::pid, CLONE_NEWPID},   {Namespace::net, CLONE_NEWNET},
+                                {Namespace::ipc, CLONE_NEWIPC},   {Namespace::uts, CLONE_NEWUTS}};
+  // No CLONE_NEWCGROUP: the child unshares it once it sits in its own cgroup (v1 places it only
+  // after the clone), so that cgroup -- not isotest's -- is the root the test sees.
   std::uint64_t flags = 0;
   for (const auto& entry : kFlags) {
     if (!spec.shares(entry.ns)) flags |= entry.flag;
@@ -76,12 +78,27 @@ class SandboxProcess {
 };
 
 // clone3 where we can; plain clone where a seccomp profile (Docker's) answers clone3 with ENOSYS.
-pid_t clone_sandbox(std::uint64_t flags, int& pidfd) {
+// With a `cgroup_fd` the child starts life in its cgroup (CLONE_INTO_CGROUP, v2 only); `placed`
+// tells the caller whether that happened or it has to place the child itself.
+pid_t clone_sandbox(std::uint64_t flags, int cgroup_fd, int& pidfd, bool& placed) {
   clone_args args{};
   args.flags = flags | CLONE_PIDFD;
   args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
-  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  long pid = -1;
+  placed = false;
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<std::uint64_t>(cgroup_fd);
+    pid = ::syscall(SYS_clone3, &args, sizeof args);
+    if (pid >= 0) {
+      placed = true;
+      return static_cast<pid_t>(pid);
+    }
+    args.flags &= ~static_cast<std::uint64_t>(CLONE_INTO_CGROUP);
+    args.cgroup = 0;
+  }
+  pid = ::syscall(SYS_clone3, &args, sizeof args);
   if (pid < 0 && errno == ENOSYS) {
     pid = ::syscall(SYS_clone, static_cast<unsigned long>(flags | CLONE_PIDFD | SIGCHLD), nullptr,
                     &pidfd, nullptr, 0);
@@ -115,6 +132,11 @@ std::string hint_for(const ChildError& error) {
                            "is not mounted noexec";
   }
   if (stage.starts_with("chdir")) return "pass an existing directory to --chdir";
+  if (stage == "mount proc on /proc" && (err == EPERM || err == EACCES)) {
+    return "procfs cannot be mounted here, usually because a container masks parts of /proc: "
+           "give the container an unmasked /proc (docker --security-opt systempaths=unconfined, "
+           "podman --security-opt unmask=ALL) or run with --share pid";
+  }
   if ((stage.find("bind") != std::string_view::npos ||
        stage.find("tmpfs on") != std::string_view::npos) &&
       err == ENOENT) {
@@ -158,10 +180,11 @@ struct CaptureStream {
 // Everything the supervision loop watches, and what it learned.
 class Supervisor {
  public:
-  Supervisor(const SandboxSpec& spec, SandboxProcess& sandbox, UniqueFd error_pipe,
+  Supervisor(const SandboxSpec& spec, SandboxProcess& sandbox, Cgroup* cgroup, UniqueFd error_pipe,
              UniqueFd status_pipe, UniqueFd signals, std::vector<CaptureStream>& streams)
       : spec_(spec),
         sandbox_(sandbox),
+        cgroup_(cgroup),
         error_pipe_(std::move(error_pipe)),
         status_pipe_(std::move(status_pipe)),
         signals_(std::move(signals)),
@@ -243,17 +266,27 @@ class Supervisor {
     signalfd_siginfo info{};
     if (::read(signals_.get(), &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return;
     const int sig = static_cast<int>(info.ssi_signo);
+    if (!is_termination_signal(sig)) {
+      sandbox_.send(sig);  // SIGUSR1/2 are for the test; they stop nothing
+      return;
+    }
     if (!harness_kill_) harness_kill_ = HarnessKill{.reason = "signal", .signal_received = sig};
     if (terminating_) {
       kill_now();  // asked twice: stop waiting for the grace period
       return;
     }
-    start_termination(sig);
+    // Ctrl-C from a terminal reaches the test directly (it shares isotest's process group);
+    // forwarding it as well would deliver it twice.
+    terminating_ = true;
+    if (info.ssi_code != SI_KERNEL) sandbox_.send(sig);
+    arm(spec_.kill_after_ms);
   }
 
   void kill_now() {
     if (harness_kill_) harness_kill_->escalated_to_kill = true;
     sandbox_.send(SIGKILL);
+    // Without a PID namespace init's death does not take the rest along; the cgroup does.
+    if (cgroup_ != nullptr) cgroup_->kill_all();
   }
 
   void read_error_record() {
@@ -307,6 +340,7 @@ class Supervisor {
 
   const SandboxSpec& spec_;
   SandboxProcess& sandbox_;
+  Cgroup* cgroup_;
   UniqueFd error_pipe_;
   UniqueFd status_pipe_;
   UniqueFd signals_;
@@ -338,8 +372,7 @@ UniqueFd block_forwarded_signals() {
   return fd;
 }
 
-void describe_isolation(const SandboxSpec& spec, const MountPlan& mounts, const IdMaps* maps,
-                        Isolation& isolation) {
+void describe_namespaces(const SandboxSpec& spec, Isolation& isolation) {
   for (Namespace ns : kAllNamespaces) {
     auto& list = spec.shares(ns) ? isolation.shared_namespaces : isolation.namespaces;
     list.emplace_back(namespace_name(ns));
@@ -347,13 +380,41 @@ void describe_isolation(const SandboxSpec& spec, const MountPlan& mounts, const 
   if (spec.time_offset_seconds) isolation.namespaces.emplace_back("time");
   isolation.network = std::string(network_mode_name(spec.network));
   if (!spec.shares(Namespace::uts)) isolation.hostname = spec.hostname;
-  if (maps != nullptr) {
-    isolation.uid_map = maps->uid_map;
-    isolation.gid_map = maps->gid_map;
-  }
   isolation.time_offset_seconds = spec.time_offset_seconds;
   isolation.read_only_root = spec.read_only_root;
-  for (const auto& op : mounts.ops) isolation.mounts.push_back(op.description);
+}
+
+// Optional mounts (/dev/mqueue, /sys/fs/cgroup) whose target this host lacks are dropped here,
+// so the plan -- and the result -- list only what is really mounted.
+MountPlan plan_mounts_for_host(const SandboxSpec& spec, const std::string& working_directory) {
+  MountPlan plan = plan_mounts(spec, working_directory);
+  std::erase_if(plan.ops, [](const MountOp& op) {
+    return op.skip_if_missing && ::access(op.target.c_str(), F_OK) != 0;
+  });
+  return plan;
+}
+
+// The sandbox's cgroup, or none: policy on missing limits is the spec's (--allow-degraded).
+CgroupSetup set_up_cgroup(const SandboxSpec& spec, CgroupIsolation& isolation) {
+  CgroupSetup setup = create_sandbox_cgroup(spec.limits);
+  if (!setup.missing.empty() && !spec.allow_degraded) {
+    std::string limits;
+    for (const auto& limit : setup.missing) limits += (limits.empty() ? "--" : ", --") + limit;
+    throw_error("cgroup", 0, "cannot apply " + limits + ": " + setup.reason, setup.remedy);
+  }
+  isolation.missing_limits = setup.missing;
+  isolation.unavailable_reason = setup.reason;
+  if (!setup.cgroup) return setup;
+  isolation.version = std::string(setup.cgroup->version());
+  isolation.path = setup.cgroup->path();
+  isolation.controllers = setup.cgroup->controllers();
+  auto applied = [&](const char* limit) {
+    return std::find(setup.missing.begin(), setup.missing.end(), limit) == setup.missing.end();
+  };
+  if (applied("memory")) isolation.limits.memory_max_bytes = spec.limits.memory_max_bytes;
+  if (applied("pids")) isolation.limits.pids_max = spec.limits.pids_max;
+  if (applied("cpus")) isolation.limits.cpus = spec.limits.cpus;
+  return setup;
 }
 
 void record_exit(RunResult& result, const Supervisor& supervisor, int init_status,
@@ -361,6 +422,7 @@ void record_exit(RunResult& result, const Supervisor& supervisor, int init_statu
   result.killed_by_harness = supervisor.harness_kill();
   if (supervisor.child_error()) {
     result.error = to_setup_error(*supervisor.child_error(), spec);
+    return;  // the command never ran (or never started): no status of its own
   }
   // The main test's own status, as init saw it; without it (init was killed or failed) init's
   // status is the best we know.
@@ -370,21 +432,50 @@ void record_exit(RunResult& result, const Supervisor& supervisor, int init_statu
   } else {
     result.exit_code = WEXITSTATUS(status);
   }
-  if (!supervisor.test_status() && !result.error && !result.killed_by_harness &&
-      WIFEXITED(init_status) && WEXITSTATUS(init_status) == 125) {
+  if (!supervisor.test_status() && !result.killed_by_harness && WIFEXITED(init_status) &&
+      WEXITSTATUS(init_status) == 125) {
+    result.exit_code.reset();
     result.error = SetupError{.stage = "init",
                               .message = "the sandbox's init exited before starting the test",
                               .hint = "see docs/troubleshooting.md"};
   }
 }
 
+void record_usage(RunResult& result, const rusage& usage, const Cgroup* cgroup) {
+  auto& out = result.usage;
+  out.cpu_user_ms = usage.ru_utime.tv_sec * 1000 + usage.ru_utime.tv_usec / 1000;
+  out.cpu_system_ms = usage.ru_stime.tv_sec * 1000 + usage.ru_stime.tv_usec / 1000;
+  out.max_rss_bytes = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
+  out.peak_memory_bytes = out.max_rss_bytes;  // one process's peak, and it counts our init too
+  if (cgroup == nullptr) return;
+  const CgroupStats stats = cgroup->read_stats();
+  out.source = "cgroup " + std::string(cgroup->version());
+  if (stats.cpu_user_ms && stats.cpu_system_ms) {
+    out.cpu_user_ms = *stats.cpu_user_ms;
+    out.cpu_system_ms = *stats.cpu_system_ms;
+  }
+  if (stats.peak_memory_bytes) {
+    out.peak_memory_bytes = *stats.peak_memory_bytes;
+    out.peak_memory_is_approximate = false;
+  }
+  out.oom_kills = stats.oom_kills;
+  out.pids_peak = stats.pids_peak;
+  out.pids_limit_hit = stats.pids_limit_hit;
+}
+
 void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
+  describe_namespaces(spec, result.isolation);
   const std::string working_directory = resolve_working_directory(spec);
   const ExecPlan exec(spec, environment, working_directory);
-  const MountPlan mounts = plan_mounts(spec, working_directory);
+  const MountPlan mounts = plan_mounts_for_host(spec, working_directory);
+  for (const auto& op : mounts.ops) result.isolation.mounts.push_back(op.description);
   const bool own_users = !spec.shares(Namespace::user);
   const IdMaps maps = plan_id_maps(spec.map_root);
-  describe_isolation(spec, mounts, own_users ? &maps : nullptr, result.isolation);
+  if (own_users) {
+    result.isolation.uid_map = maps.uid_map;
+    result.isolation.gid_map = maps.gid_map;
+  }
+  CgroupSetup cgroup = set_up_cgroup(spec, result.isolation.cgroup);
 
   Pipe release = make_pipe();
   Pipe errors = make_pipe();
@@ -402,6 +493,7 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
     child.stdout_fd = output_pipes[0].write_end.get();
     child.stderr_fd = output_pipes[1].write_end.get();
   }
+  child.new_cgroup_namespace = !spec.shares(Namespace::cgroup);
   child.mounts = spec.shares(Namespace::mount) ? nullptr : &mounts;
   child.network = spec.shares(Namespace::net) ? NetworkMode::host : spec.network;
   child.hostname = spec.shares(Namespace::uts) ? nullptr : spec.hostname.c_str();
@@ -412,9 +504,12 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
 
   const auto started = SteadyClock::now();
   int pidfd = -1;
-  const pid_t pid = clone_sandbox(clone_flags_for(spec), pidfd);
+  bool placed = false;
+  const int cgroup_fd = cgroup.cgroup ? cgroup.cgroup->clone_into_fd() : -1;
+  const pid_t pid = clone_sandbox(clone_flags_for(spec), cgroup_fd, pidfd, placed);
   if (pid < 0) {
-    throw_errno("create namespaces", "clone3 failed", explain_namespace_refusal(errno));
+    const int error = errno;
+    throw_error("create namespaces", error, "clone failed", explain_namespace_refusal(error));
   }
   if (pid == 0) run_sandbox_child(child);
 
@@ -433,20 +528,22 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
   set_nonblocking(errors.read_end.get());
   set_nonblocking(status.read_end.get());
 
+  if (cgroup.cgroup && !placed) cgroup.cgroup->place(pid);
   if (own_users) write_id_maps(pid, maps);
   const char go = 1;
   if (::write(release.write_end.get(), &go, 1) != 1) throw_errno("release sandbox", "write");
 
-  Supervisor supervisor(spec, sandbox, std::move(errors.read_end), std::move(status.read_end),
-                        std::move(signals), streams);
+  Supervisor supervisor(spec, sandbox, cgroup.cgroup.get(), std::move(errors.read_end),
+                        std::move(status.read_end), std::move(signals), streams);
   rusage usage{};
   const int init_status = supervisor.run(usage);
+  // Whatever outlived init (possible only without a PID namespace) dies before we measure.
+  if (cgroup.cgroup) cgroup.cgroup->kill_all();
   result.duration_ms =
       std::chrono::duration<double, std::milli>(SteadyClock::now() - started).count();
   record_exit(result, supervisor, init_status, spec);
-  result.usage.cpu_user_ms = usage.ru_utime.tv_sec * 1000 + usage.ru_utime.tv_usec / 1000;
-  result.usage.cpu_system_ms = usage.ru_stime.tv_sec * 1000 + usage.ru_stime.tv_usec / 1000;
-  result.usage.max_rss_bytes = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
+  record_usage(result, usage, cgroup.cgroup.get());
+  if (cgroup.cgroup) cgroup.cgroup->destroy();
   if (!streams.empty()) {
     result.stdout_output = streams[0].capture.finish();
     result.stderr_output = streams[1].capture.finish();

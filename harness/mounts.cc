@@ -1,14 +1,20 @@
 #include "mounts.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace isotest {
 
 namespace {
+
+// More binds than this in one sandbox is a usage problem, not something to allocate for.
+constexpr int kMaxBinds = 64;
 
 MountOp op(MountOp::Kind kind, std::string source, std::string target, std::string description) {
   MountOp result{.kind = kind, .source = std::move(source), .target = std::move(target)};
@@ -16,20 +22,51 @@ MountOp op(MountOp::Kind kind, std::string source, std::string target, std::stri
   return result;
 }
 
-bool exists(const char* path) {
-  struct stat info {};
-  return ::lstat(path, &info) == 0;
+bool is_within(const std::string& path, const std::string& directory) {
+  if (directory == "/") return true;
+  return path == directory || (path.starts_with(directory) && path.size() > directory.size() &&
+                               path[directory.size()] == '/');
 }
 
-bool set_read_only(const char* target, bool recursive, bool read_only) {
+bool set_read_only(const char* target, bool recursive) {
   mount_attr attr{};
-  if (read_only) {
-    attr.attr_set = MOUNT_ATTR_RDONLY;
-  } else {
-    attr.attr_clr = MOUNT_ATTR_RDONLY;
+  attr.attr_set = MOUNT_ATTR_RDONLY;
+  return ::mount_setattr(AT_FDCWD, target, recursive ? AT_RECURSIVE : 0, &attr, sizeof attr) == 0;
+}
+
+// mkdir -p for a mount point inside our own tmpfs; the last component becomes a file when the
+// source is a file (a bind mount needs the same kind on both ends).
+bool create_mount_point(const char* target, bool directory) {
+  char path[PATH_MAX];
+  const std::size_t length = std::strlen(target);
+  if (length >= sizeof path) {
+    errno = ENAMETOOLONG;
+    return false;
   }
-  unsigned flags = recursive ? AT_RECURSIVE : 0;
-  return ::mount_setattr(AT_FDCWD, target, flags, &attr, sizeof attr) == 0;
+  std::memcpy(path, target, length + 1);
+  for (std::size_t i = 1; i < length; ++i) {
+    if (path[i] != '/') continue;
+    path[i] = '\0';
+    if (::mkdir(path, 0755) != 0 && errno != EEXIST) return false;
+    path[i] = '/';
+  }
+  if (directory) return ::mkdir(path, 0755) == 0 || errno == EEXIST;
+  int fd = ::open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return errno == EEXIST;
+  ::close(fd);
+  return true;
+}
+
+bool attach(const MountOp& bind, int tree) {
+  const char* target = bind.target.c_str();
+  if (bind.create_target) {
+    struct stat source {};
+    if (::fstat(tree, &source) != 0 || !create_mount_point(target, S_ISDIR(source.st_mode))) {
+      return false;
+    }
+  }
+  if (::move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) != 0) return false;
+  return !bind.read_only || set_read_only(target, true);
 }
 
 bool apply(const MountOp& op) {
@@ -39,7 +76,7 @@ bool apply(const MountOp& op) {
     case Kind::make_private:
       return ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
     case Kind::read_only_tree:
-      return set_read_only("/", true, true);
+      return set_read_only("/", true);
     case Kind::proc:
       return ::mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0;
     case Kind::tmpfs:
@@ -47,15 +84,7 @@ bool apply(const MountOp& op) {
     case Kind::mqueue:
       return ::mount("mqueue", target, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0;
     case Kind::bind:
-      if (::mount(op.source.c_str(), target, nullptr, MS_BIND | MS_REC, nullptr) != 0) return false;
-      // Host mounts that were read-only stay so (the kernel locks them); a writable bind only
-      // clears what --read-only set, so try recursively first, then just the top mount.
-      if (op.read_only) return set_read_only(target, true, true);
-      return set_read_only(target, true, false) || set_read_only(target, false, false) ||
-             errno == EPERM;
-    case Kind::writable_rebind:
-      if (::mount(target, target, nullptr, MS_BIND | MS_REC, nullptr) != 0) return false;
-      return set_read_only(target, true, false) || set_read_only(target, false, false);
+      return false;  // attached from its captured tree, see apply_mount_plan
   }
   return false;
 }
@@ -67,6 +96,24 @@ MountPlan plan_mounts(const SandboxSpec& spec, const std::string& working_direct
   if (spec.shares(Namespace::mount)) return plan;
   using Kind = MountOp::Kind;
   auto& ops = plan.ops;
+  std::vector<std::string> fresh;  // tmpfs targets: paths below them are ours to create
+  auto add_tmpfs = [&](const std::string& target, std::string options, bool optional) {
+    auto tmpfs = op(Kind::tmpfs, "tmpfs", target, "mount tmpfs on " + target);
+    tmpfs.options = std::move(options);
+    tmpfs.skip_if_missing = optional;
+    ops.push_back(tmpfs);
+    fresh.push_back(target);
+  };
+  auto add_bind = [&](const std::string& source, const std::string& target, bool read_only,
+                      std::string description) {
+    auto bind = op(Kind::bind, source, target, std::move(description));
+    bind.read_only = read_only;
+    for (const auto& directory : fresh) {
+      if (is_within(target, directory) && target != directory) bind.create_target = true;
+    }
+    ops.push_back(bind);
+  };
+
   ops.push_back(op(Kind::make_private, "", "/", "make mounts private"));
   // Read-only first: every mount made after it (tmpfs, binds) is writable unless asked otherwise.
   if (spec.read_only_root) ops.push_back(op(Kind::read_only_tree, "", "/", "make / read-only"));
@@ -74,46 +121,85 @@ MountPlan plan_mounts(const SandboxSpec& spec, const std::string& working_direct
   if (!spec.shares(Namespace::pid)) {
     ops.push_back(op(Kind::proc, "proc", "/proc", "mount proc on /proc"));
   }
-  auto tmp = op(Kind::tmpfs, "tmpfs", "/tmp", "mount tmpfs on /tmp");
-  tmp.options = "mode=1777";
-  ops.push_back(tmp);
+  add_tmpfs("/tmp", "mode=1777", false);
   if (!spec.shares(Namespace::ipc)) {
-    auto shm = op(Kind::tmpfs, "tmpfs", "/dev/shm", "mount tmpfs on /dev/shm");
-    shm.options = "mode=1777";
-    shm.skip_if_missing = true;
-    ops.push_back(shm);
+    add_tmpfs("/dev/shm", "mode=1777", true);
     auto mqueue = op(Kind::mqueue, "mqueue", "/dev/mqueue", "mount mqueue on /dev/mqueue");
     mqueue.skip_if_missing = true;
     ops.push_back(mqueue);
   }
-  for (const auto& bind : spec.binds) {
-    auto bind_op = op(Kind::bind, bind.source, bind.target,
-                      std::string(bind.read_only ? "read-only bind " : "bind ") + bind.source +
-                          " on " + bind.target);
-    bind_op.read_only = bind.read_only;
-    ops.push_back(bind_op);
-  }
   for (const auto& mount : spec.tmpfs) {
-    auto tmpfs_op = op(Kind::tmpfs, "tmpfs", mount.target, "mount tmpfs on " + mount.target);
-    tmpfs_op.options = "mode=1777";
-    if (mount.size_bytes) tmpfs_op.options += ",size=" + std::to_string(*mount.size_bytes);
-    ops.push_back(tmpfs_op);
+    std::string options = "mode=1777";
+    if (mount.size_bytes) options += ",size=" + std::to_string(*mount.size_bytes);
+    add_tmpfs(mount.target, options, false);
   }
-  if (spec.read_only_root && working_directory != "/") {
-    ops.push_back(op(Kind::writable_rebind, "", working_directory,
-                     "keep working directory " + working_directory + " writable"));
+  // The test must not raise its own limits: its cgroup files stay read-only.
+  auto cgroupfs = op(Kind::bind, "/sys/fs/cgroup", "/sys/fs/cgroup", "read-only /sys/fs/cgroup");
+  cgroupfs.read_only = true;
+  cgroupfs.skip_if_missing = true;
+  ops.push_back(cgroupfs);
+  for (const auto& bind : spec.binds) {
+    add_bind(bind.source, bind.target, bind.read_only,
+             std::string(bind.read_only ? "read-only bind " : "bind ") + bind.source + " on " +
+                 bind.target);
+  }
+  // A working directory below /tmp (a build tree, say) stays reachable; /tmp itself is the new,
+  // empty one -- binding the host's /tmp there would undo the isolation.
+  bool hidden = false;
+  for (const auto& directory : fresh) {
+    hidden = hidden || (is_within(working_directory, directory) && working_directory != directory);
+  }
+  if ((spec.read_only_root || hidden) && working_directory != "/") {
+    add_bind(working_directory, working_directory, false,
+             "keep working directory " + working_directory);
   }
   return plan;
 }
 
 bool apply_mount_plan(const MountPlan& plan, ChildError& error) {
+  int trees[kMaxBinds];
+  int captured = 0;
+  auto release_trees = [&] {
+    for (int i = 0; i < captured; ++i) ::close(trees[i]);
+  };
+  // Pass 1: private propagation, then a detached copy of every bind source, taken while the
+  // tree still looks as the host sees it.
   for (const auto& mount_op : plan.ops) {
-    if (mount_op.skip_if_missing && !exists(mount_op.target.c_str())) continue;
-    if (!apply(mount_op)) {
+    if (mount_op.kind == MountOp::Kind::make_private) {
+      if (!apply(mount_op)) {
+        set_child_error(error, mount_op.description.c_str(), nullptr, errno);
+        return false;
+      }
+      continue;
+    }
+    if (mount_op.kind != MountOp::Kind::bind) continue;
+    if (captured == kMaxBinds) {
+      set_child_error(error, mount_op.description.c_str(), "(too many binds)", E2BIG);
+      release_trees();
+      return false;
+    }
+    int tree = ::open_tree(AT_FDCWD, mount_op.source.c_str(),
+                           OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    if (tree < 0) {
       set_child_error(error, mount_op.description.c_str(), nullptr, errno);
+      release_trees();
+      return false;
+    }
+    trees[captured++] = tree;
+  }
+  // Pass 2: everything else in order, binds attached where they stand in the plan.
+  int next_tree = 0;
+  for (const auto& mount_op : plan.ops) {
+    if (mount_op.kind == MountOp::Kind::make_private) continue;
+    bool ok = mount_op.kind == MountOp::Kind::bind ? attach(mount_op, trees[next_tree++])
+                                                   : apply(mount_op);
+    if (!ok) {
+      set_child_error(error, mount_op.description.c_str(), nullptr, errno);
+      release_trees();
       return false;
     }
   }
+  release_trees();
   return true;
 }
 

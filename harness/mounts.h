@@ -13,13 +13,12 @@ namespace isotest {
 
 struct MountOp {
   enum class Kind {
-    make_private,     // MS_REC|MS_PRIVATE on /: stop propagation back to the host
-    read_only_tree,   // the whole tree read-only (--read-only)
-    proc,             // fresh procfs for the new PID namespace
-    tmpfs,            // fresh tmpfs
-    mqueue,           // fresh POSIX message queue fs for the new IPC namespace
-    bind,             // bind SRC onto TARGET, optionally read-only
-    writable_rebind,  // bind TARGET onto itself and make it writable again (cwd under --read-only)
+    make_private,    // MS_REC|MS_PRIVATE on /: stop propagation back to the host
+    read_only_tree,  // the whole tree read-only (--read-only)
+    proc,            // fresh procfs for the new PID namespace
+    tmpfs,           // fresh tmpfs
+    mqueue,          // fresh POSIX message queue fs for the new IPC namespace
+    bind,            // SOURCE's tree, as the host shows it before any of our mounts, on TARGET
   };
   Kind kind;
   std::string source;
@@ -27,6 +26,7 @@ struct MountOp {
   std::string options;  // fs data, e.g. "mode=1777,size=1048576"
   bool read_only = false;
   bool skip_if_missing = false;  // defaults that hosts may lack (/dev/mqueue); never user mounts
+  bool create_target = false;    // TARGET lies in a tmpfs of ours: make it, it is not the host's
   std::string description;       // "mount tmpfs on /tmp": the stage named in errors
 };
 
@@ -34,11 +34,14 @@ struct MountPlan {
   std::vector<MountOp> ops;
 };
 
-// `working_directory` is the resolved directory the test starts in.
+// `working_directory` is the resolved directory the test starts in. When it would be hidden (by
+// a fresh tmpfs such as /tmp) or read-only (--read-only), the plan binds it onto itself.
 // Bind sources must already be absolute (the CLI resolves them against the caller's cwd).
 MountPlan plan_mounts(const SandboxSpec& spec, const std::string& working_directory);
 
-// Sandbox side. Allocation-free: runs between clone and execve.
+// Sandbox side. Allocation-free: runs between clone and execve. Bind sources are captured
+// (open_tree) right after propagation is made private, before anything is mounted over them, so
+// a source or working directory under /tmp is the host's, not the empty new /tmp.
 bool apply_mount_plan(const MountPlan& plan, ChildError& error);
 
 }  // namespace isotest

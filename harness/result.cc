@@ -32,6 +32,24 @@ nlohmann::json output_json(const std::optional<CapturedOutput>& output) {
   return {{"text", output->text}, {"bytes", output->total_bytes}, {"truncated", output->truncated}};
 }
 
+nlohmann::json limits_json(const ResourceLimits& limits) {
+  return {{"memory_max_bytes", optional_json(limits.memory_max_bytes)},
+          {"pids_max", optional_json(limits.pids_max)},
+          {"cpus", optional_json(limits.cpus)}};
+}
+
+nlohmann::json cgroup_json(const CgroupIsolation& cgroup) {
+  auto text_or_null = [](const std::string& text) {
+    return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text);
+  };
+  return {{"version", text_or_null(cgroup.version)},
+          {"path", text_or_null(cgroup.path)},
+          {"controllers", cgroup.controllers},
+          {"limits", limits_json(cgroup.limits)},
+          {"missing_limits", cgroup.missing_limits},
+          {"unavailable_reason", text_or_null(cgroup.unavailable_reason)}};
+}
+
 }  // namespace
 
 std::string_view status_name(RunStatus status) {
@@ -44,6 +62,8 @@ std::string_view status_name(RunStatus status) {
       return "timeout";
     case RunStatus::crashed:
       return "crashed";
+    case RunStatus::oom:
+      return "oom";
     case RunStatus::sandbox_error:
       return "sandbox_error";
   }
@@ -55,6 +75,14 @@ void classify(RunResult& result) {
     result.status = RunStatus::sandbox_error;
     result.launcher_exit_code =
         result.error->stage == "exec" ? (result.error->error_number == ENOENT ? 127 : 126) : 125;
+    return;
+  }
+  // The OOM killer acted in the test's cgroup and the test did not pass: the test outgrew
+  // --memory. (A shell running the test reports its child's SIGKILL as exit 137.)
+  const bool passed = !result.signal && result.exit_code == 0;
+  if (result.usage.oom_kills > 0 && !passed) {
+    result.status = RunStatus::oom;
+    result.launcher_exit_code = 128 + SIGKILL;
     return;
   }
   const bool timed_out = result.killed_by_harness && result.killed_by_harness->reason == "timeout";
@@ -71,9 +99,10 @@ void classify(RunResult& result) {
     result.status = code == 0 ? RunStatus::passed : RunStatus::failed;
     result.launcher_exit_code = code;
   }
-  // A test we interrupted may still exit 0 from its handler; that is not a pass.
-  if (result.killed_by_harness && result.status == RunStatus::passed) {
-    result.status = RunStatus::failed;
+  // Interrupted: exit as a shell would for the signal isotest got, and never call it a pass,
+  // even when the test's handler exited 0.
+  if (result.killed_by_harness) {
+    if (result.status == RunStatus::passed) result.status = RunStatus::failed;
     result.launcher_exit_code = 128 + result.killed_by_harness->signal_received;
   }
 }
@@ -112,7 +141,8 @@ nlohmann::json to_json(const RunResult& result) {
       {"gid_map", iso.gid_map.empty() ? nlohmann::json(nullptr) : nlohmann::json(iso.gid_map)},
       {"time_offset_seconds", optional_json(iso.time_offset_seconds)},
       {"read_only_root", iso.read_only_root},
-      {"mounts", iso.mounts}};
+      {"mounts", iso.mounts},
+      {"cgroup", cgroup_json(iso.cgroup)}};
   nlohmann::json error = nullptr;
   if (result.error) {
     const auto& err = *result.error;
@@ -138,10 +168,15 @@ nlohmann::json to_json(const RunResult& result) {
       {"killed_by_harness", killed},
       {"isolation", isolation},
       {"usage",
-       {{"cpu_user_ms", result.usage.cpu_user_ms},
+       {{"source", result.usage.source},
+        {"cpu_user_ms", result.usage.cpu_user_ms},
         {"cpu_system_ms", result.usage.cpu_system_ms},
+        {"peak_memory_bytes", result.usage.peak_memory_bytes},
+        {"peak_memory_is_approximate", result.usage.peak_memory_is_approximate},
         {"max_rss_bytes", result.usage.max_rss_bytes},
-        {"max_rss_is_approximate", true}}},
+        {"oom_kills", result.usage.oom_kills},
+        {"pids_peak", optional_json(result.usage.pids_peak)},
+        {"pids_limit_hit", result.usage.pids_limit_hit}}},
       {"output",
        {{"limit_bytes", result.output_limit_bytes},
         {"stdout", output_json(result.stdout_output)},

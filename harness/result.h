@@ -19,7 +19,7 @@ namespace isotest {
 
 inline constexpr std::string_view kResultSchema = "isotest/1";
 
-enum class RunStatus { passed, failed, timeout, crashed, sandbox_error };
+enum class RunStatus { passed, failed, timeout, crashed, oom, sandbox_error };
 std::string_view status_name(RunStatus status);
 
 // Why the launcher itself signalled the test, if it did.
@@ -27,6 +27,16 @@ struct HarnessKill {
   std::string reason;              // "timeout" or "signal" (isotest was interrupted)
   int signal_received = 0;         // for "signal": what isotest received
   bool escalated_to_kill = false;  // the grace period ran out and the sandbox was SIGKILLed
+};
+
+// The sandbox's cgroup, as really set up.
+struct CgroupIsolation {
+  std::string version;  // "v1", "v2"; empty when the run had no cgroup
+  std::string path;
+  std::vector<std::string> controllers;
+  ResourceLimits limits;                    // the limits really applied
+  std::vector<std::string> missing_limits;  // asked for, not applied (--allow-degraded)
+  std::string unavailable_reason;           // why there is no cgroup, or why limits are missing
 };
 
 struct Isolation {
@@ -39,12 +49,19 @@ struct Isolation {
   std::optional<std::int64_t> time_offset_seconds;
   bool read_only_root = false;
   std::vector<std::string> mounts;  // what the mount plan did, in order
+  CgroupIsolation cgroup;
 };
 
 struct Usage {
-  std::int64_t cpu_user_ms = 0;
+  std::string source = "rusage";  // "cgroup v1", "cgroup v2" or "rusage": who measured
+  std::int64_t cpu_user_ms = 0;   // whole process tree
   std::int64_t cpu_system_ms = 0;
-  std::uint64_t max_rss_bytes = 0;  // largest single process (getrusage), approximate
+  std::uint64_t peak_memory_bytes = 0;
+  bool peak_memory_is_approximate = true;  // false when the cgroup measured it
+  std::uint64_t max_rss_bytes = 0;         // largest single process (getrusage)
+  std::uint64_t oom_kills = 0;
+  std::optional<std::uint64_t> pids_peak;
+  bool pids_limit_hit = false;
 };
 
 struct RunResult {

@@ -1,6 +1,7 @@
 #include "sandbox_child.h"
 
 #include <poll.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -51,6 +52,10 @@ void run_sandbox_child(const SandboxChildPlan& plan) {
   redirect(plan.stderr_fd, STDERR_FILENO, plan);
 
   ChildError error;
+  if (plan.new_cgroup_namespace && ::unshare(CLONE_NEWCGROUP) != 0) {
+    set_child_error(error, "create cgroup namespace", nullptr, errno);
+    fail(plan, error);
+  }
   if (plan.mounts != nullptr && !apply_mount_plan(*plan.mounts, error)) fail(plan, error);
   if (!configure_network(plan.network, error)) fail(plan, error);
   if (plan.hostname != nullptr && ::sethostname(plan.hostname, std::strlen(plan.hostname)) != 0) {

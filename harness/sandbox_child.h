@@ -15,7 +15,8 @@ struct SandboxChildPlan {
   int stderr_fd = -1;
   const MountPlan* mounts = nullptr;  // null with a shared mount namespace
   NetworkMode network = NetworkMode::host;
-  const char* hostname = nullptr;  // null with a shared UTS namespace
+  const char* hostname = nullptr;     // null with a shared UTS namespace
+  bool new_cgroup_namespace = false;  // entered once the launcher has placed us in our cgroup
   InitPlan init;
 };
 

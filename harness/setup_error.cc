@@ -27,6 +27,11 @@ void throw_errno(const std::string& stage, const std::string& message, std::stri
   throw SetupFailure(SetupError{stage, errno, message, std::move(hint)});
 }
 
+void throw_error(const std::string& stage, int error_number, const std::string& message,
+                 std::string hint) {
+  throw SetupFailure(SetupError{stage, error_number, message, std::move(hint)});
+}
+
 Pipe make_pipe() {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw_errno("create pipe", "pipe2 failed");

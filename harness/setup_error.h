@@ -32,5 +32,9 @@ class SetupFailure : public std::exception {
 // Raises SetupFailure with the current errno.
 [[noreturn]] void throw_errno(const std::string& stage, const std::string& message,
                               std::string hint = {});
+// Raises SetupFailure with `error_number`; for callers that must read other files (and so
+// clobber errno) to build the hint.
+[[noreturn]] void throw_error(const std::string& stage, int error_number,
+                              const std::string& message, std::string hint = {});
 
 }  // namespace isotest

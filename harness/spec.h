@@ -34,6 +34,14 @@ struct TmpfsMount {
   std::optional<std::uint64_t> size_bytes;
 };
 
+// Enforced through the sandbox's cgroup.
+struct ResourceLimits {
+  std::optional<std::uint64_t> memory_max_bytes;
+  std::optional<std::uint64_t> pids_max;
+  std::optional<double> cpus;
+  [[nodiscard]] bool any() const { return memory_max_bytes || pids_max || cpus; }
+};
+
 struct SandboxSpec {
   std::vector<std::string> command;
   std::string name;  // empty: the command's basename
@@ -51,6 +59,9 @@ struct SandboxSpec {
   std::string working_directory;                                 // empty: the caller's
   std::vector<std::pair<std::string, std::string>> environment;  // --env, in order
   bool clear_environment = false;
+
+  ResourceLimits limits;
+  bool allow_degraded = false;  // run even when a limit cannot be applied, and say so
 
   std::optional<std::int64_t> timeout_ms;
   std::int64_t kill_after_ms = 2000;

@@ -19,8 +19,9 @@ void write_proc_file(pid_t child, const char* file, std::string_view text) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd.valid() ||
       ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-    throw_errno(std::string("write ") + file, "cannot write " + path,
-                explain_namespace_refusal(errno));
+    const int error = errno;
+    throw_error(std::string("write ") + file, error, "cannot write " + path,
+                explain_namespace_refusal(error));
   }
 }
 
@@ -78,8 +79,9 @@ std::string explain_namespace_refusal(int error_number) {
   }
   if ((error_number == EPERM || error_number == ENOSYS) && seccomp_filtered()) {
     return "a seccomp filter (e.g. Docker's default profile) refuses namespace creation: run the "
-           "container with `--security-opt seccomp=unconfined` or a profile that allows clone3 "
-           "and unshare (see docs/troubleshooting.md)";
+           "container with `--security-opt seccomp=unconfined`, or a profile that allows clone, "
+           "clone3 and unshare with namespace flags, mount, mount_setattr, pivot_root and "
+           "sethostname (see docs/troubleshooting.md)";
   }
   if (error_number == EPERM && ::geteuid() != 0) {
     return "this kernel refuses unprivileged namespaces here; see docs/troubleshooting.md, or "

@@ -19,15 +19,16 @@ std::vector<std::string> targets(const MountPlan& plan) {
 
 using Kind = MountOp::Kind;
 
-TEST(MountPlan, DefaultsArePrivateProcTmpShmMqueue) {
+TEST(MountPlan, DefaultsArePrivateProcTmpShmMqueueAndReadOnlyCgroupfs) {
   SandboxSpec spec;
   auto plan = plan_mounts(spec, "/work");
   EXPECT_EQ(kinds(plan), (std::vector<Kind>{Kind::make_private, Kind::proc, Kind::tmpfs,
-                                            Kind::tmpfs, Kind::mqueue}));
-  EXPECT_EQ(targets(plan),
-            (std::vector<std::string>{"/", "/proc", "/tmp", "/dev/shm", "/dev/mqueue"}));
+                                            Kind::tmpfs, Kind::mqueue, Kind::bind}));
+  EXPECT_EQ(targets(plan), (std::vector<std::string>{"/", "/proc", "/tmp", "/dev/shm",
+                                                     "/dev/mqueue", "/sys/fs/cgroup"}));
   EXPECT_FALSE(plan.ops[2].skip_if_missing);  // /tmp is required
   EXPECT_TRUE(plan.ops[4].skip_if_missing);   // hosts without /dev/mqueue still work
+  EXPECT_TRUE(plan.ops[5].read_only);         // the test cannot raise its own limits
 }
 
 TEST(MountPlan, SharedMountNamespaceMountsNothing) {
@@ -41,7 +42,7 @@ TEST(MountPlan, SharedPidAndIpcSkipProcAndIpcMounts) {
   spec.share(Namespace::pid);
   spec.share(Namespace::ipc);
   auto plan = plan_mounts(spec, "/work");
-  EXPECT_EQ(kinds(plan), (std::vector<Kind>{Kind::make_private, Kind::tmpfs}));
+  EXPECT_EQ(kinds(plan), (std::vector<Kind>{Kind::make_private, Kind::tmpfs, Kind::bind}));
 }
 
 TEST(MountPlan, ReadOnlyComesFirstAndWorkingDirectoryStaysWritable) {
@@ -53,15 +54,17 @@ TEST(MountPlan, ReadOnlyComesFirstAndWorkingDirectoryStaysWritable) {
   ASSERT_GE(plan.ops.size(), 3U);
   EXPECT_EQ(plan.ops[1].kind, Kind::read_only_tree);
   const auto& last = plan.ops.back();
-  EXPECT_EQ(last.kind, Kind::writable_rebind);
+  EXPECT_EQ(last.kind, Kind::bind);
+  EXPECT_EQ(last.source, "/work");
   EXPECT_EQ(last.target, "/work");
+  EXPECT_FALSE(last.read_only);
   bool saw_bind = false;
   bool saw_sized_tmpfs = false;
   for (const auto& op : plan.ops) {
-    if (op.kind == Kind::bind) {
+    if (op.kind == Kind::bind && op.source == "/src") {
       saw_bind = true;
       EXPECT_TRUE(op.read_only);
-      EXPECT_EQ(op.source, "/src");
+      EXPECT_FALSE(op.create_target);  // a host path: never created by us
       EXPECT_EQ(op.description, "read-only bind /src on /dst");
     }
     if (op.kind == Kind::tmpfs && op.target == "/scratch") {
@@ -73,10 +76,37 @@ TEST(MountPlan, ReadOnlyComesFirstAndWorkingDirectoryStaysWritable) {
   EXPECT_TRUE(saw_sized_tmpfs);
 }
 
-TEST(MountPlan, ReadOnlyRootAtSlashNeedsNoRebind) {
+TEST(MountPlan, WorkingDirectoryUnderTmpIsBoundIntoTheNewTmp) {
   SandboxSpec spec;
+  auto plan = plan_mounts(spec, "/tmp/build");
+  const auto& last = plan.ops.back();
+  EXPECT_EQ(last.kind, Kind::bind);
+  EXPECT_EQ(last.target, "/tmp/build");
+  EXPECT_TRUE(last.create_target);  // inside our own tmpfs, so ours to create
+}
+
+TEST(MountPlan, WorkingDirectoryThatIsTmpItselfGetsTheFreshTmp) {
+  SandboxSpec spec;
+  EXPECT_EQ(plan_mounts(spec, "/tmp").ops.back().target, "/sys/fs/cgroup");
+}
+
+TEST(MountPlan, BindTargetsInsideOurTmpfsAreCreatedOthersNot) {
+  SandboxSpec spec;
+  spec.binds.push_back({"/data", "/tmp/data", false});
+  spec.binds.push_back({"/data", "/opt/data", false});
+  auto plan = plan_mounts(spec, "/work");
+  std::vector<bool> created;
+  for (const auto& op : plan.ops) {
+    if (op.kind == Kind::bind && op.source == "/data") created.push_back(op.create_target);
+  }
+  EXPECT_EQ(created, (std::vector<bool>{true, false}));
+}
+
+TEST(MountPlan, NothingExtraForAWorkingDirectoryOnTheHostTree) {
+  SandboxSpec spec;
+  EXPECT_EQ(plan_mounts(spec, "/work").ops.back().target, "/sys/fs/cgroup");
   spec.read_only_root = true;
-  EXPECT_NE(plan_mounts(spec, "/").ops.back().kind, Kind::writable_rebind);
+  EXPECT_EQ(plan_mounts(spec, "/").ops.back().target, "/sys/fs/cgroup");
 }
 
 }  // namespace

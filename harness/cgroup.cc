@@ -1,0 +1,203 @@
+#include "cgroup.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include "unique_fd.h"
+
+namespace isotest {
+
+namespace {
+
+constexpr std::string_view kNamePrefix = "isotest-";
+
+std::vector<std::string> split(std::string_view text, char separator) {
+  std::vector<std::string> parts;
+  while (true) {
+    auto at = text.find(separator);
+    parts.emplace_back(text.substr(0, at));
+    if (at == std::string_view::npos) return parts;
+    text.remove_prefix(at + 1);
+  }
+}
+
+// Field 22 of /proc/PID/stat: start time in clock ticks since boot. With the pid it names a
+// process uniquely, even after the pid is reused.
+std::optional<std::uint64_t> process_start_time(const std::string& pid) {
+  auto stat = read_cgroup_file("/proc/" + pid + "/stat");
+  if (!stat) return std::nullopt;
+  auto after_comm = stat->rfind(')');  // the command name may itself contain spaces or ')'
+  if (after_comm == std::string::npos) return std::nullopt;
+  std::istringstream fields(stat->substr(after_comm + 2));
+  std::string field;
+  for (int index = 3; index <= 22 && fields >> field; ++index) {
+    if (index == 22) return parse_cgroup_number(field);
+  }
+  return std::nullopt;
+}
+
+std::string own_start_time() {
+  static const std::string start =
+      std::to_string(process_start_time(std::to_string(::getpid())).value_or(0));
+  return start;
+}
+
+std::string join_path(const std::string& mount_point, const std::string& mount_root,
+                      const std::string& path) {
+  std::string relative = path;
+  if (mount_root != "/" && relative.starts_with(mount_root)) relative.erase(0, mount_root.size());
+  if (relative == "/") relative.clear();
+  return mount_point + relative;
+}
+
+bool is_resource_controller(std::string_view name) {
+  return name == "memory" || name == "pids" || name == "cpu" || name == "cpuacct" ||
+         name == "freezer";
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> parse_cgroup_number(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+int write_cgroup_file(const std::string& path, std::string_view text) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) return errno;
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    return errno != 0 ? errno : EIO;
+  }
+  return 0;
+}
+
+std::optional<std::string> read_cgroup_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return std::nullopt;
+  std::string text;
+  char buffer[4096];
+  ssize_t got = 0;
+  while ((got = ::read(fd.get(), buffer, sizeof buffer)) > 0) {
+    text.append(buffer, static_cast<std::size_t>(got));
+  }
+  if (got < 0) return std::nullopt;
+  return text;
+}
+
+std::optional<std::uint64_t> cgroup_key_value(const std::string& text, std::string_view key) {
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    auto end = rest.find('\n');
+    std::string_view line = rest.substr(0, end);
+    if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == ' ') {
+      return parse_cgroup_number(line.substr(key.size() + 1));
+    }
+    if (end == std::string_view::npos) break;
+    rest.remove_prefix(end + 1);
+  }
+  return std::nullopt;
+}
+
+std::string next_cgroup_name() {
+  static std::atomic<unsigned> counter{0};
+  return std::string(kNamePrefix) + std::to_string(::getpid()) + "-" + own_start_time() + "-" +
+         std::to_string(counter++);
+}
+
+bool is_stale_cgroup_name(std::string_view name) {
+  if (!name.starts_with(kNamePrefix)) return false;
+  auto parts = split(name.substr(kNamePrefix.size()), '-');
+  if (parts.size() != 3 || !parse_cgroup_number(parts[0]) || !parse_cgroup_number(parts[1])) {
+    return false;  // not ours, or not in our naming scheme: leave it alone
+  }
+  auto start = process_start_time(parts[0]);
+  return !start || *start != parse_cgroup_number(parts[1]);
+}
+
+void for_each_stale_cgroup(const std::string& parent, void (*remove)(const std::string& dir)) {
+  DIR* dir = ::opendir(parent.c_str());
+  if (dir == nullptr) return;
+  std::vector<std::string> stale;
+  while (const dirent* entry = ::readdir(dir)) {
+    if (entry->d_type == DT_DIR && is_stale_cgroup_name(entry->d_name)) {
+      stale.emplace_back(parent + "/" + entry->d_name);
+    }
+  }
+  ::closedir(dir);
+  for (const auto& path : stale) remove(path);
+}
+
+CgroupHost detect_cgroup_host() {
+  CgroupHost host;
+  // /proc/self/cgroup: "ID:controller,controller:path", and "0::path" for the unified hierarchy.
+  std::vector<std::pair<std::vector<std::string>, std::string>> memberships;
+  std::string unified_path;
+  {
+    std::ifstream in("/proc/self/cgroup");
+    for (std::string line; std::getline(in, line);) {
+      auto parts = split(line, ':');
+      if (parts.size() < 3) continue;
+      std::string path = line.substr(parts[0].size() + parts[1].size() + 2);
+      if (parts[1].empty()) {
+        unified_path = path;
+      } else {
+        memberships.emplace_back(split(parts[1], ','), path);
+      }
+    }
+  }
+  // /proc/self/mountinfo: "... root mount_point options ... - fstype source super_options".
+  std::ifstream in("/proc/self/mountinfo");
+  for (std::string line; std::getline(in, line);) {
+    auto dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    auto fields = split(line.substr(0, dash), ' ');
+    auto tail = split(line.substr(dash + 3), ' ');
+    if (fields.size() < 5 || tail.size() < 3) continue;
+    const std::string& root = fields[3];
+    const std::string& mount_point = fields[4];
+    if (tail[0] == "cgroup2" && !host.unified && !unified_path.empty()) {
+      host.unified = CgroupHierarchy{{}, join_path(mount_point, root, unified_path), unified_path};
+      continue;
+    }
+    if (tail[0] != "cgroup") continue;
+    std::vector<std::string> controllers;
+    for (auto& option : split(tail[2], ',')) {
+      if (is_resource_controller(option)) controllers.push_back(option);
+    }
+    if (controllers.empty()) continue;
+    for (const auto& [member_of, path] : memberships) {
+      bool same = false;
+      for (const auto& controller : member_of) {
+        if (controller == controllers.front()) same = true;
+      }
+      if (!same) continue;
+      host.v1.push_back(CgroupHierarchy{controllers, join_path(mount_point, root, path), path});
+      break;
+    }
+  }
+  return host;
+}
+
+CgroupSetup create_sandbox_cgroup(const CgroupLimits& limits) {
+  CgroupHost host = detect_cgroup_host();
+  // A hybrid host binds memory, pids and cpu to v1 hierarchies and leaves the unified one
+  // without controllers, so v1 wins wherever it has them.
+  if (!host.v1.empty()) return create_v1_cgroup(host.v1, limits);
+  if (host.unified) return create_v2_cgroup(*host.unified, limits);
+  CgroupSetup setup;
+  setup.reason = "no cgroup hierarchy is mounted";
+  setup.remedy = "mount cgroup2 on /sys/fs/cgroup, or run with --allow-degraded";
+  return setup;
+}
+
+}  // namespace isotest

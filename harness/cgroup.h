@@ -1,0 +1,104 @@
+// One cgroup per sandbox, below the cgroup isotest runs in: create, limit, place, kill, read the
+// figures, remove -- in that order, in one place. One interface, two backends: the unified v2
+// hierarchy, and the v1 hierarchies that hybrid and legacy hosts (RHEL 8, WSL2, Amazon Linux 2,
+// this project's CI machine) bind their controllers to.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "spec.h"
+
+namespace isotest {
+
+using CgroupLimits = ResourceLimits;
+
+// What the kernel measured for the whole process tree of one sandbox.
+struct CgroupStats {
+  std::optional<std::uint64_t> peak_memory_bytes;
+  std::optional<std::int64_t> cpu_user_ms;
+  std::optional<std::int64_t> cpu_system_ms;
+  std::uint64_t oom_kills = 0;
+  std::optional<std::uint64_t> pids_peak;  // kernels with pids.peak (6.12+)
+  bool pids_limit_hit = false;             // a fork or clone was refused by pids.max
+};
+
+class Cgroup {
+ public:
+  Cgroup() = default;
+  Cgroup(const Cgroup&) = delete;
+  Cgroup& operator=(const Cgroup&) = delete;
+  virtual ~Cgroup() = default;
+
+  [[nodiscard]] virtual std::string_view version() const = 0;  // "v1" or "v2"
+  [[nodiscard]] virtual std::vector<std::string> controllers() const = 0;
+  [[nodiscard]] virtual std::string path() const = 0;  // as in /proc/PID/cgroup
+  // A directory fd for clone3(CLONE_INTO_CGROUP), or -1 where only `place` works (v1).
+  [[nodiscard]] virtual int clone_into_fd() const { return -1; }
+  // Moves `pid` in; for a child that is still waiting to be released. Throws SetupFailure.
+  virtual void place(pid_t pid) = 0;
+  // SIGKILL to every process in the cgroup (cgroup.kill, or freezer + kill on v1).
+  virtual void kill_all() noexcept = 0;
+  [[nodiscard]] virtual CgroupStats read_stats() const = 0;
+  // Kills what is left, waits until the cgroup is empty, removes it. Idempotent; the
+  // destructor of each backend calls it.
+  virtual void destroy() noexcept = 0;
+};
+
+// The result of trying to give a sandbox its cgroup. `cgroup` is null when this host gives us
+// none (e.g. unprivileged without delegation); `missing` names each requested limit that could
+// not be applied, and `reason`/`remedy` say why and what to do.
+struct CgroupSetup {
+  std::unique_ptr<Cgroup> cgroup;
+  std::vector<std::string> missing;
+  std::string reason;
+  std::string remedy;
+};
+
+// Creates the sandbox's cgroup and applies `limits`. Also removes cgroups that earlier isotest
+// processes left behind when they were killed. Throws SetupFailure only for failures that are
+// not about permission or availability (those land in `missing`/`reason`).
+CgroupSetup create_sandbox_cgroup(const CgroupLimits& limits);
+
+// ---- shared by the backends (cgroup.cc) ----
+
+// "isotest-<pid>-<starttime>-<n>": a later run can tell a dead launcher's cgroup from a live one.
+std::string next_cgroup_name();
+// True when `name` is an isotest cgroup whose launcher is gone.
+bool is_stale_cgroup_name(std::string_view name);
+// Calls `remove` for every stale isotest cgroup directly below `parent`.
+void for_each_stale_cgroup(const std::string& parent, void (*remove)(const std::string& dir));
+
+int write_cgroup_file(const std::string& path, std::string_view text);  // 0 or errno
+std::optional<std::string> read_cgroup_file(const std::string& path);
+// Value of `key` in a "key value" per line file (memory.events, cpu.stat, ...).
+std::optional<std::uint64_t> cgroup_key_value(const std::string& text, std::string_view key);
+std::optional<std::uint64_t> parse_cgroup_number(std::string_view text);
+
+// The backends' factories (cgroup_v1.cc, cgroup_v2.cc).
+struct CgroupHierarchy;
+CgroupSetup create_v1_cgroup(const std::vector<CgroupHierarchy>& hierarchies,
+                             const CgroupLimits& limits);
+CgroupSetup create_v2_cgroup(const CgroupHierarchy& unified, const CgroupLimits& limits);
+
+// One mounted hierarchy and where this process sits in it.
+struct CgroupHierarchy {
+  std::vector<std::string> controllers;  // v1: "memory", "pids", ...; v2: empty
+  std::string own_directory;             // mount point + our cgroup path
+  std::string own_path;                  // our cgroup path as /proc/self/cgroup shows it
+};
+
+// Reads /proc/self/mountinfo and /proc/self/cgroup. `unified` is set for a cgroup2 mount.
+struct CgroupHost {
+  std::vector<CgroupHierarchy> v1;
+  std::optional<CgroupHierarchy> unified;
+};
+CgroupHost detect_cgroup_host();
+
+}  // namespace isotest

@@ -1,0 +1,244 @@
+// The v1 backend: one directory per controller hierarchy (memory, pids, cpuacct, freezer, and
+// cpu when --cpus asks for it), the same name in each, the child placed in all of them before
+// it is released. Killing goes through the freezer so nothing can fork while we kill.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <thread>
+
+#include "cgroup.h"
+#include "setup_error.h"
+
+namespace isotest {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::vector<pid_t> processes_in(const std::string& dir) {
+  std::vector<pid_t> pids;
+  auto text = read_cgroup_file(dir + "/cgroup.procs");
+  if (!text) return pids;
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    auto end = rest.find('\n');
+    if (auto pid = parse_cgroup_number(rest.substr(0, end)))
+      pids.push_back(static_cast<pid_t>(*pid));
+    if (end == std::string_view::npos) break;
+    rest.remove_prefix(end + 1);
+  }
+  return pids;
+}
+
+void kill_processes_in(const std::string& dir) {
+  for (int round = 0; round < 100; ++round) {
+    auto pids = processes_in(dir);
+    if (pids.empty()) return;
+    for (pid_t pid : pids) ::kill(pid, SIGKILL);
+    std::this_thread::sleep_for(1ms);
+  }
+}
+
+// rmdir succeeds once the last task has left the cgroup, which trails its exit a little.
+void remove_directory(const std::string& dir) {
+  for (int attempt = 0; attempt < 2000; ++attempt) {
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return;
+    if (errno != EBUSY) return;
+    kill_processes_in(dir);
+    std::this_thread::sleep_for(1ms);
+  }
+}
+
+void remove_stale(const std::string& dir) {
+  write_cgroup_file(dir + "/freezer.state", "THAWED");
+  kill_processes_in(dir);
+  remove_directory(dir);
+}
+
+bool has(const CgroupHierarchy& hierarchy, std::string_view controller) {
+  for (const auto& name : hierarchy.controllers) {
+    if (name == controller) return true;
+  }
+  return false;
+}
+
+std::int64_t nanoseconds_to_ms(std::optional<std::uint64_t> ns) {
+  return static_cast<std::int64_t>(ns.value_or(0) / 1'000'000);
+}
+
+class CgroupV1 final : public Cgroup {
+ public:
+  CgroupV1(std::string name, std::string relative_path)
+      : name_(std::move(name)), relative_path_(std::move(relative_path)) {}
+  ~CgroupV1() override { destroy(); }
+
+  // mkdir in `hierarchy`; returns the errno on failure.
+  int add(const CgroupHierarchy& hierarchy) {
+    std::string dir = hierarchy.own_directory + "/" + name_;
+    if (::mkdir(dir.c_str(), 0755) != 0) return errno;
+    for (const auto& controller : hierarchy.controllers) {
+      controllers_.push_back(controller);
+      directories_.emplace_back(controller, dir);
+    }
+    created_.push_back(dir);
+    return 0;
+  }
+
+  [[nodiscard]] std::string directory_of(std::string_view controller) const {
+    for (const auto& [name, dir] : directories_) {
+      if (name == controller) return dir;
+    }
+    return {};
+  }
+
+  void set(std::string_view controller, const std::string& file, const std::string& value) const {
+    std::string path = directory_of(controller) + "/" + file;
+    if (int error = write_cgroup_file(path, value); error != 0) {
+      errno = error;
+      throw_errno("cgroup v1: set " + file, "cannot write `" + value + "` to " + path,
+                  "check that the value is within what the kernel accepts");
+    }
+  }
+
+  [[nodiscard]] std::string_view version() const override { return "v1"; }
+  [[nodiscard]] std::vector<std::string> controllers() const override { return controllers_; }
+  [[nodiscard]] std::string path() const override { return relative_path_; }
+
+  void place(pid_t pid) override {
+    for (const auto& dir : created_) {
+      if (int error = write_cgroup_file(dir + "/cgroup.procs", std::to_string(pid)); error != 0) {
+        errno = error;
+        throw_errno("cgroup v1: place sandbox", "cannot move the sandbox into " + dir);
+      }
+    }
+  }
+
+  void kill_all() noexcept override {
+    std::string freezer = directory_of("freezer");
+    if (freezer.empty()) {
+      for (const auto& dir : created_) kill_processes_in(dir);
+      return;
+    }
+    // Frozen tasks cannot fork, so one pass over cgroup.procs gets them all; SIGKILL is
+    // delivered to frozen tasks once they thaw.
+    write_cgroup_file(freezer + "/freezer.state", "FROZEN");
+    for (int wait = 0; wait < 100; ++wait) {
+      auto state = read_cgroup_file(freezer + "/freezer.state");
+      if (!state || state->starts_with("FROZEN")) break;
+      std::this_thread::sleep_for(1ms);
+    }
+    for (pid_t pid : processes_in(freezer)) ::kill(pid, SIGKILL);
+    write_cgroup_file(freezer + "/freezer.state", "THAWED");
+  }
+
+  [[nodiscard]] CgroupStats read_stats() const override {
+    CgroupStats stats;
+    if (auto memory = directory_of("memory"); !memory.empty()) {
+      if (auto peak = read_cgroup_file(memory + "/memory.max_usage_in_bytes")) {
+        stats.peak_memory_bytes = parse_cgroup_number(*peak);
+      }
+      if (auto oom = read_cgroup_file(memory + "/memory.oom_control")) {
+        stats.oom_kills = cgroup_key_value(*oom, "oom_kill").value_or(0);
+      }
+    }
+    if (auto cpuacct = directory_of("cpuacct"); !cpuacct.empty()) {
+      auto user = read_cgroup_file(cpuacct + "/cpuacct.usage_user");
+      auto system = read_cgroup_file(cpuacct + "/cpuacct.usage_sys");
+      if (user && system) {
+        stats.cpu_user_ms = nanoseconds_to_ms(parse_cgroup_number(*user));
+        stats.cpu_system_ms = nanoseconds_to_ms(parse_cgroup_number(*system));
+      }
+    }
+    if (auto pids = directory_of("pids"); !pids.empty()) {
+      if (auto events = read_cgroup_file(pids + "/pids.events")) {
+        stats.pids_limit_hit = cgroup_key_value(*events, "max").value_or(0) > 0;
+      }
+      if (auto peak = read_cgroup_file(pids + "/pids.peak")) {
+        stats.pids_peak = parse_cgroup_number(*peak);
+      }
+    }
+    return stats;
+  }
+
+  void destroy() noexcept override {
+    if (created_.empty()) return;
+    kill_all();
+    for (const auto& dir : created_) remove_directory(dir);
+    created_.clear();
+    directories_.clear();
+  }
+
+ private:
+  std::string name_;
+  std::string relative_path_;
+  std::vector<std::string> controllers_;
+  std::vector<std::pair<std::string, std::string>> directories_;  // controller -> directory
+  std::vector<std::string> created_;
+};
+
+}  // namespace
+
+CgroupSetup create_v1_cgroup(const std::vector<CgroupHierarchy>& hierarchies,
+                             const CgroupLimits& limits) {
+  CgroupSetup setup;
+  const std::string name = next_cgroup_name();
+  std::string relative_path;
+  std::vector<const CgroupHierarchy*> chosen;
+  for (const auto& hierarchy : hierarchies) {
+    bool wanted = has(hierarchy, "memory") || has(hierarchy, "pids") || has(hierarchy, "cpuacct") ||
+                  has(hierarchy, "freezer") || (limits.cpus && has(hierarchy, "cpu"));
+    if (!wanted) continue;
+    chosen.push_back(&hierarchy);
+    if (has(hierarchy, "memory") || relative_path.empty()) {
+      relative_path = (hierarchy.own_path == "/" ? "" : hierarchy.own_path) + "/" + name;
+    }
+  }
+  auto cgroup = std::make_unique<CgroupV1>(name, relative_path);
+  for (const auto* hierarchy : chosen) {
+    for_each_stale_cgroup(hierarchy->own_directory, remove_stale);
+    if (int error = cgroup->add(*hierarchy); error != 0) {
+      setup.reason =
+          "cannot create a cgroup in " + hierarchy->own_directory + ": " + errno_name(error);
+      setup.remedy =
+          "cgroup v1 cannot be delegated safely to a user: run isotest as root, or pass "
+          "--allow-degraded to run without limits (see docs/limits.md)";
+      if (limits.memory_max_bytes) setup.missing.emplace_back("memory");
+      if (limits.pids_max) setup.missing.emplace_back("pids");
+      if (limits.cpus) setup.missing.emplace_back("cpus");
+      return setup;  // cgroup's destructor removes what was created
+    }
+  }
+  auto require = [&](std::string_view controller, std::string_view limit) {
+    if (!cgroup->directory_of(controller).empty()) return true;
+    setup.missing.emplace_back(limit);
+    setup.reason = "the " + std::string(controller) + " controller is not mounted";
+    setup.remedy =
+        "mount the cgroup v1 " + std::string(controller) + " hierarchy, or pass --allow-degraded";
+    return false;
+  };
+  if (limits.memory_max_bytes && require("memory", "memory")) {
+    const std::string bytes = std::to_string(*limits.memory_max_bytes);
+    cgroup->set("memory", "memory.limit_in_bytes", bytes);
+    // Without memsw the limit only covers RAM and a test can spill into swap; set both.
+    if (::access((cgroup->directory_of("memory") + "/memory.memsw.limit_in_bytes").c_str(), F_OK) ==
+        0) {
+      cgroup->set("memory", "memory.memsw.limit_in_bytes", bytes);
+    }
+  }
+  if (limits.pids_max && require("pids", "pids")) {
+    cgroup->set("pids", "pids.max", std::to_string(*limits.pids_max));
+  }
+  if (limits.cpus && require("cpu", "cpus")) {
+    constexpr long kPeriodUs = 100'000;
+    const auto quota = std::max(1000L, std::lround(*limits.cpus * kPeriodUs));
+    cgroup->set("cpu", "cpu.cfs_period_us", std::to_string(kPeriodUs));
+    cgroup->set("cpu", "cpu.cfs_quota_us", std::to_string(quota));
+  }
+  setup.cgroup = std::move(cgroup);
+  return setup;
+}
+
+}  // namespace isotest
