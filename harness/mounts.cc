@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -128,6 +129,9 @@ MountPlan plan_mounts(const SandboxSpec& spec, const std::string& working_direct
     mqueue.skip_if_missing = true;
     ops.push_back(mqueue);
   }
+  // From here on a mount may land inside another (a bind inside the working directory, the
+  // working directory inside a --tmpfs): they are sorted below so parents come first.
+  const std::size_t nested_from = ops.size();
   for (const auto& mount : spec.tmpfs) {
     std::string options = "mode=1777";
     if (mount.size_bytes) options += ",size=" + std::to_string(*mount.size_bytes);
@@ -153,6 +157,11 @@ MountPlan plan_mounts(const SandboxSpec& spec, const std::string& working_direct
     add_bind(working_directory, working_directory, false,
              "keep working directory " + working_directory);
   }
+  auto depth = [](const MountOp& mount) {
+    return std::count(mount.target.begin(), mount.target.end(), '/');
+  };
+  std::stable_sort(ops.begin() + static_cast<std::ptrdiff_t>(nested_from), ops.end(),
+                   [&](const MountOp& a, const MountOp& b) { return depth(a) < depth(b); });
   return plan;
 }
 

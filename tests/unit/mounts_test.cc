@@ -11,6 +11,13 @@ std::vector<MountOp::Kind> kinds(const MountPlan& plan) {
   return result;
 }
 
+const MountOp* find_target(const MountPlan& plan, const std::string& target) {
+  for (const auto& op : plan.ops) {
+    if (op.target == target) return &op;
+  }
+  return nullptr;
+}
+
 std::vector<std::string> targets(const MountPlan& plan) {
   std::vector<std::string> result;
   for (const auto& op : plan.ops) result.push_back(op.target);
@@ -53,11 +60,11 @@ TEST(MountPlan, ReadOnlyComesFirstAndWorkingDirectoryStaysWritable) {
   auto plan = plan_mounts(spec, "/work");
   ASSERT_GE(plan.ops.size(), 3U);
   EXPECT_EQ(plan.ops[1].kind, Kind::read_only_tree);
-  const auto& last = plan.ops.back();
-  EXPECT_EQ(last.kind, Kind::bind);
-  EXPECT_EQ(last.source, "/work");
-  EXPECT_EQ(last.target, "/work");
-  EXPECT_FALSE(last.read_only);
+  const MountOp* kept = find_target(plan, "/work");
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(kept->kind, Kind::bind);
+  EXPECT_EQ(kept->source, "/work");
+  EXPECT_FALSE(kept->read_only);
   bool saw_bind = false;
   bool saw_sized_tmpfs = false;
   for (const auto& op : plan.ops) {
@@ -79,15 +86,31 @@ TEST(MountPlan, ReadOnlyComesFirstAndWorkingDirectoryStaysWritable) {
 TEST(MountPlan, WorkingDirectoryUnderTmpIsBoundIntoTheNewTmp) {
   SandboxSpec spec;
   auto plan = plan_mounts(spec, "/tmp/build");
-  const auto& last = plan.ops.back();
-  EXPECT_EQ(last.kind, Kind::bind);
-  EXPECT_EQ(last.target, "/tmp/build");
-  EXPECT_TRUE(last.create_target);  // inside our own tmpfs, so ours to create
+  const MountOp* kept = find_target(plan, "/tmp/build");
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(kept->kind, Kind::bind);
+  EXPECT_TRUE(kept->create_target);  // inside our own tmpfs, so ours to create
+}
+
+TEST(MountPlan, MountsInsideTheWorkingDirectoryComeAfterIt) {
+  SandboxSpec spec;
+  spec.read_only_root = true;
+  spec.binds.push_back({"/b", "/w/bind", false});
+  spec.tmpfs.push_back({"/w/scratch", std::nullopt});
+  auto plan = plan_mounts(spec, "/w");
+  std::vector<std::string> order;
+  for (const auto& op : plan.ops) {
+    if (op.target.starts_with("/w")) order.push_back(op.target);
+  }
+  ASSERT_EQ(order.size(), 3U);
+  EXPECT_EQ(order.front(), "/w");  // else the working directory's bind would cover the others
 }
 
 TEST(MountPlan, WorkingDirectoryThatIsTmpItselfGetsTheFreshTmp) {
   SandboxSpec spec;
-  EXPECT_EQ(plan_mounts(spec, "/tmp").ops.back().target, "/sys/fs/cgroup");
+  const MountOp* tmp = find_target(plan_mounts(spec, "/tmp"), "/tmp");
+  ASSERT_NE(tmp, nullptr);
+  EXPECT_EQ(tmp->kind, Kind::tmpfs);  // and no bind of the host's /tmp over it
 }
 
 TEST(MountPlan, BindTargetsInsideOurTmpfsAreCreatedOthersNot) {
@@ -104,7 +127,7 @@ TEST(MountPlan, BindTargetsInsideOurTmpfsAreCreatedOthersNot) {
 
 TEST(MountPlan, NothingExtraForAWorkingDirectoryOnTheHostTree) {
   SandboxSpec spec;
-  EXPECT_EQ(plan_mounts(spec, "/work").ops.back().target, "/sys/fs/cgroup");
+  EXPECT_EQ(find_target(plan_mounts(spec, "/work"), "/work"), nullptr);
   spec.read_only_root = true;
   EXPECT_EQ(plan_mounts(spec, "/").ops.back().target, "/sys/fs/cgroup");
 }

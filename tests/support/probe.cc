@@ -1,0 +1,369 @@
+// isotest_probe: what the integration tests run inside the sandbox. Each subcommand does one
+// observable thing and prints what it saw, so the tests judge isolation by observation rather
+// than by trusting isotest's own report. Subcommands that must stay alive while the test looks
+// from outside print one line and then hold until their stdin reaches end of file.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+using Args = std::vector<std::string>;
+
+[[noreturn]] void die(const std::string& what) {
+  std::fprintf(stderr, "isotest_probe: %s: %s\n", what.c_str(), strerrorname_np(errno));
+  std::exit(1);
+}
+
+long number(const std::string& text) {
+  char* end = nullptr;
+  long value = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0') {
+    std::fprintf(stderr, "isotest_probe: not a number: %s\n", text.c_str());
+    std::exit(2);
+  }
+  return value;
+}
+
+std::string read_link(const std::string& path) {
+  std::error_code error;
+  auto target = std::filesystem::read_symlink(path, error);
+  return error ? "?" : target.string();
+}
+
+// Identifies this process from outside: the PID namespace and the PID inside it.
+std::string identity(pid_t pid) {
+  return "pid=" + std::to_string(pid) + " pidns=" + read_link("/proc/self/ns/pid");
+}
+
+void say(const std::string& line) {
+  std::cout << line << std::endl;  // flushed: the test waits for this line
+}
+
+// The test closes our stdin to let us go; a dead test closes it too, so we never outlive it.
+int hold_until_stdin_closes() {
+  char buffer[256];
+  while (true) {
+    const ssize_t got = ::read(STDIN_FILENO, buffer, sizeof buffer);
+    if (got == 0 || (got < 0 && errno != EINTR)) return 0;
+  }
+}
+
+[[noreturn]] void sleep_forever() {
+  while (true) ::pause();
+}
+
+void write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t written = ::write(fd, bytes.data(), bytes.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) die("write");
+    bytes.remove_prefix(static_cast<std::size_t>(written));
+  }
+}
+
+int exit_with(const Args& args) {
+  return static_cast<int>(number(args.at(0)));
+}
+
+int kill_self(const Args& args) {
+  const int sig = static_cast<int>(number(args.at(0)));
+  rlimit no_core{0, 0};  // a core file must not land in the working directory
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  ::signal(sig, SIG_DFL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+  ::raise(sig);
+  return 1;
+}
+
+int print_namespaces(const Args&) {
+  for (const char* name : {"user", "mnt", "pid", "net", "ipc", "uts", "cgroup", "time"}) {
+    std::cout << name << " " << read_link(std::string("/proc/self/ns/") + name) << "\n";
+  }
+  return 0;
+}
+
+int print_pids(const Args&) {
+  std::vector<long> pids;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (std::all_of(name.begin(), name.end(), ::isdigit)) pids.push_back(std::stol(name));
+  }
+  std::sort(pids.begin(), pids.end());
+  std::cout << "pids";
+  for (long pid : pids) std::cout << " " << pid;
+  std::cout << "\n";
+  return 0;
+}
+
+int send_signal(const Args& args) {
+  const auto pid = static_cast<pid_t>(number(args.at(0)));
+  if (::kill(pid, static_cast<int>(number(args.at(1)))) == 0) {
+    say("kill " + args.at(0) + ": ok");
+    return 0;
+  }
+  say("kill " + args.at(0) + ": " + strerrorname_np(errno));
+  return 1;
+}
+
+std::string nodename() {
+  utsname names{};
+  ::uname(&names);
+  return names.nodename;
+}
+
+int print_hostname(const Args&) {
+  say(nodename());
+  return 0;
+}
+
+int set_hostname(const Args& args) {
+  if (::sethostname(args.at(0).data(), args.at(0).size()) != 0) die("sethostname");
+  say(nodename());
+  return 0;
+}
+
+int create_shm(const Args& args) {
+  const auto key = static_cast<key_t>(number(args.at(0)));
+  const int id = ::shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0600);
+  if (id < 0) die("shmget create");
+  if (::shmget(key, 0, 0) != id) die("shmget lookup");
+  say("shm id=" + std::to_string(id) + " key=" + args.at(0));
+  return hold_until_stdin_closes();
+}
+
+int hold_port(const Args& args) {
+  const int sock = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) die("socket");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(number(args.at(0))));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(sock, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) die("bind");
+  if (::listen(sock, 1) != 0) die("listen");
+  say("bound 127.0.0.1:" + args.at(0));
+  return hold_until_stdin_closes();
+}
+
+int print_interfaces(const Args&) {
+  const int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) die("socket");
+  struct if_nameindex* names = ::if_nameindex();
+  if (names == nullptr) die("if_nameindex");
+  for (struct if_nameindex* entry = names; entry->if_index != 0; ++entry) {
+    ifreq request{};
+    std::strncpy(request.ifr_name, entry->if_name, IFNAMSIZ - 1);
+    if (::ioctl(sock, SIOCGIFFLAGS, &request) != 0) die("SIOCGIFFLAGS");
+    std::cout << "interface " << entry->if_name << " "
+              << ((request.ifr_flags & IFF_UP) != 0 ? "up" : "down") << "\n";
+  }
+  ::if_freenameindex(names);
+  ::close(sock);
+  std::ifstream routes("/proc/net/route");
+  std::string line;
+  std::getline(routes, line);  // column headings
+  while (std::getline(routes, line)) std::cout << "route " << line << "\n";
+  return 0;
+}
+
+int print_ids(const Args&) {
+  std::cout << "uid=" << ::getuid() << " euid=" << ::geteuid() << " gid=" << ::getgid()
+            << " egid=" << ::getegid() << "\n";
+  return 0;
+}
+
+int print_environment(const Args&) {
+  for (char** entry = environ; *entry != nullptr; ++entry) std::cout << *entry << "\n";
+  return 0;
+}
+
+int print_working_directory(const Args&) {
+  say(std::filesystem::current_path().string());
+  return 0;
+}
+
+double clock_seconds(clockid_t clock) {
+  timespec now{};
+  ::clock_gettime(clock, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+}
+
+int print_clocks(const Args&) {
+  double uptime = 0;
+  std::ifstream("/proc/uptime") >> uptime;
+  std::printf("uptime %.3f\nmonotonic %.3f\nboottime %.3f\n", uptime,
+              clock_seconds(CLOCK_MONOTONIC), clock_seconds(CLOCK_BOOTTIME));
+  return 0;
+}
+
+// Alternates 64 KiB chunks on stdout and stderr, so a reader that drains one stream while
+// ignoring the other deadlocks.
+int flood(const Args& args) {
+  const auto stdout_bytes = static_cast<std::size_t>(number(args.at(0)));
+  const auto stderr_bytes = static_cast<std::size_t>(number(args.at(1)));
+  std::string chunk(64 * 1024, 'x');
+  chunk.back() = '\n';
+  std::size_t left[2] = {stdout_bytes, stderr_bytes};
+  while (left[0] + left[1] > 0) {
+    for (int stream = 0; stream < 2; ++stream) {
+      const std::size_t size = std::min(left[stream], chunk.size());
+      write_all(stream == 0 ? STDOUT_FILENO : STDERR_FILENO,
+                std::string_view(chunk).substr(0, size));
+      left[stream] -= size;
+    }
+  }
+  return 0;
+}
+
+// Bytes that are not UTF-8: a stray continuation byte, an overlong encoding, a truncated
+// sequence, 0xff, and a NUL, between plain ASCII the test looks for.
+constexpr char kInvalidUtf8[] = "begin \x80 \xc0\xaf \xe2\x82 \xff \0 end\n";
+
+int print_invalid_utf8(const Args&) {
+  const std::string_view bytes(kInvalidUtf8, sizeof kInvalidUtf8 - 1);
+  write_all(STDOUT_FILENO, bytes);
+  write_all(STDERR_FILENO, bytes);
+  return 0;
+}
+
+// Double fork and setsid: the daemon is nobody's child, in its own session, with no fds, so only
+// the PID namespace can take it down. It reports its PID through a file, as daemons do; we relay
+// that to stdout (it has no stdout) and hold until the test has looked.
+int daemonize(const Args& args) {
+  const std::string pid_file = args.at(0);
+  const pid_t child = ::fork();
+  if (child < 0) die("fork");
+  if (child == 0) {
+    ::setsid();
+    if (::fork() != 0) ::_exit(0);
+    ::close_range(0, UINT_MAX, 0);
+    const std::string temporary = pid_file + ".tmp";
+    {
+      std::ofstream out(temporary);
+      out << ::getpid() << "\n";
+    }
+    ::rename(temporary.c_str(), pid_file.c_str());
+    sleep_forever();
+  }
+  ::waitpid(child, nullptr, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  long daemon_pid = 0;
+  while (!(std::ifstream(pid_file) >> daemon_pid)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      std::fprintf(stderr, "isotest_probe: the daemon never wrote %s\n", pid_file.c_str());
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  say("daemon " + identity(static_cast<pid_t>(daemon_pid)));
+  return hold_until_stdin_closes();
+}
+
+int sleep_reporting(const Args&) {
+  say("ready " + identity(::getpid()));
+  sleep_forever();
+}
+
+int ignore_term(const Args&) {
+  ::signal(SIGTERM, SIG_IGN);
+  say("ready " + identity(::getpid()));
+  sleep_forever();
+}
+
+void exit_zero_on_term(int) {
+  constexpr char kMessage[] = "got SIGTERM\n";
+  [[maybe_unused]] auto written = ::write(STDOUT_FILENO, kMessage, sizeof kMessage - 1);
+  ::_exit(0);
+}
+
+int exit_on_term(const Args&) {
+  ::signal(SIGTERM, exit_zero_on_term);
+  say("ready " + identity(::getpid()));
+  sleep_forever();
+}
+
+struct Subcommand {
+  std::size_t arg_count;
+  const char* usage;
+  std::function<int(const Args&)> run;
+};
+
+const std::map<std::string, Subcommand>& subcommands() {
+  static const std::map<std::string, Subcommand> kSubcommands = {
+      {"exit", {1, "CODE: exit with CODE", exit_with}},
+      {"kill-self", {1, "SIGNAL: die of SIGNAL (no core file)", kill_self}},
+      {"namespaces", {0, ": print `NAME LINK` for each /proc/self/ns entry", print_namespaces}},
+      {"pids", {0, ": print the PIDs in /proc", print_pids}},
+      {"kill", {2, "PID SIGNAL: send SIGNAL to PID, print ok or the errno", send_signal}},
+      {"hostname", {0, ": print the node name", print_hostname}},
+      {"set-hostname", {1, "NAME: sethostname, then print the node name", set_hostname}},
+      {"shm", {1, "KEY: create a SysV shm segment with KEY, hold", create_shm}},
+      {"hold-port", {1, "PORT: bind and listen on 127.0.0.1:PORT, hold", hold_port}},
+      {"interfaces",
+       {0, ": print interfaces with up/down, then /proc/net/route", print_interfaces}},
+      {"ids", {0, ": print real and effective uid and gid", print_ids}},
+      {"env", {0, ": print the environment", print_environment}},
+      {"cwd", {0, ": print the working directory", print_working_directory}},
+      {"clocks", {0, ": print /proc/uptime, CLOCK_MONOTONIC, CLOCK_BOOTTIME", print_clocks}},
+      {"flood", {2, "STDOUT_BYTES STDERR_BYTES: write that much, interleaved", flood}},
+      {"invalid-utf8",
+       {0, ": print bytes that are not UTF-8 on stdout and stderr", print_invalid_utf8}},
+      {"daemonize", {1, "PID_FILE: leak a setsid double-forked daemon, hold", daemonize}},
+      {"sleep", {0, ": print `ready pid=N pidns=LINK`, sleep forever", sleep_reporting}},
+      {"ignore-term", {0, ": like sleep, ignoring SIGTERM", ignore_term}},
+      {"exit-on-term",
+       {0, ": like sleep; on SIGTERM print `got SIGTERM` and exit 0", exit_on_term}},
+  };
+  return kSubcommands;
+}
+
+int usage() {
+  std::fprintf(stderr, "usage: isotest_probe SUBCOMMAND [ARGS...]\n");
+  for (const auto& [name, subcommand] : subcommands()) {
+    std::fprintf(stderr, "  %s %s\n", name.c_str(), subcommand.usage);
+  }
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage();
+  auto found = subcommands().find(argv[1]);
+  if (found == subcommands().end()) return usage();
+  const Args args(argv + 2, argv + argc);
+  if (args.size() != found->second.arg_count) return usage();
+  return found->second.run(args);
+}
