@@ -169,6 +169,12 @@ CommandLine parse_command_line(int argc, char** argv) {
   run->add_option("command", spec.command, "the command and its arguments, after --")->required();
   run->positionals_at_end();
 
+  auto* report = app.add_subcommand(
+      "report", "summarise result files (or folders of them) and convert them to JUnit XML");
+  report->add_option("--junit", result.report.junit_path, "also write JUnit XML to FILE")
+      ->option_text("FILE");
+  report->add_option("results", result.report.inputs, "result files or folders")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -176,9 +182,14 @@ CommandLine parse_command_line(int argc, char** argv) {
       app.exit(error);
       return result;
     }
+    const char* command = run->parsed() ? "run " : report->parsed() ? "report " : "";
     std::cerr << "isotest: " << error.what() << "\n"
-              << "isotest: see `isotest " << (run->parsed() ? "run " : "") << "--help`\n";
+              << "isotest: see `isotest " << command << "--help`\n";
     result.exit_code = kUsageError;
+    return result;
+  }
+  if (report->parsed()) {
+    result.action = CommandLine::Action::report;
     return result;
   }
   if (offset_option->count() > 0) spec.time_offset_seconds = time_offset;

@@ -3,15 +3,22 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "spec.h"
 
 namespace isotest {
 
+struct ReportRequest {
+  std::vector<std::string> inputs;  // result files or folders of them
+  std::string junit_path;           // empty: no JUnit file
+};
+
 struct CommandLine {
-  enum class Action { run, exit } action = Action::exit;
-  SandboxSpec spec;   // for Action::run
-  int exit_code = 0;  // for Action::exit: 0 after --help/--version, 125 after a usage error
+  enum class Action { run, report, exit } action = Action::exit;
+  SandboxSpec spec;      // for Action::run
+  ReportRequest report;  // for Action::report
+  int exit_code = 0;     // for Action::exit: 0 after --help/--version, 125 after a usage error
 };
 
 // Prints help and usage errors itself (to stdout and stderr respectively).

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "launch.h"
+#include "report.h"
 #include "result.h"
 
 namespace {
@@ -15,9 +16,26 @@ void report_setup_error(const isotest::SetupError& error) {
   if (!error.hint.empty()) std::cerr << "isotest: hint: " << error.hint << "\n";
 }
 
+int report(const isotest::ReportRequest& request) {
+  try {
+    const auto results = isotest::load_results(request.inputs);
+    std::cout << isotest::summary_table(results);
+    if (!request.junit_path.empty()) {
+      isotest::write_file_atomically(request.junit_path, isotest::junit_xml(results));
+    }
+    return isotest::report_exit_code(results);
+  } catch (const isotest::SetupFailure& failure) {
+    report_setup_error(failure.error());
+    return 125;
+  }
+}
+
 int run_command_line(int argc, char** argv) {
   auto command_line = isotest::parse_command_line(argc, argv);
   if (command_line.action == isotest::CommandLine::Action::exit) return command_line.exit_code;
+  if (command_line.action == isotest::CommandLine::Action::report) {
+    return report(command_line.report);
+  }
 
   const auto& spec = command_line.spec;
   auto result = isotest::run_sandboxed(spec, environ);

@@ -1,0 +1,304 @@
+#include "report.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "result.h"
+#include "setup_error.h"
+
+namespace isotest {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Order of the summary: what needs attention first.
+constexpr std::string_view kStatusOrder[] = {"sandbox_error", "crashed", "oom",     "timeout",
+                                             "failed",        "flaky",   "skipped", "passed"};
+
+int severity(const std::string& status) {
+  for (std::size_t i = 0; i < std::size(kStatusOrder); ++i) {
+    if (kStatusOrder[i] == status) return static_cast<int>(i);
+  }
+  return 0;
+}
+
+bool is_good(const std::string& status) {
+  return status == "passed" || status == "skipped" || status == "flaky";
+}
+
+std::string text_of(const nlohmann::json& value) {
+  return value.is_string() ? value.get<std::string>() : std::string();
+}
+
+std::string status_of(const nlohmann::json& document) {
+  return text_of(document["status"]);
+}
+
+LoadedResult load_file(const fs::path& file) {
+  const std::string name = file.string();
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    throw_errno("report: read " + name, "cannot open the file", "check the path");
+  }
+  nlohmann::json document = nlohmann::json::parse(in, nullptr, false);
+  if (document.is_discarded() || !document.is_object()) {
+    throw_error("report: read " + name, 0, "not a JSON document",
+                "pass result files written by `isotest run --json`");
+  }
+  if (document.value("schema", "") != kResultSchema) {
+    throw_error("report: read " + name, 0,
+                "not an isotest result (no \"schema\": \"" + std::string(kResultSchema) + "\")",
+                "pass result files written by `isotest run --json`");
+  }
+  if (!document["name"].is_string() || !document["status"].is_string()) {
+    throw_error("report: read " + name, 0, "result without a name or status",
+                "the file is damaged; run the test again");
+  }
+  return LoadedResult{name, std::move(document)};
+}
+
+std::string format_bytes(const nlohmann::json& bytes) {
+  if (!bytes.is_number()) return "-";
+  const double value = bytes.get<double>();
+  char text[32];
+  if (value >= 1024.0 * 1024 * 1024) {
+    std::snprintf(text, sizeof text, "%.1fG", value / (1024.0 * 1024 * 1024));
+  } else if (value >= 1024.0 * 1024) {
+    std::snprintf(text, sizeof text, "%.1fM", value / (1024.0 * 1024));
+  } else {
+    std::snprintf(text, sizeof text, "%.0fK", value / 1024.0);
+  }
+  return text;
+}
+
+std::string format_exit(const nlohmann::json& document) {
+  if (document["signal_name"].is_string()) return document["signal_name"].get<std::string>();
+  if (document["exit_code"].is_number()) return std::to_string(document["exit_code"].get<int>());
+  if (document["launcher_exit_code"].is_number()) {
+    return std::to_string(document["launcher_exit_code"].get<int>());
+  }
+  return "-";
+}
+
+// XML 1.0 allows no control characters but tab, newline and carriage return.
+std::string xml_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+          out += '?';
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+std::string output_text(const nlohmann::json& document, const char* stream) {
+  const auto& output = document["output"];
+  if (!output.is_object() || !output[stream].is_object()) return {};
+  return text_of(output[stream]["text"]);
+}
+
+// What went wrong, in one line, for the failure's message attribute.
+std::string failure_message(const nlohmann::json& document) {
+  const std::string status = status_of(document);
+  if (status == "timeout") {
+    return "timed out after " +
+           (document["timeout_ms"].is_number()
+                ? std::to_string(document["timeout_ms"].get<long long>()) + " ms"
+                : std::string("its time limit"));
+  }
+  if (status == "oom") return "killed by the OOM killer (memory limit reached)";
+  if (status == "crashed") return "terminated by " + format_exit(document);
+  if (status == "sandbox_error" && document["error"].is_object()) {
+    return "sandbox error: " + text_of(document["error"]["message"]);
+  }
+  if (status == "failed") return "exited with " + format_exit(document);
+  return status;
+}
+
+std::string failure_body(const nlohmann::json& document) {
+  std::string body;
+  if (document["error"].is_object() && document["error"]["hint"].is_string()) {
+    body += "hint: " + document["error"]["hint"].get<std::string>() + "\n";
+  }
+  const std::string err = output_text(document, "stderr");
+  const std::string out = output_text(document, "stdout");
+  if (!out.empty()) body += "--- stdout ---\n" + out + (out.ends_with('\n') ? "" : "\n");
+  if (!err.empty()) body += "--- stderr ---\n" + err + (err.ends_with('\n') ? "" : "\n");
+  return body;
+}
+
+std::pair<std::string, std::string> class_and_name(const std::string& name) {
+  // Jenkins splits classname at the last dot and renders an empty one badly.
+  auto dot = name.rfind('.');
+  if (dot == std::string::npos || dot == 0) return {"isotest", name};
+  return {name.substr(0, dot), name.substr(dot + 1)};
+}
+
+double seconds_of(const nlohmann::json& document) {
+  return document["duration_ms"].is_number() ? document["duration_ms"].get<double>() / 1000 : 0;
+}
+
+}  // namespace
+
+std::vector<LoadedResult> load_results(const std::vector<std::string>& paths) {
+  std::vector<LoadedResult> results;
+  for (const auto& path : paths) {
+    std::error_code error;
+    if (fs::is_directory(path, error)) {
+      std::vector<fs::path> files;
+      for (const auto& entry : fs::recursive_directory_iterator(path, error)) {
+        if (entry.is_regular_file() && entry.path().extension() == ".json") {
+          files.push_back(entry.path());
+        }
+      }
+      std::sort(files.begin(), files.end());
+      for (const auto& file : files) results.push_back(load_file(file));
+      continue;
+    }
+    results.push_back(load_file(path));
+  }
+  if (results.empty()) {
+    throw_error("report", 0, "no result files found in the given paths",
+                "pass result files or folders that hold them (isotest run --json FILE)");
+  }
+  return results;
+}
+
+std::string summary_table(const std::vector<LoadedResult>& results) {
+  std::vector<const LoadedResult*> ordered;
+  for (const auto& result : results) ordered.push_back(&result);
+  std::stable_sort(ordered.begin(), ordered.end(), [](const auto* a, const auto* b) {
+    return severity(status_of(a->document)) < severity(status_of(b->document));
+  });
+  std::size_t name_width = 4;
+  for (const auto* result : ordered) {
+    name_width = std::max(name_width, text_of(result->document["name"]).size());
+  }
+  std::ostringstream out;
+  char line[512];
+  std::snprintf(line, sizeof line, "%-13s  %-*s  %8s  %10s  %9s\n", "STATUS",
+                static_cast<int>(name_width), "NAME", "EXIT", "TIME", "PEAK MEM");
+  out << line;
+  std::map<std::string, int> counts;
+  for (const auto* result : ordered) {
+    const auto& document = result->document;
+    const std::string status = status_of(document);
+    ++counts[status];
+    char duration[32];
+    std::snprintf(
+        duration, sizeof duration, "%.1f ms",
+        document["duration_ms"].is_number() ? document["duration_ms"].get<double>() : 0.0);
+    const auto& usage = document["usage"];
+    std::snprintf(line, sizeof line, "%-13s  %-*s  %8s  %10s  %9s\n", status.c_str(),
+                  static_cast<int>(name_width), text_of(document["name"]).c_str(),
+                  format_exit(document).c_str(), duration,
+                  format_bytes(usage.is_object() ? usage["peak_memory_bytes"] : nullptr).c_str());
+    out << line;
+  }
+  // "N passed, N failed, N skipped" alone on a line, as CI log scanners expect; the statuses
+  // behind the failures on the next.
+  int not_good = 0;
+  std::string breakdown;
+  for (std::string_view status : kStatusOrder) {
+    const auto it = counts.find(std::string(status));
+    if (it == counts.end() || is_good(it->first)) continue;
+    not_good += it->second;
+    breakdown += (breakdown.empty() ? "" : ", ") + it->first + " " + std::to_string(it->second);
+  }
+  out << "\n"
+      << counts["passed"] + counts["flaky"] << " passed, " << not_good << " failed, "
+      << counts["skipped"] << " skipped\n";
+  if (counts["flaky"] > 0) out << "of the passed, flaky: " << counts["flaky"] << "\n";
+  if (!breakdown.empty()) out << "of the failed: " << breakdown << "\n";
+  return out.str();
+}
+
+int report_exit_code(const std::vector<LoadedResult>& results) {
+  for (const auto& result : results) {
+    if (!is_good(status_of(result.document))) return 1;
+  }
+  return 0;
+}
+
+std::string junit_xml(const std::vector<LoadedResult>& results) {
+  int failures = 0;
+  int errors = 0;
+  int skipped = 0;
+  double total_seconds = 0;
+  std::ostringstream cases;
+  char number[32];
+  for (const auto& result : results) {
+    const auto& document = result.document;
+    const std::string status = status_of(document);
+    const auto [classname, name] = class_and_name(text_of(document["name"]));
+    total_seconds += seconds_of(document);
+    std::snprintf(number, sizeof number, "%.3f", seconds_of(document));
+    cases << "  <testcase classname=\"" << xml_escape(classname) << "\" name=\"" << xml_escape(name)
+          << "\" time=\"" << number << "\">\n";
+    const std::string message = xml_escape(failure_message(document));
+    if (status == "failed") {
+      ++failures;
+      cases << "    <failure message=\"" << message << "\" type=\"failed\">"
+            << xml_escape(failure_body(document)) << "</failure>\n";
+    } else if (status == "skipped") {
+      ++skipped;
+      cases << "    <skipped message=\"" << message << "\"/>\n";
+    } else if (!is_good(status)) {
+      ++errors;
+      cases << "    <error message=\"" << message << "\" type=\"" << xml_escape(status) << "\">"
+            << xml_escape(failure_body(document)) << "</error>\n";
+    }
+    // A flaky test passed in the end; its failed attempts stay visible (Surefire's element).
+    if (document.contains("attempts") && document["attempts"].is_array()) {
+      for (const auto& attempt : document["attempts"]) {
+        if (!attempt.is_object() || is_good(status_of(attempt))) continue;
+        if (status != "flaky") continue;
+        cases << "    <flakyFailure message=\"" << xml_escape(failure_message(attempt))
+              << "\" type=\"" << xml_escape(status_of(attempt)) << "\">"
+              << xml_escape(failure_body(attempt)) << "</flakyFailure>\n";
+      }
+    }
+    if (const std::string out = output_text(document, "stdout"); !out.empty()) {
+      cases << "    <system-out>" << xml_escape(out) << "</system-out>\n";
+    }
+    if (const std::string err = output_text(document, "stderr"); !err.empty()) {
+      cases << "    <system-err>" << xml_escape(err) << "</system-err>\n";
+    }
+    cases << "  </testcase>\n";
+  }
+  std::snprintf(number, sizeof number, "%.3f", total_seconds);
+  std::ostringstream xml;
+  xml << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      << "<testsuite name=\"isotest\" tests=\"" << results.size() << "\" failures=\"" << failures
+      << "\" errors=\"" << errors << "\" skipped=\"" << skipped << "\" time=\"" << number << "\">\n"
+      << cases.str() << "</testsuite>\n";
+  return xml.str();
+}
+
+}  // namespace isotest
