@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -79,6 +80,11 @@ int write_cgroup_file(const std::string& path, std::string_view text) {
     return errno != 0 ? errno : EIO;
   }
   return 0;
+}
+
+bool swap_is_active() {
+  auto swaps = read_cgroup_file("/proc/swaps").value_or("");
+  return std::count(swaps.begin(), swaps.end(), '\n') > 1;  // a header line, then areas
 }
 
 std::optional<std::string> read_cgroup_file(const std::string& path) {

@@ -25,7 +25,7 @@ struct CgroupStats {
   std::optional<std::int64_t> cpu_user_ms;
   std::optional<std::int64_t> cpu_system_ms;
   std::uint64_t oom_kills = 0;
-  std::optional<std::uint64_t> pids_peak;  // kernels with pids.peak (6.12+)
+  std::optional<std::uint64_t> pids_peak;  // kernels with pids.peak
   bool pids_limit_hit = false;             // a fork or clone was refused by pids.max
 };
 
@@ -59,6 +59,7 @@ struct CgroupSetup {
   std::vector<std::string> missing;
   std::string reason;
   std::string remedy;
+  int error_number = 0;  // the errno behind `reason`, when there is one
 };
 
 // Creates the sandbox's cgroup and applies `limits`. Also removes cgroups that earlier isotest
@@ -76,6 +77,8 @@ bool is_stale_cgroup_name(std::string_view name);
 void for_each_stale_cgroup(const std::string& parent, void (*remove)(const std::string& dir));
 
 int write_cgroup_file(const std::string& path, std::string_view text);  // 0 or errno
+// True when /proc/swaps lists a swap area: only then can swap let a test exceed --memory.
+bool swap_is_active();
 std::optional<std::string> read_cgroup_file(const std::string& path);
 // Value of `key` in a "key value" per line file (memory.events, cpu.stat, ...).
 std::optional<std::uint64_t> cgroup_key_value(const std::string& text, std::string_view key);

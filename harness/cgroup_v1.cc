@@ -145,11 +145,20 @@ class CgroupV1 final : public Cgroup {
       }
     }
     if (auto cpuacct = directory_of("cpuacct"); !cpuacct.empty()) {
-      auto user = read_cgroup_file(cpuacct + "/cpuacct.usage_user");
-      auto system = read_cgroup_file(cpuacct + "/cpuacct.usage_sys");
-      if (user && system) {
-        stats.cpu_user_ms = nanoseconds_to_ms(parse_cgroup_number(*user));
-        stats.cpu_system_ms = nanoseconds_to_ms(parse_cgroup_number(*system));
+      // cpuacct.usage is exact; the user/system split comes from tick sampling and runs high
+      // under CFS throttling, so only its ratio is used.
+      auto number_in = [&](const char* file) {
+        return parse_cgroup_number(read_cgroup_file(cpuacct + "/" + file).value_or(""));
+      };
+      auto total = number_in("cpuacct.usage");
+      auto user = number_in("cpuacct.usage_user");
+      auto system = number_in("cpuacct.usage_sys");
+      if (total && user && system) {
+        const double sampled = static_cast<double>(*user + *system);
+        const double user_share = sampled > 0 ? static_cast<double>(*user) / sampled : 1.0;
+        const auto user_ns = static_cast<std::uint64_t>(static_cast<double>(*total) * user_share);
+        stats.cpu_user_ms = nanoseconds_to_ms(user_ns);
+        stats.cpu_system_ms = nanoseconds_to_ms(*total - user_ns);
       }
     }
     if (auto pids = directory_of("pids"); !pids.empty()) {
@@ -196,10 +205,14 @@ CgroupSetup create_v1_cgroup(const std::vector<CgroupHierarchy>& hierarchies,
       relative_path = (hierarchy.own_path == "/" ? "" : hierarchy.own_path) + "/" + name;
     }
   }
+  // Stale cgroups of killed launchers go everywhere, even from hierarchies this run skips.
+  for (const auto& hierarchy : hierarchies) {
+    for_each_stale_cgroup(hierarchy.own_directory, remove_stale);
+  }
   auto cgroup = std::make_unique<CgroupV1>(name, relative_path);
   for (const auto* hierarchy : chosen) {
-    for_each_stale_cgroup(hierarchy->own_directory, remove_stale);
     if (int error = cgroup->add(*hierarchy); error != 0) {
+      setup.error_number = error;
       setup.reason =
           "cannot create a cgroup in " + hierarchy->own_directory + ": " + errno_name(error);
       setup.remedy =
@@ -226,6 +239,11 @@ CgroupSetup create_v1_cgroup(const std::vector<CgroupHierarchy>& hierarchies,
     if (::access((cgroup->directory_of("memory") + "/memory.memsw.limit_in_bytes").c_str(), F_OK) ==
         0) {
       cgroup->set("memory", "memory.memsw.limit_in_bytes", bytes);
+    } else if (swap_is_active()) {
+      setup.missing.emplace_back("memory-swap");
+      setup.reason =
+          "the kernel has no swap accounting (memory.memsw), so swap can bypass --memory";
+      setup.remedy = "boot with swapaccount=1, turn swap off, or pass --allow-degraded";
     }
   }
   if (limits.pids_max && require("pids", "pids")) {

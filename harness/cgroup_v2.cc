@@ -103,7 +103,8 @@ int empty_into_leaf(const std::string& base) {
   return 0;
 }
 
-// Enables `wanted` controllers for the children of `base`. Returns 0 or errno.
+// Enables `wanted` controllers for the children of `base`, whose processes must have left it
+// first. Returns 0 or errno.
 int enable_controllers(const std::string& base, const std::vector<std::string>& wanted) {
   auto enabled = read_cgroup_file(base + "/cgroup.subtree_control").value_or("");
   std::string request;
@@ -149,7 +150,9 @@ class CgroupV2 final : public Cgroup {
     if (int error = write_cgroup_file(directory_ + "/cgroup.procs", std::to_string(pid));
         error != 0) {
       errno = error;
-      throw_errno("cgroup v2: place sandbox", "cannot move the sandbox into " + directory_);
+      throw_errno("cgroup v2: place sandbox", "cannot move the sandbox into " + directory_,
+                  "isotest's own cgroup must allow children with processes; see "
+                  "docs/troubleshooting.md");
     }
   }
 
@@ -207,8 +210,9 @@ CgroupSetup create_v2_cgroup(const CgroupHierarchy& unified, const CgroupLimits&
     base = parent_of(base);
     base_path = parent_of(base_path);
   }
-  auto refuse = [&](const std::string& reason) {
+  auto refuse = [&](const std::string& reason, int error_number) {
     setup.reason = reason;
+    setup.error_number = error_number;
     setup.remedy =
         "run isotest in a cgroup delegated to you, e.g. `systemd-run --user --scope -p "
         "Delegate=yes -- <your command>`, or pass --allow-degraded (see docs/limits.md)";
@@ -219,18 +223,29 @@ CgroupSetup create_v2_cgroup(const CgroupHierarchy& unified, const CgroupLimits&
   };
 
   for_each_stale_cgroup(base, remove_cgroup);
+  // A cgroup with processes of its own cannot have children with processes once any controller
+  // is enabled for them (v2's no-internal-processes rule, EOPNOTSUPP on placement -- not always
+  // EBUSY on enabling), so empty it into the leaf first. The root cgroup is exempt.
+  if (base_path != "/" && !read_cgroup_file(base + "/cgroup.procs").value_or("").empty()) {
+    if (int error = empty_into_leaf(base); error != 0) {
+      return refuse("cannot move the processes of " + base + " into its " + std::string(kLeafName) +
+                        " leaf: " + errno_name(error),
+                    error);
+    }
+  }
   const std::string available = read_cgroup_file(base + "/cgroup.controllers").value_or("");
   std::vector<std::string> controllers;
   for (const char* controller : {"memory", "pids", "cpu"}) {
     if (contains_word(available, controller)) controllers.emplace_back(controller);
   }
   if (int error = enable_controllers(base, controllers); error != 0) {
-    return refuse("cannot enable controllers in " + base + ": " + errno_name(error));
+    return refuse("cannot enable controllers in " + base + ": " + errno_name(error), error);
   }
   const std::string name = next_cgroup_name();
   const std::string directory = base + "/" + name;
   if (::mkdir(directory.c_str(), 0755) != 0) {
-    return refuse("cannot create a cgroup in " + base + ": " + errno_name(errno));
+    const int error = errno;
+    return refuse("cannot create a cgroup in " + base + ": " + errno_name(error), error);
   }
   UniqueFd fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   auto cgroup = std::make_unique<CgroupV2>(
@@ -249,6 +264,11 @@ CgroupSetup create_v2_cgroup(const CgroupHierarchy& unified, const CgroupLimits&
     // Swap would let the test exceed memory.max unnoticed; group OOM takes the test down whole.
     if (::access((directory + "/memory.swap.max").c_str(), F_OK) == 0) {
       cgroup->set("memory.swap.max", "0");
+    } else if (swap_is_active()) {
+      setup.missing.emplace_back("memory-swap");
+      setup.reason =
+          "the kernel has no swap control (memory.swap.max), so swap can bypass --memory";
+      setup.remedy = "enable CONFIG_MEMCG_SWAP, turn swap off, or pass --allow-degraded";
     }
     cgroup->set("memory.oom.group", "1");
   }

@@ -111,7 +111,7 @@ CommandLine parse_command_line(int argc, char** argv) {
   std::vector<std::string> share, binds, ro_binds, tmpfs, env;
   std::string network, timeout, kill_after, output_limit, memory;
   std::int64_t time_offset = 0;
-  std::uint64_t pids = 0;
+  std::int64_t pids = 0;  // signed, so that a negative count is refused, not wrapped
   double cpus = 0;
 
   auto* run = app.add_subcommand("run", "run one command in a fresh sandbox");
@@ -193,7 +193,15 @@ CommandLine parse_command_line(int argc, char** argv) {
     return result;
   }
   if (offset_option->count() > 0) spec.time_offset_seconds = time_offset;
-  if (pids_option->count() > 0) spec.limits.pids_max = pids;
+  if (pids_option->count() > 0) {
+    if (pids < 2) {
+      std::cerr << "isotest: --pids must be at least 2 (isotest's init and the test); got " << pids
+                << "\n";
+      result.exit_code = kUsageError;
+      return result;
+    }
+    spec.limits.pids_max = static_cast<std::uint64_t>(pids);
+  }
   if (cpus_option->count() > 0) spec.limits.cpus = cpus;
   auto problems = apply_run_options(spec, share, network, timeout, kill_after, output_limit, binds,
                                     ro_binds, tmpfs, env, memory);

@@ -1,7 +1,10 @@
 #include "init.h"
 
+#include <linux/capability.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +25,22 @@ constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
   ::_exit(125);
 }
 
+// Without CAP_SYS_ADMIN the test cannot remount what we made read-only (/sys/fs/cgroup, and
+// with it its own limits) nor undo any other mount: those mounts live in a user namespace the
+// test would otherwise own. Failure is fine: without caps (--share user) there is nothing to drop.
+void drop_sys_admin() {
+  ::prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0);
+  __user_cap_header_struct header{.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) return;
+  const unsigned bit = 1U << (CAP_SYS_ADMIN % 32);
+  auto& word = data[CAP_SYS_ADMIN / 32];
+  word.effective &= ~bit;
+  word.permitted &= ~bit;
+  word.inheritable &= ~bit;
+  ::syscall(SYS_capset, &header, data);
+}
+
 [[noreturn]] void exec_test(const InitPlan& plan) {
   sigset_t none;
   sigemptyset(&none);
@@ -35,6 +54,7 @@ constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
   // Only stdio reaches the test: everything else (our pipes, the caller's stray fds) closes at
   // execve. CLOEXEC rather than close keeps error_fd usable until then.
   ::close_range(3, UINT_MAX, CLOSE_RANGE_CLOEXEC);
+  if (!plan.keep_sys_admin) drop_sys_admin();
   int error_number = plan.exec->exec();
   set_child_error(error, "exec", nullptr, error_number);
   send_child_error(plan.error_fd, error);
@@ -91,7 +111,9 @@ void run_init(const InitPlan& plan) {
       ::_exit(125);
     }
     if (info.ssi_signo != SIGCHLD) {
-      ::kill(test, static_cast<int>(info.ssi_signo));
+      // A terminal's signal (SI_KERNEL) went to the whole foreground process group, the test
+      // included; passing it on would deliver it twice.
+      if (info.ssi_code != SI_KERNEL) ::kill(test, static_cast<int>(info.ssi_signo));
       continue;
     }
     // One SIGCHLD may stand for many exits; reap them all, orphans included.

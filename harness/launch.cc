@@ -397,13 +397,14 @@ MountPlan plan_mounts_for_host(const SandboxSpec& spec, const std::string& worki
 // The sandbox's cgroup, or none: policy on missing limits is the spec's (--allow-degraded).
 CgroupSetup set_up_cgroup(const SandboxSpec& spec, CgroupIsolation& isolation) {
   CgroupSetup setup = create_sandbox_cgroup(spec.limits);
+  isolation.missing_limits = setup.missing;
+  isolation.unavailable_reason = setup.reason;
   if (!setup.missing.empty() && !spec.allow_degraded) {
     std::string limits;
     for (const auto& limit : setup.missing) limits += (limits.empty() ? "--" : ", --") + limit;
-    throw_error("cgroup", 0, "cannot apply " + limits + ": " + setup.reason, setup.remedy);
+    throw_error("cgroup", setup.error_number, "cannot apply " + limits + ": " + setup.reason,
+                setup.remedy);
   }
-  isolation.missing_limits = setup.missing;
-  isolation.unavailable_reason = setup.reason;
   if (!setup.cgroup) return setup;
   isolation.version = std::string(setup.cgroup->version());
   isolation.path = setup.cgroup->path();
@@ -500,7 +501,8 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
   child.init = InitPlan{.exec = &exec,
                         .time_offset_seconds = spec.time_offset_seconds,
                         .error_fd = errors.write_end.get(),
-                        .status_fd = status.write_end.get()};
+                        .status_fd = status.write_end.get(),
+                        .keep_sys_admin = spec.map_root};
 
   const auto started = SteadyClock::now();
   int pidfd = -1;

@@ -81,6 +81,7 @@ bool apply(const MountOp& op) {
     case Kind::proc:
       return ::mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0;
     case Kind::tmpfs:
+      if (op.create_target && !create_mount_point(target, true)) return false;
       return ::mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, op.options.c_str()) == 0;
     case Kind::mqueue:
       return ::mount("mqueue", target, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0;
@@ -98,10 +99,17 @@ MountPlan plan_mounts(const SandboxSpec& spec, const std::string& working_direct
   using Kind = MountOp::Kind;
   auto& ops = plan.ops;
   std::vector<std::string> fresh;  // tmpfs targets: paths below them are ours to create
+  auto inside_fresh = [&](const std::string& target) {
+    for (const auto& directory : fresh) {
+      if (is_within(target, directory) && target != directory) return true;
+    }
+    return false;
+  };
   auto add_tmpfs = [&](const std::string& target, std::string options, bool optional) {
     auto tmpfs = op(Kind::tmpfs, "tmpfs", target, "mount tmpfs on " + target);
     tmpfs.options = std::move(options);
     tmpfs.skip_if_missing = optional;
+    tmpfs.create_target = inside_fresh(target);
     ops.push_back(tmpfs);
     fresh.push_back(target);
   };
@@ -109,9 +117,7 @@ MountPlan plan_mounts(const SandboxSpec& spec, const std::string& working_direct
                       std::string description) {
     auto bind = op(Kind::bind, source, target, std::move(description));
     bind.read_only = read_only;
-    for (const auto& directory : fresh) {
-      if (is_within(target, directory) && target != directory) bind.create_target = true;
-    }
+    bind.create_target = inside_fresh(target);
     ops.push_back(bind);
   };
 
@@ -166,7 +172,7 @@ MountPlan plan_mounts(const SandboxSpec& spec, const std::string& working_direct
 }
 
 bool apply_mount_plan(const MountPlan& plan, ChildError& error) {
-  int trees[kMaxBinds];
+  int trees[kMaxBinds] = {};
   int captured = 0;
   auto release_trees = [&] {
     for (int i = 0; i < captured; ++i) ::close(trees[i]);

@@ -67,11 +67,11 @@ std::string format_bytes(const nlohmann::json& bytes) {
   const double value = bytes.get<double>();
   char text[32];
   if (value >= 1024.0 * 1024 * 1024) {
-    std::snprintf(text, sizeof text, "%.1fG", value / (1024.0 * 1024 * 1024));
+    static_cast<void>(std::snprintf(text, sizeof text, "%.1fG", value / (1024.0 * 1024 * 1024)));
   } else if (value >= 1024.0 * 1024) {
-    std::snprintf(text, sizeof text, "%.1fM", value / (1024.0 * 1024));
+    static_cast<void>(std::snprintf(text, sizeof text, "%.1fM", value / (1024.0 * 1024)));
   } else {
-    std::snprintf(text, sizeof text, "%.0fK", value / 1024.0);
+    static_cast<void>(std::snprintf(text, sizeof text, "%.0fK", value / 1024.0));
   }
   return text;
 }
@@ -125,7 +125,7 @@ std::string output_text(const nlohmann::json& document, const char* stream) {
 
 // What went wrong, in one line, for the failure's message attribute.
 std::string failure_message(const nlohmann::json& document) {
-  const std::string status = status_of(document);
+  std::string status = status_of(document);
   if (status == "timeout") {
     return "timed out after " +
            (document["timeout_ms"].is_number()
@@ -192,6 +192,7 @@ std::vector<LoadedResult> load_results(const std::vector<std::string>& paths) {
 
 std::string summary_table(const std::vector<LoadedResult>& results) {
   std::vector<const LoadedResult*> ordered;
+  ordered.reserve(results.size());
   for (const auto& result : results) ordered.push_back(&result);
   std::stable_sort(ordered.begin(), ordered.end(), [](const auto* a, const auto* b) {
     return severity(status_of(a->document)) < severity(status_of(b->document));
@@ -202,8 +203,9 @@ std::string summary_table(const std::vector<LoadedResult>& results) {
   }
   std::ostringstream out;
   char line[512];
-  std::snprintf(line, sizeof line, "%-13s  %-*s  %8s  %10s  %9s\n", "STATUS",
-                static_cast<int>(name_width), "NAME", "EXIT", "TIME", "PEAK MEM");
+  static_cast<void>(std::snprintf(line, sizeof line, "%-13s  %-*s  %8s  %10s  %9s\n", "STATUS",
+                                  static_cast<int>(name_width), "NAME", "EXIT", "TIME",
+                                  "PEAK MEM"));
   out << line;
   std::map<std::string, int> counts;
   for (const auto* result : ordered) {
@@ -211,14 +213,15 @@ std::string summary_table(const std::vector<LoadedResult>& results) {
     const std::string status = status_of(document);
     ++counts[status];
     char duration[32];
-    std::snprintf(
+    static_cast<void>(std::snprintf(
         duration, sizeof duration, "%.1f ms",
-        document["duration_ms"].is_number() ? document["duration_ms"].get<double>() : 0.0);
+        document["duration_ms"].is_number() ? document["duration_ms"].get<double>() : 0.0));
     const auto& usage = document["usage"];
-    std::snprintf(line, sizeof line, "%-13s  %-*s  %8s  %10s  %9s\n", status.c_str(),
-                  static_cast<int>(name_width), text_of(document["name"]).c_str(),
-                  format_exit(document).c_str(), duration,
-                  format_bytes(usage.is_object() ? usage["peak_memory_bytes"] : nullptr).c_str());
+    static_cast<void>(std::snprintf(
+        line, sizeof line, "%-13s  %-*s  %8s  %10s  %9s\n", status.c_str(),
+        static_cast<int>(name_width), text_of(document["name"]).c_str(),
+        format_exit(document).c_str(), duration,
+        format_bytes(usage.is_object() ? usage["peak_memory_bytes"] : nullptr).c_str()));
     out << line;
   }
   // "N passed, N failed, N skipped" alone on a line, as CI log scanners expect; the statuses
@@ -258,7 +261,7 @@ std::string junit_xml(const std::vector<LoadedResult>& results) {
     const std::string status = status_of(document);
     const auto [classname, name] = class_and_name(text_of(document["name"]));
     total_seconds += seconds_of(document);
-    std::snprintf(number, sizeof number, "%.3f", seconds_of(document));
+    static_cast<void>(std::snprintf(number, sizeof number, "%.3f", seconds_of(document)));
     cases << "  <testcase classname=\"" << xml_escape(classname) << "\" name=\"" << xml_escape(name)
           << "\" time=\"" << number << "\">\n";
     const std::string message = xml_escape(failure_message(document));
@@ -292,7 +295,7 @@ std::string junit_xml(const std::vector<LoadedResult>& results) {
     }
     cases << "  </testcase>\n";
   }
-  std::snprintf(number, sizeof number, "%.3f", total_seconds);
+  static_cast<void>(std::snprintf(number, sizeof number, "%.3f", total_seconds));
   std::ostringstream xml;
   xml << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
       << "<testsuite name=\"isotest\" tests=\"" << results.size() << "\" failures=\"" << failures

@@ -106,14 +106,14 @@ std::vector<std::string> validate(const SandboxSpec& spec) {
       problems.emplace_back("--tmpfs target `" + mount.target + "` must be an absolute path");
     }
   }
-  if (spec.limits.memory_max_bytes && *spec.limits.memory_max_bytes < 1024 * 1024) {
+  if (spec.limits.memory_max_bytes && *spec.limits.memory_max_bytes < 1024ULL * 1024) {
     problems.emplace_back("--memory must be at least 1M");
   }
   if (spec.limits.pids_max && *spec.limits.pids_max < 2) {
     problems.emplace_back("--pids must be at least 2 (isotest's init and the test)");
   }
   if (spec.limits.cpus && (*spec.limits.cpus < 0.01 || *spec.limits.cpus > 4096)) {
-    problems.emplace_back("--cpus takes a number of CPUs from 0.01 up, such as 0.5 or 2");
+    problems.emplace_back("--cpus takes a number of CPUs from 0.01 to 4096, such as 0.5 or 2");
   }
   if (spec.timeout_ms && *spec.timeout_ms <= 0) {
     problems.emplace_back("--timeout must be greater than zero");

@@ -80,8 +80,8 @@ std::string explain_namespace_refusal(int error_number) {
   if ((error_number == EPERM || error_number == ENOSYS) && seccomp_filtered()) {
     return "a seccomp filter (e.g. Docker's default profile) refuses namespace creation: run the "
            "container with `--security-opt seccomp=unconfined`, or a profile that allows clone, "
-           "clone3 and unshare with namespace flags, mount, mount_setattr, pivot_root and "
-           "sethostname (see docs/troubleshooting.md)";
+           "clone3 and unshare with namespace flags, mount, mount_setattr, open_tree, "
+           "move_mount and sethostname (see docs/troubleshooting.md)";
   }
   if (error_number == EPERM && ::geteuid() != 0) {
     return "this kernel refuses unprivileged namespaces here; see docs/troubleshooting.md, or "
