@@ -100,6 +100,22 @@ std::optional<std::string> read_cgroup_file(const std::string& path) {
   return text;
 }
 
+std::vector<pid_t> cgroup_processes(const std::string& dir) {
+  std::vector<pid_t> pids;
+  std::string_view rest;
+  auto text = read_cgroup_file(dir + "/cgroup.procs");
+  if (text) rest = *text;
+  while (!rest.empty()) {
+    auto end = rest.find('\n');
+    if (auto pid = parse_cgroup_number(rest.substr(0, end))) {
+      pids.push_back(static_cast<pid_t>(*pid));
+    }
+    if (end == std::string_view::npos) break;
+    rest.remove_prefix(end + 1);
+  }
+  return pids;
+}
+
 std::optional<std::uint64_t> cgroup_key_value(const std::string& text, std::string_view key) {
   std::string_view rest = text;
   while (!rest.empty()) {

@@ -80,6 +80,8 @@ int write_cgroup_file(const std::string& path, std::string_view text);  // 0 or 
 // True when /proc/swaps lists a swap area: only then can swap let a test exceed --memory.
 bool swap_is_active();
 std::optional<std::string> read_cgroup_file(const std::string& path);
+// The processes listed in DIR/cgroup.procs; empty when it cannot be read.
+std::vector<pid_t> cgroup_processes(const std::string& dir);
 // Value of `key` in a "key value" per line file (memory.events, cpu.stat, ...).
 std::optional<std::uint64_t> cgroup_key_value(const std::string& text, std::string_view key);
 std::optional<std::uint64_t> parse_cgroup_number(std::string_view text);

@@ -18,24 +18,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::vector<pid_t> processes_in(const std::string& dir) {
-  std::vector<pid_t> pids;
-  auto text = read_cgroup_file(dir + "/cgroup.procs");
-  if (!text) return pids;
-  std::string_view rest = *text;
-  while (!rest.empty()) {
-    auto end = rest.find('\n');
-    if (auto pid = parse_cgroup_number(rest.substr(0, end)))
-      pids.push_back(static_cast<pid_t>(*pid));
-    if (end == std::string_view::npos) break;
-    rest.remove_prefix(end + 1);
-  }
-  return pids;
-}
-
-void kill_processes_in(const std::string& dir) {
+void kill_cgroup_processes(const std::string& dir) {
   for (int round = 0; round < 100; ++round) {
-    auto pids = processes_in(dir);
+    auto pids = cgroup_processes(dir);
     if (pids.empty()) return;
     for (pid_t pid : pids) ::kill(pid, SIGKILL);
     std::this_thread::sleep_for(1ms);
@@ -47,14 +32,14 @@ void remove_directory(const std::string& dir) {
   for (int attempt = 0; attempt < 2000; ++attempt) {
     if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return;
     if (errno != EBUSY) return;
-    kill_processes_in(dir);
+    kill_cgroup_processes(dir);
     std::this_thread::sleep_for(1ms);
   }
 }
 
 void remove_stale(const std::string& dir) {
   write_cgroup_file(dir + "/freezer.state", "THAWED");
-  kill_processes_in(dir);
+  kill_cgroup_processes(dir);
   remove_directory(dir);
 }
 
@@ -119,7 +104,7 @@ class CgroupV1 final : public Cgroup {
   void kill_all() noexcept override {
     std::string freezer = directory_of("freezer");
     if (freezer.empty()) {
-      for (const auto& dir : created_) kill_processes_in(dir);
+      for (const auto& dir : created_) kill_cgroup_processes(dir);
       return;
     }
     // Frozen tasks cannot fork, so one pass over cgroup.procs gets them all; SIGKILL is
@@ -130,7 +115,7 @@ class CgroupV1 final : public Cgroup {
       if (!state || state->starts_with("FROZEN")) break;
       std::this_thread::sleep_for(1ms);
     }
-    for (pid_t pid : processes_in(freezer)) ::kill(pid, SIGKILL);
+    for (pid_t pid : cgroup_processes(freezer)) ::kill(pid, SIGKILL);
     write_cgroup_file(freezer + "/freezer.state", "THAWED");
   }
 

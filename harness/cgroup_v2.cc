@@ -44,25 +44,11 @@ bool contains_word(const std::string& text, std::string_view word) {
   return false;
 }
 
-void kill_listed(const std::string& dir) {
-  auto procs = read_cgroup_file(dir + "/cgroup.procs");
-  if (!procs) return;
-  std::string_view rest = *procs;
-  while (!rest.empty()) {
-    auto end = rest.find('\n');
-    if (auto pid = parse_cgroup_number(rest.substr(0, end))) {
-      ::kill(static_cast<pid_t>(*pid), SIGKILL);
-    }
-    if (end == std::string_view::npos) break;
-    rest.remove_prefix(end + 1);
-  }
-}
-
 void kill_cgroup(const std::string& dir) {
   if (write_cgroup_file(dir + "/cgroup.kill", "1") == 0) return;
   // Before 5.14: freeze so nothing forks between reading cgroup.procs and the kills.
   write_cgroup_file(dir + "/cgroup.freeze", "1");
-  kill_listed(dir);
+  for (pid_t pid : cgroup_processes(dir)) ::kill(pid, SIGKILL);
   write_cgroup_file(dir + "/cgroup.freeze", "0");
 }
 
@@ -84,21 +70,10 @@ void remove_cgroup(const std::string& dir) {
 int empty_into_leaf(const std::string& base) {
   const std::string leaf = base + "/" + std::string(kLeafName);
   if (::mkdir(leaf.c_str(), 0755) != 0 && errno != EEXIST) return errno;
-  auto procs = read_cgroup_file(base + "/cgroup.procs");
-  if (!procs) return errno;
-  std::string_view rest = *procs;
-  while (!rest.empty()) {
-    auto end = rest.find('\n');
-    std::string_view pid = rest.substr(0, end);
+  for (pid_t pid : cgroup_processes(base)) {
     // A process that exited meanwhile (ESRCH) is fine; anything else is a real failure.
-    if (!pid.empty()) {
-      if (int error = write_cgroup_file(leaf + "/cgroup.procs", pid);
-          error != 0 && error != ESRCH) {
-        return error;
-      }
-    }
-    if (end == std::string_view::npos) break;
-    rest.remove_prefix(end + 1);
+    int error = write_cgroup_file(leaf + "/cgroup.procs", std::to_string(pid));
+    if (error != 0 && error != ESRCH) return error;
   }
   return 0;
 }
