@@ -1,6 +1,7 @@
 // The v1 backend: one directory per controller hierarchy (memory, pids, cpuacct, freezer, and
 // cpu when --cpus asks for it), the same name in each, the child placed in all of them before
 // it is released. Killing goes through the freezer so nothing can fork while we kill.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 
 #include "cgroup.h"
 #include "setup_error.h"
+#include "unique_fd.h"
 
 namespace isotest {
 
@@ -64,11 +66,15 @@ class CgroupV1 final : public Cgroup {
   int add(const CgroupHierarchy& hierarchy) {
     std::string dir = hierarchy.own_directory + "/" + name_;
     if (::mkdir(dir.c_str(), 0755) != 0) return errno;
+    created_.push_back(dir);
+    // `tasks` moves one thread (the sandbox's init is single-threaded when it writes).
+    UniqueFd tasks(::open((dir + "/tasks").c_str(), O_WRONLY | O_CLOEXEC));
+    if (!tasks.valid()) return errno;
+    tasks_files_.push_back(std::move(tasks));
     for (const auto& controller : hierarchy.controllers) {
       controllers_.push_back(controller);
       directories_.emplace_back(controller, dir);
     }
-    created_.push_back(dir);
     return 0;
   }
 
@@ -91,6 +97,12 @@ class CgroupV1 final : public Cgroup {
   [[nodiscard]] std::string_view version() const override { return "v1"; }
   [[nodiscard]] std::vector<std::string> controllers() const override { return controllers_; }
   [[nodiscard]] std::string path() const override { return relative_path_; }
+  [[nodiscard]] std::vector<int> self_placement_fds() const override {
+    std::vector<int> fds;
+    fds.reserve(tasks_files_.size());
+    for (const auto& file : tasks_files_) fds.push_back(file.get());
+    return fds;
+  }
 
   void place(pid_t pid) override {
     for (const auto& dir : created_) {
@@ -159,6 +171,7 @@ class CgroupV1 final : public Cgroup {
 
   void destroy() noexcept override {
     if (created_.empty()) return;
+    tasks_files_.clear();
     kill_all();
     for (const auto& dir : created_) remove_directory(dir);
     created_.clear();
@@ -171,6 +184,7 @@ class CgroupV1 final : public Cgroup {
   std::vector<std::string> controllers_;
   std::vector<std::pair<std::string, std::string>> directories_;  // controller -> directory
   std::vector<std::string> created_;
+  std::vector<UniqueFd> tasks_files_;
 };
 
 }  // namespace

@@ -508,7 +508,12 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
   int pidfd = -1;
   bool placed = false;
   const int cgroup_fd = cgroup.cgroup ? cgroup.cgroup->clone_into_fd() : -1;
+  const std::vector<int> join_fds =
+      cgroup.cgroup ? cgroup.cgroup->self_placement_fds() : std::vector<int>{};
+  child.join_cgroup_fds = join_fds.data();
+  child.join_cgroup_count = static_cast<int>(join_fds.size());
   const pid_t pid = clone_sandbox(clone_flags_for(spec), cgroup_fd, pidfd, placed);
+  placed = placed || !join_fds.empty();
   if (pid < 0) {
     const int error = errno;
     throw_error("create namespaces", error, "clone failed", explain_namespace_refusal(error));

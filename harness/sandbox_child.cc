@@ -52,6 +52,12 @@ void run_sandbox_child(const SandboxChildPlan& plan) {
   redirect(plan.stderr_fd, STDERR_FILENO, plan);
 
   ChildError error;
+  for (int i = 0; i < plan.join_cgroup_count; ++i) {
+    if (::write(plan.join_cgroup_fds[i], "0", 1) != 1) {
+      set_child_error(error, "join cgroup", nullptr, errno);
+      fail(plan, error);
+    }
+  }
   if (plan.new_cgroup_namespace && ::unshare(CLONE_NEWCGROUP) != 0) {
     set_child_error(error, "create cgroup namespace", nullptr, errno);
     fail(plan, error);

@@ -15,7 +15,9 @@ struct SandboxChildPlan {
   int stderr_fd = -1;
   const MountPlan* mounts = nullptr;  // null with a shared mount namespace
   NetworkMode network = NetworkMode::host;
-  const char* hostname = nullptr;     // null with a shared UTS namespace
+  const char* hostname = nullptr;        // null with a shared UTS namespace
+  const int* join_cgroup_fds = nullptr;  // cgroup v1 `tasks` files to write "0" to
+  int join_cgroup_count = 0;
   bool new_cgroup_namespace = false;  // entered once the launcher has placed us in our cgroup
   InitPlan init;
 };
