@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# The main job, from a fresh Debian machine: install what the build needs,
+# build isotest, then build the example project of examples/ twice and run
+# its tests with `ctest -j` without isolation and with isotest, side by side.
+#
+#   scripts/demo.sh            (as root it installs missing Debian packages;
+#                               as any other user it says what to install)
+#
+# Exit status: 0 when every test passed under isotest; the run without
+# isolation is expected to fail, which is the point of the demo.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+isotest_build="$repo/build"
+isotest="$isotest_build/harness/isotest"
+examples_build="$repo/build-examples"
+ctest_jobs=6
+packages=(cmake g++ make nlohmann-json3-dev libcli11-dev libgtest-dev)
+
+step() { printf '\n==> %s\n\n' "$*"; }
+die() { printf 'demo.sh: %s\n' "$*" >&2; exit 1; }
+
+install_missing_packages() {
+  if ! command -v dpkg-query >/dev/null; then
+    echo "Not a Debian system: make sure these (or your distribution's equivalents) are installed:"
+    echo "  ${packages[*]}"
+    return
+  fi
+  local missing=() package
+  for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' ||
+      missing+=("$package")
+  done
+  if ((${#missing[@]} == 0)); then
+    echo "All needed Debian packages are installed: ${packages[*]}"
+    return
+  fi
+  if ((EUID != 0)); then
+    die "missing Debian packages: ${missing[*]}
+Install them as root, then run this script again:
+  sudo apt-get update && sudo apt-get install -y ${missing[*]}"
+  fi
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+}
+
+build_isotest() {
+  cmake -S "$repo" -B "$isotest_build"
+  cmake --build "$isotest_build" --target isotest -j "$(nproc)"
+  [[ -x $isotest ]] || die "the build did not produce $isotest"
+}
+
+# build_examples MODE ISOTEST_PATH: one build tree of examples/ per mode.
+build_examples() {
+  local mode=$1 isotest_path=$2
+  cmake -S "$repo/examples" -B "$examples_build/$mode" -DISOTEST="$isotest_path" \
+    -DISOTEST_RESULTS_DIR="$examples_build/$mode/isotest-results"
+  cmake --build "$examples_build/$mode" -j "$(nproc)"
+}
+
+# run_examples MODE: runs the tests, keeps CTest's log, never stops on failure.
+run_examples() {
+  local mode=$1 status
+  rm -rf "$examples_build/$mode/isotest-results"
+  mkdir -p "$examples_build/$mode/isotest-results"
+  date +%s >"$examples_build/$mode/started-at"
+  set +e
+  ctest --test-dir "$examples_build/$mode" -j "$ctest_jobs" --output-on-failure 2>&1 |
+    tee "$examples_build/$mode/ctest.log"
+  status=${PIPESTATUS[0]}
+  set -e
+  echo "$status" >"$examples_build/$mode/ctest-status"
+}
+
+# CTest's verdict lines ("3/8 Test #5: sysv_ipc_key_a .....***Failed  0.01 sec")
+# as "name<TAB>verdict".
+verdicts() {
+  sed -nE 's/^ *[0-9]+\/[0-9]+ +Test +#[0-9]+: ([^ ]+) \.* *(\*\*\*)?(.*[^ ]) +[0-9.]+ sec$/\1\t\3/p' \
+    "$examples_build/$1/ctest.log" | LC_ALL=C sort
+}
+
+# Processes of the example's leaky_daemon that started during this mode's run
+# and are still alive on the host.
+leaked_daemons() {
+  local mode=$1 started now count=0 pid age
+  started=$(cat "$examples_build/$mode/started-at")
+  now=$(date +%s)
+  for pid in $(pgrep -f -- "^$examples_build/$mode/leaky_daemon\$" || true); do
+    age=$(ps -o etimes= -p "$pid" 2>/dev/null | tr -d ' ') || continue
+    [[ -n $age ]] && ((now - age >= started)) && ((count += 1))
+  done
+  echo "$count"
+}
+
+print_side_by_side() {
+  local plain_status isolated_status
+  plain_status=$(cat "$examples_build/plain/ctest-status")
+  isolated_status=$(cat "$examples_build/isolated/ctest-status")
+  LC_ALL=C join -t $'\t' -a 1 -a 2 -e '(not run)' -o 0,1.2,2.2 <(verdicts plain) <(verdicts isolated) |
+    awk -F'\t' -v plain_leaks="$(leaked_daemons plain)" -v isolated_leaks="$(leaked_daemons isolated)" '
+      BEGIN { printf "%-20s %-22s %-22s\n", "test", "ctest -j (plain)", "ctest -j + isotest" }
+      {
+        printf "%-20s %-22s %-22s\n", $1, $2, $3
+        total++; plain += ($2 == "Passed"); isolated += ($3 == "Passed")
+      }
+      END {
+        printf "%-20s %-22s %-22s\n", "passed", plain "/" total, isolated "/" total
+        printf "%-20s %-22s %-22s\n", "daemons left behind", plain_leaks, isolated_leaks
+      }'
+  echo
+  echo "ctest exit status: plain $plain_status, isolated $isolated_status"
+}
+
+print_results_table() {
+  local results="$examples_build/isolated/isotest-results"
+  echo "isotest report $results:"
+  echo
+  "$isotest" report "$results" || true
+}
+
+step "Debian packages"
+install_missing_packages
+
+step "Building isotest in $isotest_build"
+build_isotest
+
+step "Building the examples twice: $examples_build/plain (no isotest) and $examples_build/isolated"
+build_examples plain ""
+build_examples isolated "$isotest"
+
+step "ctest -j $ctest_jobs WITHOUT isolation: expect the clashes to fail and leaky_daemon to time out (~10 s)"
+run_examples plain
+
+step "ctest -j $ctest_jobs with every test under isotest"
+run_examples isolated
+
+step "Summary"
+print_side_by_side
+echo
+print_results_table
+
+exit "$(cat "$examples_build/isolated/ctest-status")"

@@ -1,0 +1,49 @@
+# add_isolated_test() with every keyword (projects/isolated), from an installed isotest, with
+# results in a folder named by the ISOTEST_RESULTS_DIR cache variable.
+include("${CMAKE_CURRENT_LIST_DIR}/support.cmake")
+
+sample_begin(isolated)
+set(build "${SAMPLE_ROOT}/build")
+set(results "${SAMPLE_ROOT}/results")
+sample_configure(isolated "${build}" "-DISOTEST_RESULTS_DIR=${results}")
+sample_build("${build}")
+# The folder is made again when ctest starts: a CI job may have deleted it.
+file(REMOVE_RECURSE "${results}")
+sample_ctest(run "${build}")
+
+expect_verdicts(run
+  hostname Passed  environment Passed  network_none Passed  share_uts Passed
+  bind Passed  ro_bind Passed  tmpfs Passed  read_only Passed  time_offset Passed
+  memory Passed  pids Passed  cpus Passed  timeout Failed  isotest_args Passed
+  words Passed  expand_lists Passed  path_command Passed  failing Failed
+)
+
+# What isotest recorded for each keyword.
+expect_result("${results}" hostname isolation hostname sample-host)
+expect_result("${results}" network_none isolation network none)
+expect_result("${results}" share_uts isolation shared_namespaces 0 ipc)
+expect_result("${results}" share_uts isolation shared_namespaces 1 uts)
+expect_result("${results}" read_only isolation read_only_root ON)
+expect_result("${results}" time_offset isolation time_offset_seconds 2000000)
+expect_result("${results}" memory status oom)
+expect_result("${results}" memory isolation cgroup limits memory_max_bytes 50331648)
+expect_result("${results}" pids isolation cgroup limits pids_max 16)
+expect_result("${results}" cpus isolation cgroup limits cpus 0.5)
+expect_result("${results}" timeout status timeout)
+expect_result("${results}" timeout timeout_ms 1000)
+expect_result("${results}" isotest_args output stdout truncated ON)
+expect_result("${results}" failing status failed)
+expect_result("${results}" failing exit_code 1)
+expect_result("${results}" path_command command 0 sh)
+
+# CTest's own timeout is isotest's plus its grace period plus 5 s, rounded up: 1 + 0.5 + 5.
+expect_property("${build}" timeout TIMEOUT 7.0)
+expect_property("${build}" hostname LABELS "naming;sample")
+expect_property("${build}" read_only WORKING_DIRECTORY "${build}/workdir")
+
+# CONFIGURATIONS: the test exists only for `ctest -C NeverBuilt`.
+sample_ctest(other_config "${build}" -C NeverBuilt -R "^configurations$")
+expect_verdicts(other_config configurations Failed)
+expect_result("${results}" configurations status failed)
+
+sample_end()
