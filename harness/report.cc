@@ -31,12 +31,21 @@ bool is_good(const std::string& status) {
   return status == "passed" || status == "skipped" || status == "flaky";
 }
 
+// nlohmann's const operator[] asserts (or is undefined) for a missing key; result files are
+// input, so every lookup goes through here.
+const nlohmann::json& field(const nlohmann::json& object, const char* key) {
+  static const nlohmann::json kMissing;
+  if (!object.is_object()) return kMissing;
+  auto it = object.find(key);
+  return it == object.end() ? kMissing : *it;
+}
+
 std::string text_of(const nlohmann::json& value) {
   return value.is_string() ? value.get<std::string>() : std::string();
 }
 
 std::string status_of(const nlohmann::json& document) {
-  return text_of(document["status"]);
+  return text_of(field(document, "status"));
 }
 
 LoadedResult load_file(const fs::path& file) {
@@ -55,7 +64,7 @@ LoadedResult load_file(const fs::path& file) {
                 "not an isotest result (no \"schema\": \"" + std::string(kResultSchema) + "\")",
                 "pass result files written by `isotest run --json`");
   }
-  if (!document["name"].is_string() || !document["status"].is_string()) {
+  if (!field(document, "name").is_string() || !field(document, "status").is_string()) {
     throw_error("report: read " + name, 0, "result without a name or status",
                 "the file is damaged; run the test again");
   }
@@ -77,10 +86,12 @@ std::string format_bytes(const nlohmann::json& bytes) {
 }
 
 std::string format_exit(const nlohmann::json& document) {
-  if (document["signal_name"].is_string()) return document["signal_name"].get<std::string>();
-  if (document["exit_code"].is_number()) return std::to_string(document["exit_code"].get<int>());
-  if (document["launcher_exit_code"].is_number()) {
-    return std::to_string(document["launcher_exit_code"].get<int>());
+  if (field(document, "signal_name").is_string())
+    return field(document, "signal_name").get<std::string>();
+  if (field(document, "exit_code").is_number())
+    return std::to_string(field(document, "exit_code").get<int>());
+  if (field(document, "launcher_exit_code").is_number()) {
+    return std::to_string(field(document, "launcher_exit_code").get<int>());
   }
   return "-";
 }
@@ -118,9 +129,9 @@ std::string xml_escape(std::string_view text) {
 }
 
 std::string output_text(const nlohmann::json& document, const char* stream) {
-  const auto& output = document["output"];
-  if (!output.is_object() || !output[stream].is_object()) return {};
-  return text_of(output[stream]["text"]);
+  const auto& output = field(document, "output");
+  if (!output.is_object() || !field(output, stream).is_object()) return {};
+  return text_of(field(field(output, stream), "text"));
 }
 
 // What went wrong, in one line, for the failure's message attribute.
@@ -128,14 +139,14 @@ std::string failure_message(const nlohmann::json& document) {
   std::string status = status_of(document);
   if (status == "timeout") {
     return "timed out after " +
-           (document["timeout_ms"].is_number()
-                ? std::to_string(document["timeout_ms"].get<long long>()) + " ms"
+           (field(document, "timeout_ms").is_number()
+                ? std::to_string(field(document, "timeout_ms").get<long long>()) + " ms"
                 : std::string("its time limit"));
   }
   if (status == "oom") return "killed by the OOM killer (memory limit reached)";
   if (status == "crashed") return "terminated by " + format_exit(document);
-  if (status == "sandbox_error" && document["error"].is_object()) {
-    return "sandbox error: " + text_of(document["error"]["message"]);
+  if (status == "sandbox_error" && field(document, "error").is_object()) {
+    return "sandbox error: " + text_of(field(field(document, "error"), "message"));
   }
   if (status == "failed") return "exited with " + format_exit(document);
   return status;
@@ -143,8 +154,8 @@ std::string failure_message(const nlohmann::json& document) {
 
 std::string failure_body(const nlohmann::json& document) {
   std::string body;
-  if (document["error"].is_object() && document["error"]["hint"].is_string()) {
-    body += "hint: " + document["error"]["hint"].get<std::string>() + "\n";
+  if (field(document, "error").is_object() && field(field(document, "error"), "hint").is_string()) {
+    body += "hint: " + field(field(document, "error"), "hint").get<std::string>() + "\n";
   }
   const std::string err = output_text(document, "stderr");
   const std::string out = output_text(document, "stdout");
@@ -161,7 +172,9 @@ std::pair<std::string, std::string> class_and_name(const std::string& name) {
 }
 
 double seconds_of(const nlohmann::json& document) {
-  return document["duration_ms"].is_number() ? document["duration_ms"].get<double>() / 1000 : 0;
+  return field(document, "duration_ms").is_number()
+             ? field(document, "duration_ms").get<double>() / 1000
+             : 0;
 }
 
 }  // namespace
@@ -199,7 +212,7 @@ std::string summary_table(const std::vector<LoadedResult>& results) {
   });
   std::size_t name_width = 4;
   for (const auto* result : ordered) {
-    name_width = std::max(name_width, text_of(result->document["name"]).size());
+    name_width = std::max(name_width, text_of(field(result->document, "name")).size());
   }
   std::ostringstream out;
   char line[512];
@@ -213,15 +226,16 @@ std::string summary_table(const std::vector<LoadedResult>& results) {
     const std::string status = status_of(document);
     ++counts[status];
     char duration[32];
-    static_cast<void>(std::snprintf(
-        duration, sizeof duration, "%.1f ms",
-        document["duration_ms"].is_number() ? document["duration_ms"].get<double>() : 0.0));
-    const auto& usage = document["usage"];
-    static_cast<void>(std::snprintf(
-        line, sizeof line, "%-13s  %-*s  %8s  %10s  %9s\n", status.c_str(),
-        static_cast<int>(name_width), text_of(document["name"]).c_str(),
-        format_exit(document).c_str(), duration,
-        format_bytes(usage.is_object() ? usage["peak_memory_bytes"] : nullptr).c_str()));
+    static_cast<void>(std::snprintf(duration, sizeof duration, "%.1f ms",
+                                    field(document, "duration_ms").is_number()
+                                        ? field(document, "duration_ms").get<double>()
+                                        : 0.0));
+    const auto& usage = field(document, "usage");
+    static_cast<void>(std::snprintf(line, sizeof line, "%-13s  %-*s  %8s  %10s  %9s\n",
+                                    status.c_str(), static_cast<int>(name_width),
+                                    text_of(field(document, "name")).c_str(),
+                                    format_exit(document).c_str(), duration,
+                                    format_bytes(field(usage, "peak_memory_bytes")).c_str()));
     out << line;
   }
   // "N passed, N failed, N skipped" alone on a line, as CI log scanners expect; the statuses
@@ -259,7 +273,7 @@ std::string junit_xml(const std::vector<LoadedResult>& results) {
   for (const auto& result : results) {
     const auto& document = result.document;
     const std::string status = status_of(document);
-    const auto [classname, name] = class_and_name(text_of(document["name"]));
+    const auto [classname, name] = class_and_name(text_of(field(document, "name")));
     total_seconds += seconds_of(document);
     static_cast<void>(std::snprintf(number, sizeof number, "%.3f", seconds_of(document)));
     cases << "  <testcase classname=\"" << xml_escape(classname) << "\" name=\"" << xml_escape(name)
@@ -278,8 +292,8 @@ std::string junit_xml(const std::vector<LoadedResult>& results) {
             << xml_escape(failure_body(document)) << "</error>\n";
     }
     // A flaky test passed in the end; its failed attempts stay visible (Surefire's element).
-    if (document.contains("attempts") && document["attempts"].is_array()) {
-      for (const auto& attempt : document["attempts"]) {
+    if (field(document, "attempts").is_array()) {
+      for (const auto& attempt : field(document, "attempts")) {
         if (!attempt.is_object() || is_good(status_of(attempt))) continue;
         if (status != "flaky") continue;
         cases << "    <flakyFailure message=\"" << xml_escape(failure_message(attempt))

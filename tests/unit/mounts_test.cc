@@ -108,7 +108,8 @@ TEST(MountPlan, MountsInsideTheWorkingDirectoryComeAfterIt) {
 
 TEST(MountPlan, WorkingDirectoryThatIsTmpItselfGetsTheFreshTmp) {
   SandboxSpec spec;
-  const MountOp* tmp = find_target(plan_mounts(spec, "/tmp"), "/tmp");
+  const auto plan = plan_mounts(spec, "/tmp");
+  const MountOp* tmp = find_target(plan, "/tmp");
   ASSERT_NE(tmp, nullptr);
   EXPECT_EQ(tmp->kind, Kind::tmpfs);  // and no bind of the host's /tmp over it
 }
@@ -127,7 +128,8 @@ TEST(MountPlan, BindTargetsInsideOurTmpfsAreCreatedOthersNot) {
 
 TEST(MountPlan, NothingExtraForAWorkingDirectoryOnTheHostTree) {
   SandboxSpec spec;
-  EXPECT_EQ(find_target(plan_mounts(spec, "/work"), "/work"), nullptr);
+  const auto plan = plan_mounts(spec, "/work");
+  EXPECT_EQ(find_target(plan, "/work"), nullptr);
   spec.read_only_root = true;
   EXPECT_EQ(plan_mounts(spec, "/").ops.back().target, "/sys/fs/cgroup");
 }
