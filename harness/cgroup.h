@@ -65,7 +65,7 @@ struct CgroupSetup {
   std::vector<std::string> missing;
   std::string reason;
   std::string remedy;
-  int error_number = 0;  // the errno behind `reason`, when there is one
+  int error_number = 0;  // the errno behind `reason` (which does not repeat it), or 0
 };
 
 // Creates the sandbox's cgroup and applies `limits`. Also removes cgroups that earlier isotest

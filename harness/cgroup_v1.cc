@@ -212,8 +212,7 @@ CgroupSetup create_v1_cgroup(const std::vector<CgroupHierarchy>& hierarchies,
   for (const auto* hierarchy : chosen) {
     if (int error = cgroup->add(*hierarchy); error != 0) {
       setup.error_number = error;
-      setup.reason =
-          "cannot create a cgroup in " + hierarchy->own_directory + ": " + errno_name(error);
+      setup.reason = "cannot create a cgroup in " + hierarchy->own_directory;
       setup.remedy =
           "cgroup v1 cannot be delegated safely to a user: run isotest as root, or pass "
           "--allow-degraded to run without limits (see docs/limits.md)";

@@ -203,9 +203,9 @@ CgroupSetup create_v2_cgroup(const CgroupHierarchy& unified, const CgroupLimits&
   // EBUSY on enabling), so empty it into the leaf first. The root cgroup is exempt.
   if (base_path != "/" && !read_cgroup_file(base + "/cgroup.procs").value_or("").empty()) {
     if (int error = empty_into_leaf(base); error != 0) {
-      return refuse("cannot move the processes of " + base + " into its " + std::string(kLeafName) +
-                        " leaf: " + errno_name(error),
-                    error);
+      return refuse(
+          "cannot move the processes of " + base + " into its " + std::string(kLeafName) + " leaf",
+          error);
     }
   }
   const std::string available = read_cgroup_file(base + "/cgroup.controllers").value_or("");
@@ -214,13 +214,13 @@ CgroupSetup create_v2_cgroup(const CgroupHierarchy& unified, const CgroupLimits&
     if (contains_word(available, controller)) controllers.emplace_back(controller);
   }
   if (int error = enable_controllers(base, controllers); error != 0) {
-    return refuse("cannot enable controllers in " + base + ": " + errno_name(error), error);
+    return refuse("cannot enable controllers in " + base, error);
   }
   const std::string name = next_cgroup_name();
   const std::string directory = base + "/" + name;
   if (::mkdir(directory.c_str(), 0755) != 0) {
     const int error = errno;
-    return refuse("cannot create a cgroup in " + base + ": " + errno_name(error), error);
+    return refuse("cannot create a cgroup in " + base, error);
   }
   UniqueFd fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   auto cgroup = std::make_unique<CgroupV2>(

@@ -399,6 +399,9 @@ CgroupSetup set_up_cgroup(const SandboxSpec& spec, CgroupIsolation& isolation) {
   CgroupSetup setup = create_sandbox_cgroup(spec.limits);
   isolation.missing_limits = setup.missing;
   isolation.unavailable_reason = setup.reason;
+  if (setup.error_number != 0) {
+    isolation.unavailable_reason += ": " + errno_name(setup.error_number);
+  }
   if (!setup.missing.empty() && !spec.allow_degraded) {
     std::string limits;
     for (const auto& limit : setup.missing) limits += (limits.empty() ? "--" : ", --") + limit;
