@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
@@ -19,6 +20,7 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -314,6 +316,62 @@ int exit_on_term(const Args&) {
   sleep_forever();
 }
 
+// Touches every page, so the memory is really charged (to the cgroup too), not just reserved.
+// An allocation over --memory never gets to print.
+int touch_memory(const Args& args) {
+  const auto bytes = static_cast<std::size_t>(number(args.at(0))) << 20;
+  void* memory = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED) die("mmap");
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  auto* bytes_at = static_cast<volatile char*>(memory);
+  for (std::size_t offset = 0; offset < bytes; offset += page) bytes_at[offset] = 1;
+  say("touched " + args.at(0) + " MB " + identity(::getpid()));
+  return hold_until_stdin_closes();
+}
+
+// Forks until the kernel refuses (pids.max), at most kMaxForks times. The children only sleep,
+// then exit, so the bomb ends by itself even where nothing limits it.
+int fork_bomb(const Args&) {
+  constexpr int kMaxForks = 5000;
+  constexpr unsigned kChildSleepSeconds = 30;
+  say("ready " + identity(::getpid()));
+  for (int forked = 0; forked < kMaxForks; ++forked) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+      ::sleep(kChildSleepSeconds);
+      ::_exit(0);
+    }
+    if (child < 0) {
+      say("fork refused after " + std::to_string(forked) + " forks: " + strerrorname_np(errno));
+      // Not a normal exit: the sleepers still fill pids.max, and exit handlers may need a new
+      // task (LeakSanitizer's does). Leaving them to the sandbox is the point of the test.
+      ::_exit(0);
+    }
+  }
+  say("fork never refused in " + std::to_string(kMaxForks) + " forks");
+  return 1;
+}
+
+double cpu_time_ms() {
+  timespec used{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &used);
+  return static_cast<double>(used.tv_sec) * 1e3 + static_cast<double>(used.tv_nsec) / 1e6;
+}
+
+// Spins for SECONDS of wall time, reports how much of it this process was on a CPU, then holds
+// so that the test can read the cgroup's figures before the sandbox goes away.
+int busy(const Args& args) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto end = start + std::chrono::seconds(number(args.at(0)));
+  while (std::chrono::steady_clock::now() < end) {
+  }
+  const std::chrono::duration<double, std::milli> wall = std::chrono::steady_clock::now() - start;
+  say("wall_ms " + std::to_string(std::llround(wall.count())));
+  say("cpu_ms " + std::to_string(std::llround(cpu_time_ms())));
+  say("done " + identity(::getpid()));
+  return hold_until_stdin_closes();
+}
+
 struct Subcommand {
   std::size_t arg_count;
   const char* usage;
@@ -345,6 +403,14 @@ const std::map<std::string, Subcommand>& subcommands() {
       {"ignore-term", {0, ": like sleep, ignoring SIGTERM", ignore_term}},
       {"exit-on-term",
        {0, ": like sleep; on SIGTERM print `got SIGTERM` and exit 0", exit_on_term}},
+      {"touch-memory",
+       {1, "MB: allocate and touch MB MiB, print `touched MB MB pid=N pidns=LINK`, hold",
+        touch_memory}},
+      {"fork-bomb",
+       {0, ": print `ready pid=N pidns=LINK`, fork sleepers until refused (at most 5000)",
+        fork_bomb}},
+      {"busy",
+       {1, "SECONDS: spin, print `wall_ms N`, `cpu_ms N`, `done pid=N pidns=LINK`, hold", busy}},
   };
   return kSubcommands;
 }
