@@ -131,6 +131,9 @@ add_row "unshare" unshare unshare -Urnmpiu --fork --mount-proc /bin/true
 add_row "bwrap" bwrap bwrap --unshare-all --ro-bind / / --proc /proc --dev /dev --tmpfs /tmp /bin/true
 add_row "isotest" "$isotest" "$isotest" run -- /bin/true
 add_row "isotest --json" "$isotest" "$isotest" run --json "$json_target" -- /bin/true
+# Issue 3's row: the same launch with every cgroup limit applied, so the cost of limiting shows
+# as the difference to the "isotest" row (it creates, limits, places and removes a cgroup too).
+add_row "isotest limits" "$isotest" "$isotest" run --memory 256M --pids 64 --cpus 1 -- /bin/true
 [[ " ${names[*]} " == *" isotest "* ]] || die "isotest itself does not run; try '$isotest doctor'"
 
 if [[ $mode == parallel ]]; then
@@ -201,8 +204,8 @@ jq -r '.results[] | [.command, .mean, .stddev, .median, .min] | @tsv' "$results_
                median[name[i]], minimum[name[i]]
       print ""
       printf "%-26s %8s %8s %8s %8s  %s\n", "ratio", "means", "medians", "mins", "target", "verdict"
-      split("isotest|isotest --json", subjects, "|")
-      for (s = 1; s <= 2; s++) {
+      split("isotest|isotest --json|isotest limits", subjects, "|")
+      for (s = 1; s <= 3; s++) {
         if (!(subjects[s] in mean)) continue
         ratio_line(subjects[s], "unshare", unshare_target)
         ratio_line(subjects[s], "bwrap", bwrap_target)
@@ -210,6 +213,8 @@ jq -r '.results[] | [.command, .mean, .stddev, .median, .min] | @tsv' "$results_
       }
       if ("isotest" in mean && "true" in mean)
         printf "\nisotest overhead over plain exec: %.2f ms per launch\n", mean["isotest"] - mean["true"]
+      if ("isotest" in mean && "isotest limits" in mean)
+        printf "cost of applying limits: %.2f ms per launch\n", mean["isotest limits"] - mean["isotest"]
     }' | tee -a "$results_dir/$basename.txt"
 
 echo
