@@ -404,7 +404,9 @@ TEST_F(LimitsTest, HalfACpuHalvesTheCpuTimeOfABusyLoop) {
   // which includes starting the sandbox.
   const double available_ms = std::min(0.5 * wall_ms, unlimited_cpu_ms);
   EXPECT_GE(cpu_ms, 0.6 * available_ms)
-      << "an unlimited loop beside it got " << unlimited_cpu_ms << " ms in " << wall_ms << " ms";
+      << "the loop measured " << own_cpu_ms << " ms in " << wall_ms << " ms; an unlimited loop "
+      << "beside it got " << unlimited_cpu_ms << " ms; the kernel counted " << kernel.periods
+      << " periods, " << kernel.throttled << " throttled";
 }
 
 TEST_F(LimitsTest, PeakMemoryOf100MbIsReportedWithinTenPercent) {
