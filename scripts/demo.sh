@@ -15,34 +15,9 @@ isotest_build="$repo/build"
 isotest="$isotest_build/harness/isotest"
 examples_build="$repo/build-examples"
 ctest_jobs=6
-packages=(cmake g++ make nlohmann-json3-dev libcli11-dev libgtest-dev)
 
 step() { printf '\n==> %s\n\n' "$*"; }
 die() { printf 'demo.sh: %s\n' "$*" >&2; exit 1; }
-
-install_missing_packages() {
-  if ! command -v dpkg-query >/dev/null; then
-    echo "Not a Debian system: make sure these (or your distribution's equivalents) are installed:"
-    echo "  ${packages[*]}"
-    return
-  fi
-  local missing=() package
-  for package in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' ||
-      missing+=("$package")
-  done
-  if ((${#missing[@]} == 0)); then
-    echo "All needed Debian packages are installed: ${packages[*]}"
-    return
-  fi
-  if ((EUID != 0)); then
-    die "missing Debian packages: ${missing[*]}
-Install them as root, then run this script again:
-  sudo apt-get update && sudo apt-get install -y ${missing[*]}"
-  fi
-  apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
-}
 
 build_isotest() {
   cmake -S "$repo" -B "$isotest_build"
@@ -119,7 +94,7 @@ print_results_table() {
 }
 
 step "Debian packages"
-install_missing_packages
+"$repo/scripts/install-deps.sh"
 
 step "Building isotest in $isotest_build"
 build_isotest

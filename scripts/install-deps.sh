@@ -12,7 +12,7 @@ packages=(
   clang-format clang-tidy          # lint tests
 )
 case "${1:-}" in
-  --bench) packages+=(hyperfine bubblewrap) ;;
+  --bench) packages+=(hyperfine bubblewrap jq) ;;
   "") ;;
   *) echo "usage: $0 [--bench]" >&2; exit 2 ;;
 esac
