@@ -6,7 +6,8 @@
 #   scripts/demo.sh            (as root it installs missing Debian packages;
 #                               as any other user it says what to install)
 #
-# Exit status: 0 when every test passed under isotest; the run without
+# Exit status: 0 when, under isotest, every test passed except memory_hog,
+# which must be stopped at its memory budget (status `oom`); the run without
 # isolation is expected to fail, which is the point of the demo.
 set -euo pipefail
 
@@ -54,6 +55,43 @@ verdicts() {
     "$examples_build/$1/ctest.log" | LC_ALL=C sort
 }
 
+# What each test is expected to end as under isotest, from its JSON result.
+expected_status() {
+  case $1 in
+    memory_hog) echo oom ;;
+    *) echo passed ;;
+  esac
+}
+
+# The status isotest recorded for test $1 of the isolated run ("missing" without a result).
+recorded_status() {
+  local file="$examples_build/isolated/isotest-results/$1.json"
+  [[ -f $file ]] || { echo missing; return; }
+  sed -nE 's/^  "status": "([a-z_]+)",?$/\1/p' "$file"
+}
+
+# CTest's verdicts of the isolated run, with isotest's status beside every failure.
+isolated_verdicts() {
+  local name verdict
+  while IFS=$'\t' read -r name verdict; do
+    [[ $verdict == Passed ]] || verdict="$verdict ($(recorded_status "$name"))"
+    printf '%s\t%s\n' "$name" "$verdict"
+  done < <(verdicts isolated)
+}
+
+# Lists the tests whose isolated result is not the expected one; fails if there is any.
+check_isolated_outcome() {
+  local name status unexpected=0
+  while IFS=$'\t' read -r name _; do
+    status=$(recorded_status "$name")
+    if [[ $status != "$(expected_status "$name")" ]]; then
+      echo "unexpected under isotest: $name is $status, expected $(expected_status "$name")"
+      unexpected=1
+    fi
+  done < <(verdicts isolated)
+  return "$unexpected"
+}
+
 # Processes of the example's leaky_daemon that started during this mode's run
 # and are still alive on the host.
 leaked_daemons() {
@@ -71,15 +109,17 @@ print_side_by_side() {
   local plain_status isolated_status
   plain_status=$(cat "$examples_build/plain/ctest-status")
   isolated_status=$(cat "$examples_build/isolated/ctest-status")
-  LC_ALL=C join -t $'\t' -a 1 -a 2 -e '(not run)' -o 0,1.2,2.2 <(verdicts plain) <(verdicts isolated) |
+  LC_ALL=C join -t $'\t' -a 1 -a 2 -e '(not run)' -o 0,1.2,2.2 <(verdicts plain) <(isolated_verdicts) |
     awk -F'\t' -v plain_leaks="$(leaked_daemons plain)" -v isolated_leaks="$(leaked_daemons isolated)" '
       BEGIN { printf "%-20s %-22s %-22s\n", "test", "ctest -j (plain)", "ctest -j + isotest" }
       {
         printf "%-20s %-22s %-22s\n", $1, $2, $3
         total++; plain += ($2 == "Passed"); isolated += ($3 == "Passed")
+        contained += ($3 ~ /\(oom\)$/)
       }
       END {
         printf "%-20s %-22s %-22s\n", "passed", plain "/" total, isolated "/" total
+        printf "%-20s %-22s %-22s\n", "stopped at its limit", "-", contained
         printf "%-20s %-22s %-22s\n", "daemons left behind", plain_leaks, isolated_leaks
       }'
   echo
@@ -114,4 +154,9 @@ print_side_by_side
 echo
 print_results_table
 
-exit "$(cat "$examples_build/isolated/ctest-status")"
+echo
+if check_isolated_outcome; then
+  echo "demo: every test behaved as expected under isotest (memory_hog stopped at 256 MiB: oom)"
+else
+  exit 1
+fi
