@@ -16,6 +16,16 @@ void report_setup_error(const isotest::SetupError& error) {
   if (!error.hint.empty()) std::cerr << "isotest: hint: " << error.hint << "\n";
 }
 
+// --allow-degraded runs without some limits; say so where people look, not only in the JSON.
+void warn_missing_limits(const isotest::CgroupIsolation& cgroup) {
+  if (cgroup.missing_limits.empty()) return;
+  std::string limits;
+  for (const auto& limit : cgroup.missing_limits)
+    limits += (limits.empty() ? "--" : ", --") + limit;
+  std::cerr << "isotest: warning: ran without " << limits
+            << " (--allow-degraded): " << cgroup.unavailable_reason << "\n";
+}
+
 int report(const isotest::ReportRequest& request) {
   try {
     const auto results = isotest::load_results(request.inputs);
@@ -40,6 +50,7 @@ int run_command_line(int argc, char** argv) {
   const auto& spec = command_line.spec;
   auto result = isotest::run_sandboxed(spec, environ);
   if (result.error) report_setup_error(*result.error);
+  if (!result.error) warn_missing_limits(result.isolation.cgroup);
   if (result.status == isotest::RunStatus::timeout) {
     std::cerr << "isotest: " << result.name << ": timed out after " << *spec.timeout_ms << " ms\n";
   }

@@ -577,6 +577,9 @@ TEST_F(LimitsRefusedTest, AllowDegradedRunsAndListsTheMissingLimits) {
                                           {"touch-memory", "1"}));
   EXPECT_EQ(run.exit.exit_code, 0) << describe(run);
   EXPECT_TRUE(contains(run.out, "touched 1 MB")) << describe(run);
+  // Said on stderr too, for people who do not read the result file.
+  EXPECT_TRUE(contains(run.err, "warning: ran without --memory, --pids, --cpus (--allow-degraded)"))
+      << describe(run);
   auto result = load_result(json);
   const auto& cgroup = result["isolation"]["cgroup"];
   EXPECT_EQ(cgroup["missing_limits"], nlohmann::json({"memory", "pids", "cpus"})) << cgroup;
