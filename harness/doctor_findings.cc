@@ -52,9 +52,6 @@ std::string container_remedy(const HostEnvironment& env) {
 // what only the doctor knows (in a container; which step failed).
 std::string namespace_remedy(const DoctorFacts& facts, const ProbeStep& step) {
   const auto cause = namespace_refusal_cause(step.error_number, facts.settings);
-  if (cause == RefusalCause::seccomp_filter && in_container(facts.environment)) {
-    return refusal_hint(cause) + "; all options: " + container_remedy(facts.environment);
-  }
   if ((cause == RefusalCause::unprivileged_refused || cause == RefusalCause::unknown) &&
       in_container(facts.environment)) {
     return container_remedy(facts.environment);
@@ -64,6 +61,27 @@ std::string namespace_remedy(const DoctorFacts& facts, const ProbeStep& step) {
 
 bool user_namespace_works(const NamespaceProbes& probes) {
   return probes.user_namespace.ok && probes.id_maps.ok;
+}
+
+// An unprivileged caller without a user namespace can create no other namespace: those
+// failures are consequences, and the user namespace finding carries the fix.
+bool needs_user_namespace(const DoctorFacts& facts) {
+  return facts.environment.uid != 0 && !user_namespace_works(facts.namespaces);
+}
+
+// True when the container runtime's defaults, not a kernel setting, refuse the sandbox.
+bool container_refuses(const DoctorFacts& facts) {
+  if (!in_container(facts.environment)) return false;
+  const auto& probes = facts.namespaces;
+  for (const ProbeStep* step :
+       {&probes.user_namespace, &probes.id_maps, &probes.mount, &probes.network, &probes.ipc,
+        &probes.uts, &probes.cgroup_namespace}) {
+    if (!step->attempted || step->ok) continue;
+    const auto cause = namespace_refusal_cause(step->error_number, facts.settings);
+    return cause == RefusalCause::seccomp_filter || cause == RefusalCause::unprivileged_refused ||
+           cause == RefusalCause::unknown;
+  }
+  return probes.proc.attempted && !probes.proc.ok && facts.environment.proc_submounts > 0;
 }
 
 class FindingList {
@@ -93,6 +111,11 @@ void add_namespace_step(FindingList& out, const DoctorFacts& facts, const char* 
   if (!step.attempted) {
     out.add(id, title, FindingLevel::broken,
             "not tried: it needs the mount namespace, which failed");
+    return;
+  }
+  if (needs_user_namespace(facts)) {
+    out.add(id, title, FindingLevel::broken,
+            "not possible without a user namespace (" + failure_text(step) + ")");
     return;
   }
   std::string remedy = namespace_remedy(facts, step);
@@ -125,9 +148,8 @@ void add_namespace_findings(FindingList& out, const DoctorFacts& facts) {
                      "mounts made private, a tmpfs mounted", "");
   if (probes.proc.ok) {
     out.add("proc", "PID namespace and /proc", FindingLevel::ok, "a new procfs mounted by PID 1");
-  } else if (!probes.proc.attempted) {
-    out.add("proc", "PID namespace and /proc", FindingLevel::broken,
-            "not tried: it needs the mount namespace, which failed");
+  } else if (!probes.proc.attempted || needs_user_namespace(facts)) {
+    add_namespace_step(out, facts, "proc", "PID namespace and /proc", probes.proc, "", "");
   } else if (probes.proc.call.starts_with("mount proc") &&
              (facts.environment.proc_submounts > 0 || in_container(facts.environment))) {
     out.add("proc", "PID namespace and /proc", FindingLevel::broken,
@@ -152,6 +174,10 @@ void add_namespace_findings(FindingList& out, const DoctorFacts& facts) {
   if (probes.time_namespace.ok) {
     out.add("time_namespace", "time namespace", FindingLevel::ok,
             "created, CLOCK_MONOTONIC offset (--time-offset works)");
+  } else if (needs_user_namespace(facts)) {
+    out.add("time_namespace", "time namespace", FindingLevel::degraded,
+            "not possible without a user namespace (" + failure_text(probes.time_namespace) +
+                "); --time-offset cannot be used");
   } else if (probes.time_namespace.error_number == EINVAL) {
     out.add("time_namespace", "time namespace", FindingLevel::degraded,
             "not supported by this kernel: " + failure_text(probes.time_namespace) +
@@ -374,7 +400,7 @@ void add_environment_findings(FindingList& out, const DoctorFacts& facts) {
     return;
   }
   const std::string verdict = "running in " + join(where, " / ");
-  if (in_container(env) && !namespaces_work) {
+  if (container_refuses(facts)) {
     out.add("container", "container", FindingLevel::info,
             verdict + "; its defaults refuse parts of the sandbox", container_remedy(env));
   } else if (env.wsl && !facts.cgroup.missing_limits.empty()) {
@@ -411,12 +437,17 @@ Diagnosis diagnose(const DoctorFacts& facts) {
   add_environment_findings(list, facts);
   Diagnosis diagnosis;
   diagnosis.findings = list.take();
+  // The summary names the causes: findings with a remedy. Ones without are consequences.
   std::vector<std::string> degraded;
   std::vector<std::string> broken;
+  std::vector<std::string> broken_causes;
   for (const auto& finding : diagnosis.findings) {
     if (finding.level == FindingLevel::degraded) degraded.push_back(finding.title);
-    if (finding.level == FindingLevel::broken) broken.push_back(finding.title);
+    if (finding.level != FindingLevel::broken) continue;
+    broken.push_back(finding.title);
+    if (!finding.remedy.empty()) broken_causes.push_back(finding.title);
   }
+  if (!broken_causes.empty()) broken = broken_causes;
   if (!broken.empty()) {
     diagnosis.overall = FindingLevel::broken;
     diagnosis.exit_code = 2;
