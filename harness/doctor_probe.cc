@@ -140,7 +140,8 @@ ProbeStep to_probe_step(const StepRecord& record) {
 }
 
 ProbeStep failed_step(std::string call, int error_number) {
-  return ProbeStep{.attempted = true, .ok = false, .error_number = error_number, .call = call};
+  return ProbeStep{
+      .attempted = true, .ok = false, .error_number = error_number, .call = std::move(call)};
 }
 
 ProbeStep ok_step() {
