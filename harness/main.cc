@@ -53,7 +53,10 @@ int doctor(const isotest::DoctorRequest& request) {
   const auto facts = isotest::probe_machine();
   const auto diagnosis = isotest::diagnose(facts);
   if (request.json) {
-    std::cout << isotest::doctor_json(facts, diagnosis).dump(2) << "\n";
+    // Paths come from the kernel and may be any bytes; invalid UTF-8 becomes U+FFFD.
+    std::cout << isotest::doctor_json(facts, diagnosis)
+                     .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+              << "\n";
   } else {
     std::cout << isotest::doctor_text(facts, diagnosis);
   }
