@@ -296,6 +296,11 @@ void read_cgroup_layout(CgroupProbe& probe) {
   } else if (host.unified) {
     probe.layout = "v2";
     probe.directory = host.unified->own_directory;
+    // An earlier isotest moved us into its launchers' leaf; the backend then creates its cgroups
+    // beside the leaf, so the parent is the cgroup whose rights matter.
+    if (probe.directory.ends_with("/isotest-launchers")) {
+      probe.directory.resize(probe.directory.rfind('/'));
+    }
     probe.controllers =
         split_words(read_cgroup_file(probe.directory + "/cgroup.controllers").value_or(""));
   } else {
@@ -388,10 +393,7 @@ void probe_cgroup(CgroupProbe& probe) {
   const std::string name = setup.cgroup->path().substr(setup.cgroup->path().rfind('/') + 1);
   const std::string directory = probe.directory + "/" + name;
   setup.cgroup->destroy();
-  // On v2 the backend may have moved us into its leaf and created the cgroup beside it.
-  const std::string parent = probe.directory.substr(0, probe.directory.rfind('/'));
-  const bool gone =
-      ::access(directory.c_str(), F_OK) != 0 && ::access((parent + "/" + name).c_str(), F_OK) != 0;
+  const bool gone = ::access(directory.c_str(), F_OK) != 0;
   probe.removal = gone ? ok_step() : failed_step("rmdir " + directory, EBUSY);
 }
 
