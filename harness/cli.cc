@@ -175,6 +175,13 @@ CommandLine parse_command_line(int argc, char** argv) {
       ->option_text("FILE");
   report->add_option("results", result.report.inputs, "result files or folders")->required();
 
+  auto* doctor = app.add_subcommand(
+      "doctor", "check what isolation this machine allows, and print the fix for what it does not");
+  doctor->footer("Exit status: 0 full isolation works, 1 degraded, 2 cannot work.");
+  doctor->add_flag("--json", result.doctor.json, "print the diagnosis as JSON (docs/doctor.md)");
+  doctor->add_flag("--apparmor-profile", result.doctor.apparmor_profile,
+                   "print an AppArmor profile that allows this binary user namespaces");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -182,7 +189,10 @@ CommandLine parse_command_line(int argc, char** argv) {
       app.exit(error);
       return result;
     }
-    const char* command = run->parsed() ? "run " : report->parsed() ? "report " : "";
+    const char* command = run->parsed()      ? "run "
+                          : report->parsed() ? "report "
+                          : doctor->parsed() ? "doctor "
+                                             : "";
     std::cerr << "isotest: " << error.what() << "\n"
               << "isotest: see `isotest " << command << "--help`\n";
     result.exit_code = kUsageError;
@@ -190,6 +200,10 @@ CommandLine parse_command_line(int argc, char** argv) {
   }
   if (report->parsed()) {
     result.action = CommandLine::Action::report;
+    return result;
+  }
+  if (doctor->parsed()) {
+    result.action = CommandLine::Action::doctor;
     return result;
   }
   if (offset_option->count() > 0) spec.time_offset_seconds = time_offset;

@@ -14,10 +14,16 @@ struct ReportRequest {
   std::string junit_path;           // empty: no JUnit file
 };
 
+struct DoctorRequest {
+  bool json = false;              // --json: the diagnosis as JSON on stdout
+  bool apparmor_profile = false;  // --apparmor-profile: print the profile for this binary
+};
+
 struct CommandLine {
-  enum class Action { run, report, exit } action = Action::exit;
+  enum class Action { run, report, doctor, exit } action = Action::exit;
   SandboxSpec spec;      // for Action::run
   ReportRequest report;  // for Action::report
+  DoctorRequest doctor;  // for Action::doctor
   int exit_code = 0;     // for Action::exit: 0 after --help/--version, 125 after a usage error
 };
 
