@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "runner/gtest_request.h"
 #include "spec.h"
 
 namespace isotest {
@@ -15,9 +16,10 @@ struct ReportRequest {
 };
 
 struct CommandLine {
-  enum class Action { run, report, exit } action = Action::exit;
+  enum class Action { run, gtest, report, exit } action = Action::exit;
   SandboxSpec spec;      // for Action::run
   ReportRequest report;  // for Action::report
+  GtestRequest gtest;    // for Action::gtest
   int exit_code = 0;     // for Action::exit: 0 after --help/--version, 125 after a usage error
 };
 

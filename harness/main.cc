@@ -8,6 +8,7 @@
 #include "launch.h"
 #include "report.h"
 #include "result.h"
+#include "runner/runner.h"
 
 namespace {
 
@@ -35,6 +36,9 @@ int run_command_line(int argc, char** argv) {
   if (command_line.action == isotest::CommandLine::Action::exit) return command_line.exit_code;
   if (command_line.action == isotest::CommandLine::Action::report) {
     return report(command_line.report);
+  }
+  if (command_line.action == isotest::CommandLine::Action::gtest) {
+    return isotest::run_gtest(command_line.gtest);
   }
 
   const auto& spec = command_line.spec;
