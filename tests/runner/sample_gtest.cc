@@ -23,7 +23,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::uint16_t kFixedPort = 47123;
+// Fixed within one run of the tests; ISOTEST_SAMPLE_PORT lets concurrent test runs (root and
+// nobody, side by side under ctest -j) pick different ones for the shared-network control.
+std::uint16_t fixed_port() {
+  const char* text = std::getenv("ISOTEST_SAMPLE_PORT");
+  return static_cast<std::uint16_t>(text != nullptr ? std::atoi(text) : 47123);
+}
 
 std::string state_file(const char* name) {
   const char* directory = std::getenv("ISOTEST_SAMPLE_STATE");
@@ -40,14 +45,14 @@ int bump_counter(const std::string& path) {
   return count;
 }
 
-// Binds 127.0.0.1:kFixedPort and holds it a while, so that two of these side by side on one
+// Binds 127.0.0.1:fixed_port() and holds it a while, so that two of these side by side on one
 // network namespace would collide.
 int bind_fixed_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return errno;
   sockaddr_in address{};
   address.sin_family = AF_INET;
-  address.sin_port = htons(kFixedPort);
+  address.sin_port = htons(fixed_port());
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   int error = 0;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
@@ -100,12 +105,12 @@ TEST(Hang, Two) {
 
 TEST(Port, BindA) {
   const int error = bind_fixed_port();
-  EXPECT_EQ(error, 0) << "port " << kFixedPort << ": " << std::strerror(error);
+  EXPECT_EQ(error, 0) << "port " << fixed_port() << ": " << std::strerror(error);
 }
 
 TEST(Port, BindB) {
   const int error = bind_fixed_port();
-  EXPECT_EQ(error, 0) << "port " << kFixedPort << ": " << std::strerror(error);
+  EXPECT_EQ(error, 0) << "port " << fixed_port() << ": " << std::strerror(error);
 }
 
 // Batch: the middle case crashes; the runner must pin the crash on it and run the last again.
