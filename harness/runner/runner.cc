@@ -1,6 +1,7 @@
 #include "runner/runner.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <array>
@@ -51,16 +52,21 @@ constexpr int kIsotestFailed = 125;
 constexpr int kInterrupted = 130;  // 128 + SIGINT, as a shell reports an interrupted command
 constexpr std::size_t kOutputKeptBytes = 1 << 20;  // of one sandbox's merged output
 
-// The launcher leaves signals blocked after a run, and whoever started us may have blocked some:
-// a child that inherits a blocked SIGTERM could not be stopped. Runs in the forked child, before
-// execve; sigprocmask is async-signal-safe.
-struct ClearSignalMask {
+// Runs in the forked child, before execve; only async-signal-safe calls. The launcher leaves
+// signals blocked after a run, and whoever started us may have blocked some: a child that
+// inherits a blocked SIGTERM could not be stopped. And if the runner dies without a chance to
+// stop its children (SIGKILL), each `isotest run` gets SIGTERM and stops its sandbox.
+struct ChildSetup {
+  pid_t runner = ::getpid();
+
   template <typename Launcher, typename Path, typename Argv>
   bp::error_code on_exec_setup(Launcher& /*launcher*/, const Path& /*executable*/,
                                const Argv& /*argv*/) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) return {errno, bp::system_category()};
+    if (::getppid() != runner) return {ESRCH, bp::system_category()};  // it died before prctl
     return {};
   }
 };
@@ -129,7 +135,7 @@ Listing list_cases(asio::io_context& io, const GtestRequest& request, const std:
   int exit_code = -1;
   try {
     bp::process lister(io, request.binary, arguments, bp::process_stdio{nullptr, out, {}},
-                       ClearSignalMask{});
+                       ChildSetup{});
     boost::system::error_code error;
     asio::read(out, asio::dynamic_buffer(text), error);
     exit_code = lister.wait();
@@ -318,7 +324,7 @@ class Supervisor {
     const int output_fd = write_end.native_handle();
     try {
       running->process.emplace(io_, self_, arguments,
-                               bp::process_stdio{nullptr, output_fd, output_fd}, ClearSignalMask{});
+                               bp::process_stdio{nullptr, output_fd, output_fd}, ChildSetup{});
     } catch (const boost::system::system_error& error) {
       throw_error(
           "gtest: start `isotest run` for " + cases_[running->job.cases.front()].record.name,
