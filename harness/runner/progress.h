@@ -22,6 +22,7 @@ class Progress {
   void silent(const std::string& name, std::int64_t silent_ms);
   void note(const std::string& text);
   void update(const std::vector<std::string>& running);
+  void set_running(std::vector<std::string> running) { running_ = std::move(running); }
   void clear_line();
 
  private:

@@ -369,6 +369,7 @@ class Supervisor {
     if (it == running_.end() || !it->second->exited || !it->second->output_closed) return;
     auto running = std::move(it->second);
     running_.erase(it);
+    progress_.set_running(running_names());
     running->parser.finish();
     collect(*running);
     start_jobs();
