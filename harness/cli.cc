@@ -99,6 +99,129 @@ std::vector<std::string> apply_run_options(
   return problems;
 }
 
+// The isolation and limit options of `isotest run`, declared once so that `isotest gtest` takes
+// the same set and forwards it to each sandbox (COMMON contract 5). Scalars take the last value
+// given, so arguments appended later (a case's own needs) override earlier ones.
+struct SandboxOptionTexts {
+  std::vector<std::string> share, binds, ro_binds, tmpfs, env;
+  std::string network, timeout, kill_after, output_limit, memory;
+  std::int64_t time_offset = 0;
+  std::int64_t pids = 0;  // signed, so that a negative count is refused, not wrapped
+  double cpus = 0;
+  CLI::Option* time_offset_option = nullptr;
+  CLI::Option* pids_option = nullptr;
+  CLI::Option* cpus_option = nullptr;
+};
+
+constexpr const char* kSandboxGroup = "Isolation and limits";
+
+void add_sandbox_options(CLI::App& command, SandboxSpec& spec, SandboxOptionTexts& texts) {
+  auto scalar = [](CLI::Option* option) {
+    return option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)->group(kSandboxGroup);
+  };
+  auto repeated = [](CLI::Option* option) {
+    return option->allow_extra_args(false)->group(kSandboxGroup);
+  };
+  repeated(command.add_option("--share", texts.share,
+                              "keep these namespaces from the host: user,mount,pid,net,"
+                              "ipc,uts,cgroup"))
+      ->delimiter(',')
+      ->option_text("NS[,NS...]");
+  scalar(command.add_option("--network", texts.network,
+                            "loopback (default: only lo, up), none (lo down), host"))
+      ->option_text("MODE");
+  texts.time_offset_option =
+      scalar(command.add_option("--time-offset", texts.time_offset,
+                                "new time namespace with CLOCK_MONOTONIC/BOOTTIME this far ahead"))
+          ->option_text("SECONDS");
+  command.add_flag("--root", spec.map_root, "map the caller's uid and gid to 0 inside")
+      ->group(kSandboxGroup);
+  scalar(command.add_option("--hostname", spec.hostname, "hostname inside (default: isotest)"))
+      ->option_text("NAME");
+  repeated(command.add_option("--bind", texts.binds, "bind-mount SRC on DST (default DST=SRC)"))
+      ->option_text("SRC[:DST]");
+  repeated(command.add_option("--ro-bind", texts.ro_binds, "read-only bind mount"))
+      ->option_text("SRC[:DST]");
+  repeated(command.add_option("--tmpfs", texts.tmpfs, "fresh tmpfs on DST"))
+      ->option_text("DST[:SIZE]");
+  command
+      .add_flag("--read-only", spec.read_only_root,
+                "host tree read-only, except the working directory, binds and tmpfs")
+      ->group(kSandboxGroup);
+  scalar(command.add_option("--chdir", spec.working_directory, "working directory inside"))
+      ->option_text("DIR");
+  repeated(command.add_option("--env", texts.env, "set a variable (repeatable)"))
+      ->option_text("K=V");
+  command.add_flag("--clear-env", spec.clear_environment, "start from an empty environment")
+      ->group(kSandboxGroup);
+  scalar(command.add_option("--timeout", texts.timeout, "SIGTERM after DURATION (500ms, 30s, 2m)"))
+      ->option_text("DURATION");
+  scalar(command.add_option("--kill-after", texts.kill_after,
+                            "grace period before SIGKILL (default 2s)"))
+      ->option_text("DURATION");
+  scalar(command.add_option("--memory", texts.memory,
+                            "memory limit, swap included (256M, 1G); OOM is status oom"))
+      ->option_text("SIZE");
+  texts.pids_option =
+      scalar(command.add_option("--pids", texts.pids, "at most N tasks (processes and threads)"))
+          ->option_text("N");
+  texts.cpus_option =
+      scalar(command.add_option("--cpus", texts.cpus, "CPU bandwidth in CPUs (0.5, 1.5)"))
+          ->option_text("X");
+  command
+      .add_flag("--allow-degraded", spec.allow_degraded,
+                "run even when a limit cannot be applied; the JSON lists what is missing")
+      ->group(kSandboxGroup);
+  scalar(command.add_option("--output-limit", texts.output_limit,
+                            "bytes of stdout and of stderr kept in the JSON (default 64K)"))
+      ->option_text("SIZE");
+}
+
+// Fills `spec` from the parsed texts; the problems found, each a sentence naming the fix.
+std::vector<std::string> finish_sandbox_options(SandboxSpec& spec,
+                                                const SandboxOptionTexts& texts) {
+  std::vector<std::string> problems;
+  if (texts.time_offset_option->count() > 0) spec.time_offset_seconds = texts.time_offset;
+  if (texts.pids_option->count() > 0) {
+    if (texts.pids < 2) {
+      problems.push_back("--pids must be at least 2 (isotest's init and the test); got " +
+                         std::to_string(texts.pids));
+    } else {
+      spec.limits.pids_max = static_cast<std::uint64_t>(texts.pids);
+    }
+  }
+  if (texts.cpus_option->count() > 0) spec.limits.cpus = texts.cpus;
+  for (auto& problem : apply_run_options(spec, texts.share, texts.network, texts.timeout,
+                                         texts.kill_after, texts.output_limit, texts.binds,
+                                         texts.ro_binds, texts.tmpfs, texts.env, texts.memory)) {
+    problems.push_back(std::move(problem));
+  }
+  return problems;
+}
+
+// The isolation and limit options as they were given, to pass on to `isotest run`.
+std::vector<std::string> sandbox_arguments(const CLI::App& command) {
+  std::vector<std::string> arguments;
+  for (const CLI::Option* option : command.get_options()) {
+    if (option->get_group() != kSandboxGroup || option->count() == 0) continue;
+    const std::string name = option->get_name();
+    if (option->get_type_size() == 0) {  // a flag
+      arguments.push_back(name);
+      continue;
+    }
+    for (const auto& value : option->results()) {
+      arguments.push_back(name);
+      arguments.push_back(value);
+    }
+  }
+  return arguments;
+}
+
+bool report_problems(const std::vector<std::string>& problems) {
+  for (const auto& problem : problems) std::cerr << "isotest: " << problem << "\n";
+  return !problems.empty();
+}
+
 }  // namespace
 
 CommandLine parse_command_line(int argc, char** argv) {
@@ -108,66 +231,22 @@ CommandLine parse_command_line(int argc, char** argv) {
 
   CommandLine result;
   SandboxSpec& spec = result.spec;
-  std::vector<std::string> share, binds, ro_binds, tmpfs, env;
-  std::string network, timeout, kill_after, output_limit, memory;
-  std::int64_t time_offset = 0;
-  std::int64_t pids = 0;  // signed, so that a negative count is refused, not wrapped
-  double cpus = 0;
+  SandboxOptionTexts texts;
 
   auto* run = app.add_subcommand("run", "run one command in a fresh sandbox");
   run->footer("Usage: isotest run [OPTIONS] -- COMMAND [ARGS...]");
   run->add_option("--name", spec.name, "name in the result (default: the command's basename)");
   run->add_option("--json", spec.json_path, "write the result as JSON to FILE (atomically)")
       ->option_text("FILE");
-  run->add_option("--share", share,
-                  "keep these namespaces from the host: user,mount,pid,net,"
-                  "ipc,uts,cgroup")
-      ->delimiter(',')
-      ->allow_extra_args(false)
-      ->option_text("NS[,NS...]");
-  run->add_option("--network", network, "loopback (default: only lo, up), none (lo down), host")
-      ->option_text("MODE");
-  auto* offset_option =
-      run->add_option("--time-offset", time_offset,
-                      "new time namespace with CLOCK_MONOTONIC/BOOTTIME this far ahead")
-          ->option_text("SECONDS");
-  run->add_flag("--root", spec.map_root, "map the caller's uid and gid to 0 inside");
-  run->add_option("--hostname", spec.hostname, "hostname inside (default: isotest)")
-      ->option_text("NAME");
-  run->add_option("--bind", binds, "bind-mount SRC on DST (default DST=SRC)")
-      ->allow_extra_args(false)
-      ->option_text("SRC[:DST]");
-  run->add_option("--ro-bind", ro_binds, "read-only bind mount")
-      ->allow_extra_args(false)
-      ->option_text("SRC[:DST]");
-  run->add_option("--tmpfs", tmpfs, "fresh tmpfs on DST")
-      ->allow_extra_args(false)
-      ->option_text("DST[:SIZE]");
-  run->add_flag("--read-only", spec.read_only_root,
-                "host tree read-only, except the working directory, binds and tmpfs");
-  run->add_option("--chdir", spec.working_directory, "working directory inside")
-      ->option_text("DIR");
-  run->add_option("--env", env, "set a variable (repeatable)")
-      ->allow_extra_args(false)
-      ->option_text("K=V");
-  run->add_flag("--clear-env", spec.clear_environment, "start from an empty environment");
-  run->add_option("--timeout", timeout, "SIGTERM after DURATION (500ms, 30s, 2m)")
-      ->option_text("DURATION");
-  run->add_option("--kill-after", kill_after, "grace period before SIGKILL (default 2s)")
-      ->option_text("DURATION");
-  run->add_option("--memory", memory, "memory limit, swap included (256M, 1G); OOM is status oom")
-      ->option_text("SIZE");
-  auto* pids_option =
-      run->add_option("--pids", pids, "at most N tasks (processes and threads)")->option_text("N");
-  auto* cpus_option =
-      run->add_option("--cpus", cpus, "CPU bandwidth in CPUs (0.5, 1.5)")->option_text("X");
-  run->add_flag("--allow-degraded", spec.allow_degraded,
-                "run even when a limit cannot be applied; the JSON lists what is missing");
-  run->add_option("--output-limit", output_limit,
-                  "bytes of stdout and of stderr kept in the JSON (default 64K)")
-      ->option_text("SIZE");
+  add_sandbox_options(*run, spec, texts);
   run->add_option("command", spec.command, "the command and its arguments, after --")->required();
   run->positionals_at_end();
+
+  GtestRequest& gtest_request = result.gtest;
+  SandboxSpec gtest_spec;
+  SandboxOptionTexts gtest_texts;
+  auto* gtest = add_gtest_command(app, gtest_request);
+  add_sandbox_options(*gtest, gtest_spec, gtest_texts);
 
   auto* report = app.add_subcommand(
       "report", "summarise result files (or folders of them) and convert them to JUnit XML");
@@ -190,6 +269,7 @@ CommandLine parse_command_line(int argc, char** argv) {
       return result;
     }
     const char* command = run->parsed()      ? "run "
+                          : gtest->parsed()  ? "gtest "
                           : report->parsed() ? "report "
                           : doctor->parsed() ? "doctor "
                                              : "";
@@ -206,22 +286,23 @@ CommandLine parse_command_line(int argc, char** argv) {
     result.action = CommandLine::Action::doctor;
     return result;
   }
-  if (offset_option->count() > 0) spec.time_offset_seconds = time_offset;
-  if (pids_option->count() > 0) {
-    if (pids < 2) {
-      std::cerr << "isotest: --pids must be at least 2 (isotest's init and the test); got " << pids
-                << "\n";
+  if (gtest->parsed()) {
+    // Checked here, once, so that a mistake is one clear message instead of one per case.
+    auto problems = finish_sandbox_options(gtest_spec, gtest_texts);
+    gtest_spec.command = {gtest_request.binary};
+    for (auto& problem : validate(gtest_spec)) problems.push_back(std::move(problem));
+    for (auto& problem : validate(gtest_request)) problems.push_back(std::move(problem));
+    if (report_problems(problems)) {
       result.exit_code = kUsageError;
       return result;
     }
-    spec.limits.pids_max = static_cast<std::uint64_t>(pids);
+    gtest_request.sandbox_arguments = sandbox_arguments(*gtest);
+    result.action = CommandLine::Action::gtest;
+    return result;
   }
-  if (cpus_option->count() > 0) spec.limits.cpus = cpus;
-  auto problems = apply_run_options(spec, share, network, timeout, kill_after, output_limit, binds,
-                                    ro_binds, tmpfs, env, memory);
+  auto problems = finish_sandbox_options(spec, texts);
   for (auto& problem : validate(spec)) problems.push_back(std::move(problem));
-  if (!problems.empty()) {
-    for (const auto& problem : problems) std::cerr << "isotest: " << problem << "\n";
+  if (report_problems(problems)) {
     result.exit_code = kUsageError;
     return result;
   }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "runner/gtest_request.h"
 #include "spec.h"
 
 namespace isotest {
@@ -20,10 +21,11 @@ struct DoctorRequest {
 };
 
 struct CommandLine {
-  enum class Action { run, report, doctor, exit } action = Action::exit;
+  enum class Action { run, gtest, report, doctor, exit } action = Action::exit;
   SandboxSpec spec;      // for Action::run
   ReportRequest report;  // for Action::report
   DoctorRequest doctor;  // for Action::doctor
+  GtestRequest gtest;    // for Action::gtest
   int exit_code = 0;     // for Action::exit: 0 after --help/--version, 125 after a usage error
 };
 

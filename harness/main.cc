@@ -10,6 +10,7 @@
 #include "launch.h"
 #include "report.h"
 #include "result.h"
+#include "runner/runner.h"
 
 namespace {
 
@@ -81,6 +82,9 @@ int run_command_line(int argc, char** argv) {
   }
   if (command_line.action == isotest::CommandLine::Action::doctor) {
     return doctor(command_line.doctor);
+  }
+  if (command_line.action == isotest::CommandLine::Action::gtest) {
+    return isotest::run_gtest(command_line.gtest);
   }
 
   const auto& spec = command_line.spec;

@@ -17,8 +17,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // Order of the summary: what needs attention first.
-constexpr std::string_view kStatusOrder[] = {"sandbox_error", "crashed", "oom",     "timeout",
-                                             "failed",        "flaky",   "skipped", "passed"};
+constexpr std::string_view kStatusOrder[] = {
+    "sandbox_error", "crashed", "oom", "timeout", "failed", "notrun", "flaky", "skipped", "passed"};
 
 int severity(const std::string& status) {
   for (std::size_t i = 0; i < std::size(kStatusOrder); ++i) {
@@ -48,7 +48,11 @@ std::string status_of(const nlohmann::json& document) {
   return text_of(field(document, "status"));
 }
 
-LoadedResult load_file(const fs::path& file) {
+// `isotest gtest --json` documents hold one result per case; each counts as a result of its own,
+// so shards of one binary merge into one summary.
+constexpr std::string_view kRunnerSchema = "isotest-gtest/1";
+
+std::vector<LoadedResult> load_file(const fs::path& file) {
   const std::string name = file.string();
   std::ifstream in(file, std::ios::binary);
   if (!in) {
@@ -59,16 +63,33 @@ LoadedResult load_file(const fs::path& file) {
     throw_error("report: read " + name, 0, "not a JSON document",
                 "pass result files written by `isotest run --json`");
   }
-  if (document.value("schema", "") != kResultSchema) {
+  const std::string schema = document.value("schema", "");
+  if (schema == kRunnerSchema) {
+    std::vector<LoadedResult> cases;
+    if (!field(document, "cases").is_array()) {
+      throw_error("report: read " + name, 0, "runner document without a \"cases\" array",
+                  "the file is damaged; run isotest gtest again");
+    }
+    for (auto& entry : document["cases"]) {
+      if (!field(entry, "name").is_string() || !field(entry, "status").is_string()) {
+        throw_error("report: read " + name, 0, "case without a name or status",
+                    "the file is damaged; run isotest gtest again");
+      }
+      cases.push_back(LoadedResult{name, std::move(entry)});
+    }
+    return cases;
+  }
+  if (schema != kResultSchema) {
     throw_error("report: read " + name, 0,
-                "not an isotest result (no \"schema\": \"" + std::string(kResultSchema) + "\")",
-                "pass result files written by `isotest run --json`");
+                "not an isotest result (no \"schema\": \"" + std::string(kResultSchema) +
+                    "\" or \"" + std::string(kRunnerSchema) + "\")",
+                "pass result files written by `isotest run --json` or `isotest gtest --json`");
   }
   if (!field(document, "name").is_string() || !field(document, "status").is_string()) {
     throw_error("report: read " + name, 0, "result without a name or status",
                 "the file is damaged; run the test again");
   }
-  return LoadedResult{name, std::move(document)};
+  return {LoadedResult{name, std::move(document)}};
 }
 
 std::string format_bytes(const nlohmann::json& bytes) {
@@ -191,10 +212,12 @@ std::vector<LoadedResult> load_results(const std::vector<std::string>& paths) {
         }
       }
       std::sort(files.begin(), files.end());
-      for (const auto& file : files) results.push_back(load_file(file));
+      for (const auto& file : files) {
+        for (auto& result : load_file(file)) results.push_back(std::move(result));
+      }
       continue;
     }
-    results.push_back(load_file(path));
+    for (auto& result : load_file(path)) results.push_back(std::move(result));
   }
   if (results.empty()) {
     throw_error("report", 0, "no result files found in the given paths",

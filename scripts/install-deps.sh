@@ -6,13 +6,14 @@ set -euo pipefail
 packages=(
   cmake make g++ pkg-config        # build
   nlohmann-json3-dev libcli11-dev  # JSON results, argument parsing
+  libboost1.81-dev                 # Asio and Process v2: `isotest gtest` supervises its children
   libgtest-dev libgmock-dev        # unit and integration tests
   python3 python3-jsonschema       # validating results against docs/result.schema.json
   util-linux iproute2 procps       # setpriv (tests as user nobody), ip, ps
   clang-format clang-tidy          # lint tests
 )
 case "${1:-}" in
-  --bench) packages+=(hyperfine bubblewrap jq) ;;
+  --bench) packages+=(hyperfine bubblewrap jq) ;;  # bench/gtest-runner.sh also uses cmake/ctest
   "") ;;
   *) echo "usage: $0 [--bench]" >&2; exit 2 ;;
 esac

@@ -30,6 +30,13 @@ cp "$probe" "$dir/isotest_probe"
 cp "$validator" "$dir/validate_result.py"
 # A missing schema stays missing: the tests that validate against it say so.
 if [ -e "$schema" ]; then cp "$schema" "$dir/result.schema.json"; fi
+# ISOTEST_NOBODY_EXTRA="VAR=PATH ...": more files a test binary needs; each is copied too and
+# VAR points at the copy.
+for pair in ${ISOTEST_NOBODY_EXTRA:-}; do
+  copy="$dir/$(basename "${pair#*=}")"
+  cp "${pair#*=}" "$copy"
+  export "${pair%%=*}=$copy"
+done
 chmod -R a+rX "$dir"
 
 cd "$dir"

@@ -1,0 +1,74 @@
+#include "runner/gtest_output.h"
+
+#include <charconv>
+
+namespace isotest {
+
+namespace {
+
+constexpr std::string_view kRun = "[ RUN      ] ";
+constexpr std::pair<std::string_view, std::string_view> kEnds[] = {
+    {"[       OK ] ", "passed"}, {"[  FAILED  ] ", "failed"}, {"[  SKIPPED ] ", "skipped"}};
+
+// "Suite.Case (12 ms)" -> 12.
+std::optional<double> duration_of(std::string_view rest) {
+  const auto open = rest.rfind(" (");
+  if (open == std::string_view::npos || !rest.ends_with(" ms)")) return std::nullopt;
+  const auto digits = rest.substr(open + 2, rest.size() - open - 6);
+  long long value = 0;
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (error != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  return static_cast<double>(value);
+}
+
+}  // namespace
+
+void GtestOutputParser::feed(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const auto newline = bytes.find('\n');
+    if (newline == std::string_view::npos) {
+      partial_.append(bytes);
+      return;
+    }
+    partial_.append(bytes.substr(0, newline + 1));
+    bytes.remove_prefix(newline + 1);
+    line(partial_);
+    partial_.clear();
+  }
+}
+
+void GtestOutputParser::finish() {
+  if (partial_.empty()) return;
+  line(partial_);
+  partial_.clear();
+}
+
+void GtestOutputParser::line(std::string_view text) {
+  std::string_view bare = text;
+  while (!bare.empty() && (bare.back() == '\n' || bare.back() == '\r')) bare.remove_suffix(1);
+  if (bare.starts_with(kRun)) {
+    running_ = std::string(bare.substr(kRun.size()));
+    outcomes_[running_] = CaseOutcome{};
+  }
+  if (running_.empty()) return;
+  auto& outcome = outcomes_[running_];
+  if (outcome.output.size() + text.size() <= output_limit_bytes_) {
+    outcome.output.append(text);
+  } else {
+    outcome.truncated = true;
+  }
+  for (const auto& [prefix, status] : kEnds) {
+    if (!bare.starts_with(prefix)) continue;
+    const auto rest = bare.substr(prefix.size());
+    if (!rest.starts_with(running_) ||
+        (rest.size() > running_.size() && rest[running_.size()] != ' ')) {
+      continue;
+    }
+    outcome.status = std::string(status);
+    outcome.duration_ms = duration_of(rest);
+    running_.clear();
+    return;
+  }
+}
+
+}  // namespace isotest

@@ -1,0 +1,44 @@
+// GtestRequest: what `isotest gtest` was asked to do, as a plain value (the CLI fills it in, the
+// runner carries it out).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace isotest {
+
+struct GtestRequest {
+  std::string binary;                          // the GoogleTest binary
+  std::vector<std::string> binary_arguments;   // after `--`, passed to every run of it
+  std::vector<std::string> sandbox_arguments;  // isolation and limit options, for `isotest run`
+  std::int64_t jobs = 0;                       // 0: the number of CPUs
+  std::string filter;                          // GoogleTest syntax; empty: every case
+  std::int64_t retries = 0;
+  std::int64_t repeat = 1;
+  bool fail_on_flaky = false;
+  std::optional<std::int64_t> shard_index;  // both set or neither, after the environment
+  std::optional<std::int64_t> shard_count;
+  std::string shard_source;  // "--shard-index/--shard-count", "GTEST_*", "TEST_*"
+  std::int64_t batch = 1;    // cases per sandbox
+  std::string json_path;
+  std::string junit_path;
+  std::string timings_path;  // empty: BINARY.isotest-timings.json next to the binary
+  std::string silence_warning = "60s";
+  std::int64_t silence_warning_ms = 60000;
+};
+
+// Declares the `gtest` subcommand and its own options (the isolation and limit options are added
+// by the caller, shared with `run`).
+CLI::App* add_gtest_command(CLI::App& app, GtestRequest& request);
+
+// Reads the shard from the environment when the options did not give it, and checks every
+// value; the problems found, each naming the fix.
+std::vector<std::string> validate(GtestRequest& request);
+
+}  // namespace isotest

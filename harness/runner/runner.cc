@@ -1,0 +1,667 @@
+#include "runner/runner.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <array>
+// Boost 1.81's Process v2 names boost::optional but includes it only when it uses
+// Boost.Filesystem; with BOOST_PROCESS_USE_STD_FS (no compiled Boost library) we include it.
+#include <boost/optional.hpp>
+// clang-format off: the workaround above must come first
+#include <boost/asio/connect_pipe.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/writable_pipe.hpp>
+#include <boost/process/v2/process.hpp>
+#include <boost/process/v2/stdio.hpp>
+// clang-format on
+#include <chrono>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "report.h"
+#include "result.h"
+#include "runner/case_list.h"
+#include "runner/gtest_output.h"
+#include "runner/progress.h"
+#include "runner/runner_report.h"
+#include "runner/timings.h"
+#include "setup_error.h"
+
+namespace isotest {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kIsotestFailed = 125;
+constexpr int kInterrupted = 130;  // 128 + SIGINT, as a shell reports an interrupted command
+constexpr std::size_t kOutputKeptBytes = 1 << 20;  // of one sandbox's merged output
+
+// Runs in the forked child, before execve; only async-signal-safe calls. The launcher leaves
+// signals blocked after a run, and whoever started us may have blocked some: a child that
+// inherits a blocked SIGTERM could not be stopped. And if the runner dies without a chance to
+// stop its children (SIGKILL), each `isotest run` gets SIGTERM and stops its sandbox.
+struct ChildSetup {
+  pid_t runner = ::getpid();
+
+  template <typename Launcher, typename Path, typename Argv>
+  bp::error_code on_exec_setup(Launcher& /*launcher*/, const Path& /*executable*/,
+                               const Argv& /*argv*/) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) return {errno, bp::system_category()};
+    if (::getppid() != runner) return {ESRCH, bp::system_category()};  // it died before prctl
+    return {};
+  }
+};
+
+// A scratch directory for the children's result files, removed with everything in it.
+class ScratchDirectory {
+ public:
+  ScratchDirectory() {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern =
+        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/isotest-gtest.XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      throw_errno("gtest: create a scratch directory " + pattern, "mkdtemp failed",
+                  "set TMPDIR to a writable directory");
+    }
+    path_ = pattern;
+  }
+  ScratchDirectory(const ScratchDirectory&) = delete;
+  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
+  ~ScratchDirectory() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string join(const std::vector<std::string>& parts, char separator) {
+  std::string text;
+  for (const auto& part : parts) {
+    if (!text.empty()) text += separator;
+    text += part;
+  }
+  return text;
+}
+
+// Sharding is ours: a binary that saw the shard variables too would run only its own share of
+// the one case we filter for. Bazel asks a test runner that shards to touch its status file.
+void take_shard_variables() {
+  if (const char* status_file = std::getenv("TEST_SHARD_STATUS_FILE")) {
+    std::ofstream touch(status_file, std::ios::app);
+  }
+  for (const char* name : {"GTEST_SHARD_INDEX", "GTEST_TOTAL_SHARDS", "TEST_SHARD_INDEX",
+                           "TEST_TOTAL_SHARDS", "GTEST_SHARD_STATUS_FILE"}) {
+    ::unsetenv(name);
+  }
+}
+
+struct Listing {
+  std::vector<std::string> cases;
+  std::map<std::string, std::vector<std::string>> needs;  // COMMON contract 3
+};
+
+// BINARY --gtest_list_tests, outside any sandbox (like gtest_discover_tests), with
+// ISOTEST_LIST_NEEDS set so that a binary linked with the isotest plugin writes each case's
+// extra `isotest run` options.
+Listing list_cases(asio::io_context& io, const GtestRequest& request, const std::string& scratch) {
+  const std::string needs_path = scratch + "/needs.json";
+  ::setenv("ISOTEST_LIST_NEEDS", needs_path.c_str(), 1);
+  std::vector<std::string> arguments = request.binary_arguments;
+  arguments.emplace_back("--gtest_list_tests");
+  asio::readable_pipe out(io);
+  std::string text;
+  int exit_code = -1;
+  try {
+    bp::process lister(io, request.binary, arguments, bp::process_stdio{nullptr, out, {}},
+                       ChildSetup{});
+    boost::system::error_code error;
+    asio::read(out, asio::dynamic_buffer(text), error);
+    exit_code = lister.wait();
+  } catch (const boost::system::system_error& error) {
+    ::unsetenv("ISOTEST_LIST_NEEDS");
+    throw_error("gtest: list the cases of " + request.binary, error.code().value(),
+                error.code().message(), "check that BINARY is an executable GoogleTest binary");
+  }
+  ::unsetenv("ISOTEST_LIST_NEEDS");
+  if (exit_code != 0) {
+    throw_error("gtest: list the cases of " + request.binary, 0,
+                "`" + request.binary + " --gtest_list_tests` exited with " +
+                    std::to_string(exit_code) + "; it printed:\n" + text,
+                "check that BINARY is a GoogleTest binary and that it runs outside isotest");
+  }
+  Listing listing{parse_case_list(text), {}};
+  std::ifstream needs_file(needs_path, std::ios::binary);
+  if (!needs_file) return listing;  // a binary without the plugin writes nothing
+  const auto needs = nlohmann::json::parse(needs_file, nullptr, false);
+  if (!needs.is_object()) {
+    throw_error("gtest: read the cases' needs from " + request.binary, 0,
+                "ISOTEST_LIST_NEEDS file is not a JSON object",
+                "rebuild the binary against the isotest plugin it was built for");
+  }
+  for (const auto& [name, arguments_json] : needs.items()) {
+    if (!arguments_json.is_array()) continue;
+    auto& list = listing.needs[name];
+    for (const auto& argument : arguments_json) {
+      if (argument.is_string()) list.push_back(argument.get<std::string>());
+    }
+  }
+  return listing;
+}
+
+struct CaseState {
+  CaseRecord record;
+  std::vector<std::string> needs;
+  std::int64_t retries_used = 0;
+  bool passed_once = false;
+};
+
+struct Job {
+  std::vector<std::size_t> cases;  // indices into the runner's cases, all with the same needs
+};
+
+struct Running {
+  explicit Running(asio::io_context& io) : pipe(io) {}
+  std::uint64_t id = 0;
+  Job job;
+  std::optional<bp::process> process;
+  asio::readable_pipe pipe;
+  std::array<char, 16 * 1024> buffer{};
+  std::string output;  // stdout and stderr merged, as the child printed them
+  GtestOutputParser parser;
+  std::string json_path;
+  Clock::time_point started;
+  Clock::time_point last_output;
+  bool exited = false;
+  bool output_closed = false;
+  bool silence_reported = false;
+  bool interrupted = false;
+};
+
+class Supervisor {
+ public:
+  Supervisor(const GtestRequest& request, std::string scratch, std::vector<CaseState>& cases,
+             Progress& progress)
+      : request_(request),
+        scratch_(std::move(scratch)),
+        cases_(cases),
+        progress_(progress),
+        self_(fs::read_symlink("/proc/self/exe").string()),
+        tick_(io_),
+        signals_(io_, SIGINT, SIGTERM, SIGHUP) {}
+
+  void enqueue(Job job) { queue_.push_back(std::move(job)); }
+  [[nodiscard]] bool interrupted() const { return interrupted_; }
+  asio::io_context& io() { return io_; }
+
+  void run() {
+    wait_for_signal();
+    schedule_tick();
+    start_jobs();
+    io_.run();
+  }
+
+ private:
+  [[nodiscard]] std::size_t job_limit() const { return static_cast<std::size_t>(request_.jobs); }
+
+  void wait_for_signal() {
+    signals_.async_wait([this](const boost::system::error_code& error, int signal_number) {
+      if (error) return;
+      // First signal: start nothing more and stop the sandboxes; each `isotest run` kills its
+      // own sandbox (and cgroup) and writes its result. A second one does not wait for that.
+      const int forward = interrupted_ ? SIGKILL : SIGTERM;
+      if (!interrupted_) {
+        progress_.note(std::string("interrupted by ") + sigabbrev_np(signal_number) +
+                       ": stopping the running cases, starting no more");
+      }
+      interrupted_ = true;
+      queue_.clear();
+      for (auto& [id, running] : running_) {
+        running->interrupted = true;
+        if (running->process && !running->exited) ::kill(running->process->id(), forward);
+      }
+      finish_if_done();
+      wait_for_signal();
+    });
+  }
+
+  void schedule_tick() {
+    tick_.expires_after(std::chrono::milliseconds(250));
+    tick_.async_wait([this](const boost::system::error_code& error) {
+      if (error) return;
+      check_silence();
+      progress_.update(running_names());
+      schedule_tick();
+    });
+  }
+
+  void check_silence() {
+    const auto now = Clock::now();
+    for (auto& [id, running] : running_) {
+      const auto silent_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - running->last_output).count();
+      if (running->silence_reported || silent_ms < request_.silence_warning_ms) continue;
+      running->silence_reported = true;
+      progress_.silent(current_name(*running), silent_ms);
+    }
+  }
+
+  std::string current_name(const Running& running) const {
+    if (!running.parser.running_case().empty()) return running.parser.running_case();
+    return cases_[running.job.cases.front()].record.name;
+  }
+
+  std::vector<std::string> running_names() const {
+    std::vector<std::string> names;
+    for (const auto& [id, running] : running_) names.push_back(current_name(*running));
+    return names;
+  }
+
+  void start_jobs() {
+    while (!interrupted_ && running_.size() < job_limit() && !queue_.empty()) {
+      Job job = std::move(queue_.front());
+      queue_.pop_front();
+      start(std::move(job));
+    }
+    finish_if_done();
+  }
+
+  void finish_if_done() {
+    if (!running_.empty() || (!queue_.empty() && !interrupted_)) return;
+    tick_.cancel();
+    signals_.cancel();
+  }
+
+  std::vector<std::string> child_arguments(const Job& job, const std::string& json_path) const {
+    const auto& first = cases_[job.cases.front()];
+    std::vector<std::string> names;
+    names.reserve(job.cases.size());
+    for (auto index : job.cases) names.push_back(cases_[index].record.name);
+    std::vector<std::string> arguments = {"run"};
+    arguments.insert(arguments.end(), request_.sandbox_arguments.begin(),
+                     request_.sandbox_arguments.end());
+    arguments.insert(arguments.end(), first.needs.begin(), first.needs.end());
+    arguments.insert(arguments.end(),
+                     {"--name", names.size() == 1 ? names.front() : "batch of " + names.front(),
+                      "--json", json_path, "--", request_.binary});
+    arguments.insert(arguments.end(), request_.binary_arguments.begin(),
+                     request_.binary_arguments.end());
+    // Last, so that it wins over a --gtest_filter among the binary's arguments.
+    arguments.push_back("--gtest_filter=" + join(names, ':'));
+    return arguments;
+  }
+
+  void start(Job job) {
+    auto running = std::make_unique<Running>(io_);
+    running->id = next_id_++;
+    running->json_path = scratch_ + "/" + std::to_string(running->id) + ".json";
+    running->job = std::move(job);
+    running->started = running->last_output = Clock::now();
+    const auto arguments = child_arguments(running->job, running->json_path);
+    asio::writable_pipe write_end(io_);
+    asio::connect_pipe(running->pipe, write_end);
+    const int output_fd = write_end.native_handle();
+    try {
+      running->process.emplace(io_, self_, arguments,
+                               bp::process_stdio{nullptr, output_fd, output_fd}, ChildSetup{});
+    } catch (const boost::system::system_error& error) {
+      throw_error(
+          "gtest: start `isotest run` for " + cases_[running->job.cases.front()].record.name,
+          error.code().value(), error.code().message(),
+          "check that /proc is mounted and the isotest binary is still there");
+    }
+    write_end.close();
+    Running& started = *running;
+    running_.emplace(started.id, std::move(running));
+    read_output(started);
+    started.process->async_wait([this, id = started.id](const boost::system::error_code&, int) {
+      auto it = running_.find(id);
+      if (it == running_.end()) return;
+      it->second->exited = true;
+      maybe_finished(id);
+    });
+  }
+
+  void read_output(Running& running) {
+    running.pipe.async_read_some(
+        asio::buffer(running.buffer),
+        [this, id = running.id](const boost::system::error_code& error, std::size_t size) {
+          auto it = running_.find(id);
+          if (it == running_.end()) return;
+          Running& target = *it->second;
+          if (error) {
+            target.output_closed = true;
+            maybe_finished(id);
+            return;
+          }
+          const std::string_view bytes(target.buffer.data(), size);
+          target.parser.feed(bytes);
+          if (target.output.size() < kOutputKeptBytes) target.output.append(bytes);
+          target.last_output = Clock::now();
+          target.silence_reported = false;
+          read_output(target);
+        });
+  }
+
+  void maybe_finished(std::uint64_t id) {
+    auto it = running_.find(id);
+    if (it == running_.end() || !it->second->exited || !it->second->output_closed) return;
+    auto running = std::move(it->second);
+    running_.erase(it);
+    progress_.set_running(running_names());
+    running->parser.finish();
+    collect(*running);
+    start_jobs();
+  }
+
+  // The child's result file; a result of our own when it wrote none (it was SIGKILLed, or
+  // crashed itself), so that no attempt disappears.
+  nlohmann::json child_result(const Running& running) const {
+    try {
+      auto loaded = load_results({running.json_path});
+      if (!loaded.empty()) return std::move(loaded.front().document);
+    } catch (const SetupFailure&) {
+    }
+    const double duration_ms =
+        std::chrono::duration<double, std::milli>(Clock::now() - running.started).count();
+    return {{"schema", kResultSchema},
+            {"name", cases_[running.job.cases.front()].record.name},
+            {"status", "sandbox_error"},
+            {"duration_ms", duration_ms},
+            {"error",
+             {{"stage", "gtest"},
+              {"errno", 0},
+              {"message", "`isotest run` wrote no result file (it was killed or crashed)"},
+              {"hint", "see its output"}}},
+            {"output",
+             {{"stdout",
+               {{"text", running.output},
+                {"bytes", running.output.size()},
+                {"truncated", running.output.size() >= kOutputKeptBytes}}},
+              {"stderr", nullptr}}}};
+  }
+
+  void collect(const Running& running) {
+    nlohmann::json result = child_result(running);
+    if (running.job.cases.size() == 1) {
+      record(running, running.job.cases.front(), std::move(result), std::nullopt);
+      return;
+    }
+    collect_batch(running, result);
+  }
+
+  // Per-case outcomes of a batch: the plugin's `cases` (COMMON contract 1) when the result has
+  // them, else GoogleTest's own [ RUN ] / [ OK ] / [ FAILED ] lines. The case that started and
+  // never finished is the one that crashed or hung; cases that never started run again.
+  void collect_batch(const Running& running, const nlohmann::json& result) {
+    std::map<std::string, CaseOutcome> outcomes = running.parser.outcomes();
+    if (auto listed = result.find("cases"); listed != result.end() && listed->is_array()) {
+      for (const auto& entry : *listed) {
+        const std::string name = entry.value("name", "");
+        const std::string status = entry.value("status", "");
+        if (name.empty() || status == "notrun" || status == "disabled") continue;
+        auto& outcome = outcomes[name];
+        outcome.status = status == "passed" || status == "failed" || status == "skipped"
+                             ? status
+                             : std::string();
+        if (entry.contains("duration_ms") && entry["duration_ms"].is_number()) {
+          outcome.duration_ms = entry["duration_ms"].get<double>();
+        }
+      }
+    }
+    std::vector<std::size_t> not_started;
+    std::vector<std::string> names;
+    for (auto index : running.job.cases) names.push_back(cases_[index].record.name);
+    for (auto index : running.job.cases) {
+      auto found = outcomes.find(cases_[index].record.name);
+      if (found == outcomes.end()) {
+        not_started.push_back(index);
+        continue;
+      }
+      nlohmann::json attempt = result;
+      attempt["batch"] = names;
+      attempt.erase("cases");
+      record(running, index, std::move(attempt), found->second);
+    }
+    if (not_started.empty() || running.interrupted) return;
+    if (not_started.size() == running.job.cases.size()) {
+      // Nothing ran at all (the sandbox could not be built): the batch's result is each case's.
+      for (auto index : not_started) {
+        nlohmann::json attempt = result;
+        attempt["batch"] = names;
+        record(running, index, std::move(attempt), std::nullopt);
+      }
+      return;
+    }
+    queue_.push_front(Job{std::move(not_started)});
+  }
+
+  void record(const Running& running, std::size_t index, nlohmann::json attempt,
+              const std::optional<CaseOutcome>& outcome) {
+    CaseState& state = cases_[index];
+    attempt["name"] = state.record.name;
+    attempt["attempt"] = state.record.attempts.size() + 1;
+    attempt.erase("schema");
+    if (outcome) {
+      // Within a batch the sandbox's status is the batch's; the case's own is in the output.
+      if (!outcome->status.empty()) attempt["status"] = outcome->status;
+      if (outcome->duration_ms) attempt["duration_ms"] = *outcome->duration_ms;
+      attempt["output"] = {{"stdout",
+                            {{"text", outcome->output},
+                             {"bytes", outcome->output.size()},
+                             {"truncated", outcome->truncated}}},
+                           {"stderr", nullptr}};
+    } else if (attempt.value("status", "") == "passed") {
+      // A skipped case exits 0; GoogleTest says so in its output.
+      const auto& outcomes = running.parser.outcomes();
+      auto found = outcomes.find(state.record.name);
+      if (found != outcomes.end() && found->second.status == "skipped") {
+        attempt["status"] = "skipped";
+      }
+    }
+    if (running.interrupted) attempt["interrupted"] = true;
+    const std::string status = attempt.value("status", "failed");
+    const double duration_ms = attempt.value("duration_ms", 0.0);
+    const std::string shown_output = outcome ? outcome->output : running.output;
+    state.record.attempts.push_back(std::move(attempt));
+    if (running.interrupted) return;
+    progress_.finished(state.record.name, status, duration_ms, shown_output);
+    if (is_good_status(status)) {
+      state.passed_once = true;
+      return;
+    }
+    if (state.passed_once || state.retries_used >= request_.retries) return;
+    ++state.retries_used;
+    progress_.add_planned(1);
+    queue_.push_back(Job{{index}});  // alone: a retry is not batched with others
+  }
+
+  const GtestRequest& request_;
+  std::string scratch_;
+  std::vector<CaseState>& cases_;
+  Progress& progress_;
+  std::string self_;
+  asio::io_context io_;
+  asio::steady_timer tick_;
+  asio::signal_set signals_;
+  std::deque<Job> queue_;
+  std::map<std::uint64_t, std::unique_ptr<Running>> running_;
+  std::uint64_t next_id_ = 0;
+  bool interrupted_ = false;
+};
+
+// Batches of up to `batch` cases in the given order; a batch holds cases with the same needs.
+std::vector<Job> make_jobs(const std::vector<std::size_t>& order,
+                           const std::vector<CaseState>& cases, std::int64_t batch) {
+  std::vector<Job> jobs;
+  std::map<std::vector<std::string>, std::size_t> open;  // needs -> index of its unfilled job
+  for (auto index : order) {
+    const auto& needs = cases[index].needs;
+    auto it = open.find(needs);
+    if (it == open.end() || jobs[it->second].cases.size() >= static_cast<std::size_t>(batch)) {
+      jobs.push_back(Job{{}});
+      it = open.insert_or_assign(needs, jobs.size() - 1).first;
+    }
+    jobs[it->second].cases.push_back(index);
+  }
+  return jobs;
+}
+
+void write_outputs(const GtestRequest& request, const RunnerSettings& settings,
+                   const RunnerOutcome& outcome, const std::vector<nlohmann::json>& documents) {
+  if (!request.json_path.empty()) {
+    auto text = runner_document(settings, outcome, documents)
+                    .dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+    text += '\n';
+    write_file_atomically(request.json_path, text);
+  }
+  if (!request.junit_path.empty()) {
+    std::vector<LoadedResult> results;
+    results.reserve(documents.size());
+    for (const auto& document : documents) results.push_back({request.binary, document});
+    write_file_atomically(request.junit_path, junit_xml(results));
+  }
+}
+
+void print_summary(std::FILE* stream, const std::vector<nlohmann::json>& documents) {
+  const auto counts = count_statuses(documents);
+  auto count = [&](const char* status) {
+    auto it = counts.find(status);
+    return it == counts.end() ? 0 : it->second;
+  };
+  int bad = 0;
+  for (const auto& [status, number] : counts) {
+    if (!is_good_status(status)) bad += number;
+  }
+  std::fprintf(stream, "\n%d passed, %d failed, %d skipped\n", count("passed") + count("flaky"),
+               bad, count("skipped"));
+  if (count("flaky") > 0) std::fprintf(stream, "of the passed, flaky: %d\n", count("flaky"));
+  for (const auto& document : documents) {
+    const std::string status = document.value("status", "");
+    if (status == "passed" || status == "skipped") continue;
+    std::fprintf(stream, "  %-8s %s (%d of %zu attempts failed)\n", status.c_str(),
+                 document.value("name", "").c_str(), document.value("failed_attempts", 0),
+                 document["attempts"].size());
+  }
+}
+
+}  // namespace
+
+int run_gtest(const GtestRequest& original) {
+  GtestRequest request = original;
+  try {
+    std::error_code error;
+    request.binary = fs::absolute(request.binary).lexically_normal().string();
+    if (!fs::is_regular_file(request.binary, error) ||
+        ::access(request.binary.c_str(), X_OK) != 0) {
+      throw_error("gtest: " + original.binary, ENOENT, "not an executable file",
+                  "pass the path of a GoogleTest binary");
+    }
+    if (request.jobs == 0) request.jobs = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
+    take_shard_variables();
+    ScratchDirectory scratch;
+
+    Progress progress(stdout, ::isatty(STDOUT_FILENO) == 1);
+    std::vector<CaseState> cases;
+    std::vector<std::size_t> order;
+    {
+      asio::io_context io;
+      Listing listing = list_cases(io, request, scratch.path());
+      const CaseFilter filter(request.filter);
+      std::vector<std::string> selected;
+      for (auto& name : listing.cases) {
+        if (filter.matches(name)) selected.push_back(std::move(name));
+      }
+      if (request.shard_count) {
+        selected = select_shard(selected, *request.shard_index, *request.shard_count);
+      }
+      const std::string timings_path = request.timings_path.empty()
+                                           ? default_timings_path(request.binary)
+                                           : request.timings_path;
+      order_slowest_first(selected, load_timings(timings_path));
+      for (auto& name : selected) {
+        CaseState state;
+        if (auto it = listing.needs.find(name); it != listing.needs.end()) state.needs = it->second;
+        state.record.name = std::move(name);
+        order.push_back(cases.size());
+        cases.push_back(std::move(state));
+      }
+    }
+    if (cases.empty()) {
+      std::fprintf(stderr, "isotest: no case of %s matches%s%s\n", request.binary.c_str(),
+                   request.filter.empty() ? "" : " --filter ", request.filter.c_str());
+    }
+
+    const auto started_at = std::chrono::system_clock::now();
+    const auto started = Clock::now();
+    Supervisor supervisor(request, scratch.path(), cases, progress);
+    for (std::int64_t round = 0; round < request.repeat; ++round) {
+      for (auto& job : make_jobs(order, cases, request.batch)) supervisor.enqueue(std::move(job));
+    }
+    progress.add_planned(cases.size() * static_cast<std::size_t>(request.repeat));
+    supervisor.run();
+    progress.clear_line();
+
+    std::vector<nlohmann::json> documents;
+    documents.reserve(cases.size());
+    CaseTimings timings = load_timings(
+        request.timings_path.empty() ? default_timings_path(request.binary) : request.timings_path);
+    for (const auto& state : cases) {
+      documents.push_back(case_document(state.record));
+      if (documents.back()["status"] != "notrun") {
+        timings[state.record.name] = documents.back()["duration_ms"].get<double>();
+      }
+    }
+    RunnerSettings settings{request.binary,           request.binary_arguments, request.filter,
+                            request.shard_index,      request.shard_count,      request.jobs,
+                            request.retries,          request.repeat,           request.batch,
+                            request.sandbox_arguments};
+    RunnerOutcome outcome;
+    outcome.started_at = rfc3339_utc(started_at);
+    outcome.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    outcome.interrupted = supervisor.interrupted();
+    outcome.exit_code =
+        outcome.interrupted ? kInterrupted : runner_exit_code(documents, request.fail_on_flaky);
+    write_outputs(request, settings, outcome, documents);
+    const std::string timings_path =
+        request.timings_path.empty() ? default_timings_path(request.binary) : request.timings_path;
+    if (!cases.empty() && !save_timings(timings_path, timings)) {
+      std::fprintf(stderr,
+                   "isotest: note: cannot write the timings to %s; the next run will not start "
+                   "the slowest cases first (give --timings FILE in a writable place)\n",
+                   timings_path.c_str());
+    }
+    print_summary(stdout, documents);
+    std::fflush(stdout);
+    return outcome.exit_code;
+  } catch (const SetupFailure& failure) {
+    std::fflush(stdout);
+    std::cerr << "isotest: " << failure.error().describe() << "\n";
+    if (!failure.error().hint.empty())
+      std::cerr << "isotest: hint: " << failure.error().hint << "\n";
+    return kIsotestFailed;
+  }
+}
+
+}  // namespace isotest

@@ -1,0 +1,111 @@
+#include "runner/runner_report.h"
+
+namespace isotest {
+
+namespace {
+
+std::string status_of(const nlohmann::json& attempt) {
+  const auto it = attempt.find("status");
+  return it != attempt.end() && it->is_string() ? it->get<std::string>() : std::string("failed");
+}
+
+bool counts(const nlohmann::json& attempt) {
+  return !attempt.value("interrupted", false);
+}
+
+}  // namespace
+
+bool is_good_status(const std::string& status) {
+  return status == "passed" || status == "flaky" || status == "skipped";
+}
+
+std::string case_status(const std::vector<nlohmann::json>& attempts) {
+  int passed = 0;
+  int skipped = 0;
+  int failed = 0;
+  std::string last_failure;
+  for (const auto& attempt : attempts) {
+    if (!counts(attempt)) continue;
+    const std::string status = status_of(attempt);
+    if (status == "passed") {
+      ++passed;
+    } else if (status == "skipped") {
+      ++skipped;
+    } else {
+      ++failed;
+      last_failure = status;
+    }
+  }
+  if (passed + skipped + failed == 0) return "notrun";
+  if (failed == 0) return passed == 0 ? "skipped" : "passed";
+  if (passed + skipped > 0) return "flaky";
+  return last_failure;
+}
+
+nlohmann::json case_document(const CaseRecord& record) {
+  const std::string status = case_status(record.attempts);
+  int failed = 0;
+  double duration_ms = 0;
+  const nlohmann::json* decisive = nullptr;
+  for (std::size_t i = 0; i < record.attempts.size(); ++i) {
+    const auto& attempt = record.attempts[i];
+    if (!counts(attempt)) continue;
+    if (!is_good_status(status_of(attempt))) ++failed;
+    if (status_of(attempt) == status || !decisive) decisive = &attempt;
+    if (attempt.contains("duration_ms") && attempt["duration_ms"].is_number()) {
+      duration_ms = attempt["duration_ms"].get<double>();  // the last one's: what a run costs
+    }
+  }
+  nlohmann::json document = {{"name", record.name},
+                             {"status", status},
+                             {"duration_ms", duration_ms},
+                             {"failed_attempts", failed},
+                             {"attempts", record.attempts}};
+  if (decisive != nullptr && !is_good_status(status)) {
+    for (const char* key : {"exit_code", "signal_name", "timeout_ms", "error", "output"}) {
+      if (decisive->contains(key)) document[key] = (*decisive)[key];
+    }
+  }
+  return document;
+}
+
+std::map<std::string, int> count_statuses(const std::vector<nlohmann::json>& cases) {
+  std::map<std::string, int> counts;
+  for (const auto& document : cases) ++counts[status_of(document)];
+  return counts;
+}
+
+int runner_exit_code(const std::vector<nlohmann::json>& cases, bool fail_on_flaky) {
+  for (const auto& document : cases) {
+    const std::string status = status_of(document);
+    if (!is_good_status(status) || (fail_on_flaky && status == "flaky")) return 1;
+  }
+  return 0;
+}
+
+nlohmann::json runner_document(const RunnerSettings& settings, const RunnerOutcome& outcome,
+                               const std::vector<nlohmann::json>& cases) {
+  nlohmann::json shard = nullptr;
+  if (settings.shard_count) {
+    shard = {{"index", *settings.shard_index}, {"count", *settings.shard_count}};
+  }
+  return {{"schema", kRunnerSchema},
+          {"binary", settings.binary},
+          {"arguments", settings.arguments},
+          {"filter",
+           settings.filter.empty() ? nlohmann::json(nullptr) : nlohmann::json(settings.filter)},
+          {"shard", shard},
+          {"jobs", settings.jobs},
+          {"retries", settings.retries},
+          {"repeat", settings.repeat},
+          {"batch", settings.batch},
+          {"sandbox_arguments", settings.sandbox_arguments},
+          {"started_at", outcome.started_at},
+          {"duration_ms", outcome.duration_ms},
+          {"interrupted", outcome.interrupted},
+          {"exit_code", outcome.exit_code},
+          {"counts", count_statuses(cases)},
+          {"cases", cases}};
+}
+
+}  // namespace isotest

@@ -1,0 +1,387 @@
+// `isotest gtest` end to end: the real isotest binary runs the sample GoogleTest binary
+// (sample_gtest.cc) with every case in its own sandbox, and the tests read its JSON and JUnit
+// outputs, its exit status, and what it leaves behind in /proc and the cgroup tree.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "spawned_process.h"
+
+namespace isotest::integration {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string from_environment(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+const std::string& sample() {
+  static const std::string kPath = from_environment("ISOTEST_SAMPLE_GTEST", ISOTEST_DEFAULT_SAMPLE);
+  return kPath;
+}
+
+const std::string& runner_schema() {
+  static const std::string kPath =
+      from_environment("ISOTEST_RUNNER_SCHEMA", ISOTEST_DEFAULT_RUNNER_SCHEMA);
+  return kPath;
+}
+
+// A host directory for one test's files; bound into the sandboxes where a case needs it.
+class Scratch {
+ public:
+  Scratch() {
+    std::string pattern = "/tmp/isotest-runner-test.XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp");
+    path_ = pattern;
+    fs::permissions(path_, fs::perms::all);
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  ~Scratch() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  [[nodiscard]] std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::vector<std::string> gtest_argv(const Scratch& scratch, std::vector<std::string> options) {
+  std::vector<std::string> argv{tools().isotest,          "gtest",  "--timings",
+                                scratch / "timings.json", "--bind", scratch.path()};
+  argv.insert(argv.end(), options.begin(), options.end());
+  argv.push_back(sample());
+  return argv;
+}
+
+SpawnOptions with_state(const Scratch& scratch) {
+  SpawnOptions options;
+  options.extra_environment = {"ISOTEST_SAMPLE_STATE=" + scratch.path(),
+                               "ISOTEST_SAMPLE_PORT=" + std::to_string(30000 + ::getpid() % 20000)};
+  options.deadline = 120s;
+  return options;
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in) << path << " was not written";
+  return nlohmann::json::parse(in);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::map<std::string, nlohmann::json> cases_by_name(const nlohmann::json& document) {
+  std::map<std::string, nlohmann::json> cases;
+  for (const auto& entry : document.at("cases")) cases[entry.at("name")] = entry;
+  return cases;
+}
+
+::testing::AssertionResult matches_runner_schema(const std::string& path) {
+  SpawnedProcess validator({"/usr/bin/python3", tools().validator, runner_schema(), path});
+  validator.close_stdin();
+  const ExitInfo exit = validator.wait();
+  if (exit.exit_code == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << path << " does not match " << runner_schema() << ":\n"
+                                       << validator.stdout_text() << validator.stderr_text();
+}
+
+// The <testcase> element of one case in a JUnit file.
+std::string junit_case(const std::string& xml, const std::string& classname,
+                       const std::string& name) {
+  const std::string open = "<testcase classname=\"" + classname + "\" name=\"" + name + "\"";
+  const auto start = xml.find(open);
+  if (start == std::string::npos) return {};
+  const auto end = xml.find("</testcase>", start);
+  return xml.substr(start, end - start);
+}
+
+TEST(GtestRunner, TellsEveryKindOfCaseApartInJsonAndJunit) {
+  Scratch scratch;
+  const auto run = run_to_end(
+      gtest_argv(scratch, {"-j", "2", "--timeout", "2s", "--retries", "1", "--silence-warning",
+                           "1s", "--filter", "Sample.*:Port.*:Needs.*:Hang.One", "--json",
+                           scratch / "out.json", "--junit", scratch / "out.xml"}),
+      with_state(scratch));
+  ASSERT_EQ(run.exit.exit_code, 1) << describe(run);
+  EXPECT_NE(run.out.find("Sample.Quiet has printed nothing for"), std::string::npos) << run.out;
+  ASSERT_TRUE(matches_runner_schema(scratch / "out.json"));
+  const auto document = read_json(scratch / "out.json");
+  auto cases = cases_by_name(document);
+  const std::map<std::string, std::string> expected = {
+      {"Sample.Passes", "passed"},   {"Sample.Fails", "failed"},    {"Sample.Flaky", "flaky"},
+      {"Sample.Skipped", "skipped"}, {"Sample.Crashes", "crashed"}, {"Sample.Quiet", "passed"},
+      {"Hang.One", "timeout"},       {"Port.BindA", "passed"},      {"Port.BindB", "passed"},
+      {"Needs.Offline", "passed"}};
+  for (const auto& [name, status] : expected) {
+    ASSERT_TRUE(cases.contains(name)) << name << " missing from the JSON:\n" << document.dump(1);
+    EXPECT_EQ(cases[name].at("status"), status) << name << ":\n" << cases[name].dump(1);
+  }
+  EXPECT_EQ(cases.size(), expected.size()) << "DISABLED_ cases are not run";
+  // Every attempt is kept: a failure is retried once, the flaky case failed first.
+  EXPECT_EQ(cases["Sample.Fails"].at("attempts").size(), 2U);
+  EXPECT_EQ(cases["Sample.Fails"].at("failed_attempts"), 2);
+  EXPECT_EQ(cases["Sample.Flaky"].at("attempts")[0].at("status"), "failed");
+  EXPECT_EQ(cases["Sample.Flaky"].at("attempts")[1].at("status"), "passed");
+  EXPECT_EQ(cases["Sample.Passes"].at("attempts").size(), 1U);
+  EXPECT_NE(cases["Sample.Fails"].at("output").dump().find("arithmetic is broken on purpose"),
+            std::string::npos);
+
+  const std::string xml = read_text(scratch / "out.xml");
+  const auto fails = junit_case(xml, "Sample", "Fails");
+  EXPECT_NE(fails.find("<failure"), std::string::npos) << xml;
+  EXPECT_NE(fails.find("arithmetic is broken on purpose"), std::string::npos) << fails;
+  const auto flaky = junit_case(xml, "Sample", "Flaky");
+  EXPECT_NE(flaky.find("<flakyFailure"), std::string::npos) << xml;
+  EXPECT_EQ(flaky.find("<failure"), std::string::npos) << flaky;
+  EXPECT_NE(junit_case(xml, "Hang", "One").find("<error"), std::string::npos) << xml;
+  EXPECT_NE(junit_case(xml, "Port", "BindA"), "") << xml;
+}
+
+TEST(GtestRunner, PortCasesCollideWhenTheyShareTheHostNetwork) {
+  // The control for the Port.* cases above: they do overlap, so only isolation lets both pass.
+  Scratch scratch;
+  const auto run = run_to_end(gtest_argv(scratch, {"-j", "2", "--network", "host", "--filter",
+                                                   "Port.*", "--json", scratch / "out.json"}),
+                              with_state(scratch));
+  EXPECT_EQ(run.exit.exit_code, 1) << describe(run);
+  const auto counts = read_json(scratch / "out.json").at("counts");
+  EXPECT_EQ(counts.value("failed", 0), 1) << counts.dump();
+}
+
+TEST(GtestRunner, FlakyPassesUnlessAskedAndRepeatCountsFailures) {
+  Scratch scratch;
+  auto flaky = run_to_end(gtest_argv(scratch, {"--retries", "2", "--filter", "Sample.Flaky"}),
+                          with_state(scratch));
+  EXPECT_EQ(flaky.exit.exit_code, 0) << describe(flaky);
+  fs::remove(scratch / "flaky.count");
+  flaky = run_to_end(
+      gtest_argv(scratch, {"--retries", "2", "--fail-on-flaky", "--filter", "Sample.Flaky"}),
+      with_state(scratch));
+  EXPECT_EQ(flaky.exit.exit_code, 1) << describe(flaky);
+  fs::remove(scratch / "flaky.count");
+  const auto repeated =
+      run_to_end(gtest_argv(scratch, {"-j", "1", "--repeat", "3", "--filter", "Sample.Flaky",
+                                      "--json", scratch / "repeat.json"}),
+                 with_state(scratch));
+  EXPECT_EQ(repeated.exit.exit_code, 0) << describe(repeated);
+  const auto entry = read_json(scratch / "repeat.json").at("cases").at(0);
+  EXPECT_EQ(entry.at("status"), "flaky");
+  EXPECT_EQ(entry.at("attempts").size(), 3U);
+  EXPECT_EQ(entry.at("failed_attempts"), 1);
+}
+
+TEST(GtestRunner, ShardsCoverEveryCaseExactlyOnceAndReportMergesThem) {
+  Scratch scratch;
+  const std::string filter =
+      "Sample.Passes:Sample.Fails:Sample.Skipped:Needs.*:Batch.First:Batch.Third";
+  std::multiset<std::string> seen;
+  std::vector<std::string> files;
+  for (int index = 0; index < 3; ++index) {
+    const std::string file = scratch / ("shard" + std::to_string(index) + ".json");
+    files.push_back(file);
+    SpawnOptions options = with_state(scratch);
+    std::vector<std::string> extra;
+    // Each way of asking for a shard: GoogleTest's variables, Bazel's, the options.
+    if (index == 0) {
+      options.extra_environment.push_back("GTEST_SHARD_INDEX=0");
+      options.extra_environment.push_back("GTEST_TOTAL_SHARDS=3");
+    } else if (index == 1) {
+      options.extra_environment.push_back("TEST_SHARD_INDEX=1");
+      options.extra_environment.push_back("TEST_TOTAL_SHARDS=3");
+    } else {
+      extra = {"--shard-index", "2", "--shard-count", "3"};
+    }
+    extra.insert(extra.end(), {"--filter", filter, "--json", file});
+    const auto run = run_to_end(gtest_argv(scratch, extra), options);
+    ASSERT_TRUE(run.exit.exit_code == 0 || run.exit.exit_code == 1) << describe(run);
+    const auto document = read_json(file);
+    EXPECT_EQ(document.at("shard").at("index"), index);
+    for (const auto& entry : document.at("cases")) seen.insert(entry.at("name"));
+  }
+  EXPECT_EQ(seen, (std::multiset<std::string>{"Sample.Passes", "Sample.Fails", "Sample.Skipped",
+                                              "Needs.Offline", "Batch.First", "Batch.Third"}));
+  std::vector<std::string> report{tools().isotest, "report"};
+  report.insert(report.end(), files.begin(), files.end());
+  const auto merged = run_to_end(report);
+  EXPECT_EQ(merged.exit.exit_code, 1) << describe(merged);
+  EXPECT_NE(merged.out.find("\n4 passed, 1 failed, 1 skipped\n"), std::string::npos) << merged.out;
+}
+
+TEST(GtestRunner, BatchPinsTheCrashOnItsCaseAndRunsTheRestAgain) {
+  Scratch scratch;
+  const auto run = run_to_end(gtest_argv(scratch, {"-j", "1", "--batch", "3", "--filter", "Batch.*",
+                                                   "--json", scratch / "out.json"}),
+                              with_state(scratch));
+  ASSERT_EQ(run.exit.exit_code, 1) << describe(run);
+  auto cases = cases_by_name(read_json(scratch / "out.json"));
+  EXPECT_EQ(cases["Batch.First"].at("status"), "passed");
+  EXPECT_EQ(cases["Batch.Second"].at("status"), "crashed");
+  EXPECT_EQ(cases["Batch.Third"].at("status"), "passed");
+  const auto& first = cases["Batch.First"].at("attempts").at(0);
+  ASSERT_TRUE(first.contains("batch")) << first.dump(1);
+  EXPECT_EQ(first.at("batch").size(), 3U);
+  const auto& third = cases["Batch.Third"].at("attempts");
+  ASSERT_EQ(third.size(), 1U) << "the case that never started is run again, once";
+  EXPECT_FALSE(third.at(0).contains("batch")) << third.dump(1);
+}
+
+TEST(GtestRunner, StartsTheSlowestCaseFirstOnTheNextRun) {
+  Scratch scratch;
+  auto started = [&](const std::string& file) {
+    std::map<std::string, std::string> at;
+    const auto document = read_json(file);
+    for (const auto& entry : document.at("cases")) {
+      at[entry.at("name").get<std::string>()] =
+          entry.at("attempts").at(0).at("started_at").get<std::string>();
+    }
+    return at;
+  };
+  for (const char* file : {"first.json", "second.json"}) {
+    const auto run = run_to_end(
+        gtest_argv(scratch,
+                   {"-j", "1", "--filter", "Sample.Passes:Sample.Quiet", "--json", scratch / file}),
+        with_state(scratch));
+    ASSERT_EQ(run.exit.exit_code, 0) << describe(run);
+  }
+  auto first = started(scratch / "first.json");
+  auto second = started(scratch / "second.json");
+  EXPECT_LT(first["Sample.Passes"], first["Sample.Quiet"]) << "listed order without timings";
+  EXPECT_LT(second["Sample.Quiet"], second["Sample.Passes"]) << "slowest first with timings";
+}
+
+std::set<pid_t> descendants_of(pid_t root) {
+  std::map<pid_t, std::vector<pid_t>> children;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(text.substr(close + 2));
+    char state = 0;
+    pid_t parent = 0;
+    rest >> state >> parent;
+    children[parent].push_back(std::stoi(name));
+  }
+  std::set<pid_t> found;
+  std::vector<pid_t> pending{root};
+  while (!pending.empty()) {
+    const pid_t pid = pending.back();
+    pending.pop_back();
+    for (pid_t child : children[pid]) {
+      if (found.insert(child).second) pending.push_back(child);
+    }
+  }
+  return found;
+}
+
+bool is_alive(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const auto close = text.rfind(')');
+  return close != std::string::npos && text.size() > close + 2 && text[close + 2] != 'Z';
+}
+
+// isotest cgroups named after one of `pids` (isotest-PID-...) below our own cgroup in every v1
+// hierarchy.
+std::vector<std::string> cgroups_left(const std::set<pid_t>& pids) {
+  std::vector<std::string> left;
+  std::ifstream own("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(own, line)) {
+    const auto first = line.find(':');
+    const auto second = line.find(':', first + 1);
+    const std::string controllers = line.substr(first + 1, second - first - 1);
+    if (controllers.empty()) continue;  // the v2 line
+    const std::string mount = "/sys/fs/cgroup/" + controllers;
+    const fs::path base = mount + line.substr(second + 1);
+    std::error_code error;
+    for (const auto& entry : fs::recursive_directory_iterator(base, error)) {
+      const std::string name = entry.path().filename();
+      for (pid_t pid : pids) {
+        if (name.starts_with("isotest-" + std::to_string(pid) + "-")) {
+          left.push_back(entry.path());
+        }
+      }
+    }
+  }
+  return left;
+}
+
+TEST(GtestRunner, CtrlCStopsEverythingAndStillWritesResults) {
+  Scratch scratch;
+  SpawnOptions options = with_state(scratch);
+  SpawnedProcess runner(gtest_argv(scratch, {"-j", "3", "--filter", "Sample.Passes:Hang.*",
+                                             "--json", scratch / "out.json"}),
+                        options);
+  runner.close_stdin();
+  ASSERT_TRUE(runner.wait_for_line("[1/3] passed")) << runner.stdout_text() << runner.stderr_text();
+  // Wait until both hanging cases run in their sandboxes: isotest run, its init, the test.
+  std::set<pid_t> tree;
+  for (int i = 0; i < 100 && tree.size() < 6; ++i) {
+    std::this_thread::sleep_for(50ms);
+    tree = descendants_of(runner.pid());
+  }
+  ASSERT_GE(tree.size(), 6U) << "the hanging cases did not start";
+  std::this_thread::sleep_for(200ms);
+  tree = descendants_of(runner.pid());
+  runner.send_signal(SIGINT);
+  const ExitInfo exit = runner.wait();
+  EXPECT_EQ(exit.exit_code, 130) << describe(exit) << runner.stdout_text() << runner.stderr_text();
+  for (pid_t pid : tree) EXPECT_FALSE(is_alive(pid)) << "process " << pid << " outlived the runner";
+  EXPECT_EQ(cgroups_left(tree), std::vector<std::string>{});
+  const auto document = read_json(scratch / "out.json");
+  EXPECT_TRUE(document.at("interrupted").get<bool>());
+  auto cases = cases_by_name(document);
+  EXPECT_EQ(cases["Sample.Passes"].at("status"), "passed");
+  EXPECT_EQ(cases["Hang.One"].at("status"), "notrun");
+  EXPECT_EQ(cases["Hang.Two"].at("status"), "notrun");
+}
+
+TEST(GtestRunner, BadUsageIsRefusedWithStatus125) {
+  Scratch scratch;
+  const std::vector<std::pair<std::vector<std::string>, std::string>> mistakes = {
+      {{"--shard-index", "1"}, "give both --shard-index and --shard-count"},
+      {{"--shard-index", "3", "--shard-count", "3"}, "must be from 0 to 2"},
+      {{"--retries", "-1"}, "--retries takes a count"},
+      {{"--batch", "0"}, "--batch takes a count"},
+      {{"--timeout", "soon"}, "--timeout takes a duration"},
+  };
+  for (const auto& [options, message] : mistakes) {
+    const auto run = run_to_end(gtest_argv(scratch, options));
+    EXPECT_EQ(run.exit.exit_code, 125) << describe(run);
+    EXPECT_NE(run.err.find(message), std::string::npos) << run.err;
+  }
+  SpawnOptions environment;
+  environment.extra_environment = {"GTEST_SHARD_INDEX=5", "GTEST_TOTAL_SHARDS=2"};
+  auto run = run_to_end(gtest_argv(scratch, {}), environment);
+  EXPECT_EQ(run.exit.exit_code, 125) << describe(run);
+  EXPECT_NE(run.err.find("GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS"), std::string::npos) << run.err;
+  run = run_to_end({tools().isotest, "gtest", scratch / "no-such-binary"});
+  EXPECT_EQ(run.exit.exit_code, 125) << describe(run);
+  EXPECT_NE(run.err.find("not an executable file"), std::string::npos) << run.err;
+}
+
+}  // namespace
+}  // namespace isotest::integration

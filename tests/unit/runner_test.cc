@@ -1,0 +1,134 @@
+// The runner's pure parts: listing, filter and shard rules, GoogleTest output attribution, case
+// status from attempts, timings order, and `isotest report` reading runner documents.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "report.h"
+#include "runner/case_list.h"
+#include "runner/gtest_output.h"
+#include "runner/runner_report.h"
+#include "runner/timings.h"
+
+namespace isotest {
+namespace {
+
+TEST(CaseList, ParsesSuitesParamsAndTypedNamesAndDropsDisabled) {
+  const auto cases = parse_case_list(
+      "Running main() from gtest_main.cc\n"
+      "Math.\n  Adds\n  DISABLED_Slow\n"
+      "Inst/Param.\n  Works/0  # GetParam() = 1\n  Works/1  # GetParam() = 2\n"
+      "Typed/0.  # TypeParam = int\n  Holds\n"
+      "DISABLED_Suite.\n  Anything\n");
+  EXPECT_EQ(cases, (std::vector<std::string>{"Math.Adds", "Inst/Param.Works/0",
+                                             "Inst/Param.Works/1", "Typed/0.Holds"}));
+}
+
+TEST(CaseFilter, FollowsGoogleTestSyntax) {
+  const CaseFilter everything("");
+  EXPECT_TRUE(everything.matches("A.b"));
+  const CaseFilter some("Math.*:Net.?ind-Math.Slow*:*Flaky");
+  EXPECT_TRUE(some.matches("Math.Adds"));
+  EXPECT_TRUE(some.matches("Net.Bind"));
+  EXPECT_FALSE(some.matches("Net.Binds"));
+  EXPECT_FALSE(some.matches("Math.SlowOne"));
+  EXPECT_FALSE(some.matches("Math.IsFlaky"));
+  const CaseFilter only_negative("-*Slow*");
+  EXPECT_TRUE(only_negative.matches("A.Fast"));
+  EXPECT_FALSE(only_negative.matches("A.Slow"));
+}
+
+TEST(Shards, CoverEveryCaseExactlyOnce) {
+  std::vector<std::string> cases;
+  for (int i = 0; i < 23; ++i) cases.push_back("S.C" + std::to_string(i));
+  std::multiset<std::string> seen;
+  for (int index = 0; index < 4; ++index) {
+    for (auto& name : select_shard(cases, index, 4)) seen.insert(name);
+  }
+  EXPECT_EQ(seen, std::multiset<std::string>(cases.begin(), cases.end()));
+  EXPECT_EQ(select_shard(cases, 1, 4).front(), "S.C1");
+}
+
+TEST(GtestOutput, AttributesEachCaseAndFindsTheOneThatNeverFinished) {
+  GtestOutputParser parser;
+  parser.feed("Note: Google Test filter = A.x:A.y:A.z\n[ RUN      ] A.x\nhello\n[       OK ] A.");
+  parser.feed("x (3 ms)\n[ RUN      ] A.y\nabout to crash\n");
+  parser.finish();
+  const auto& outcomes = parser.outcomes();
+  ASSERT_EQ(outcomes.size(), 2U);
+  EXPECT_EQ(outcomes.at("A.x").status, "passed");
+  EXPECT_EQ(outcomes.at("A.x").duration_ms, 3.0);
+  EXPECT_EQ(outcomes.at("A.x").output, "[ RUN      ] A.x\nhello\n[       OK ] A.x (3 ms)\n");
+  EXPECT_EQ(outcomes.at("A.y").status, "");
+  EXPECT_EQ(parser.running_case(), "A.y");
+  EXPECT_EQ(outcomes.count("A.z"), 0U);
+}
+
+TEST(GtestOutput, ReadsFailedAndSkippedButNotTheFinalSummary) {
+  GtestOutputParser parser;
+  parser.feed(
+      "[ RUN      ] A.f\nboom\n[  FAILED  ] A.f (1 ms)\n[ RUN      ] A.s\n[  SKIPPED ] A.s (0 ms)\n"
+      "[  FAILED  ] A.f\n");
+  EXPECT_EQ(parser.outcomes().at("A.f").status, "failed");
+  EXPECT_EQ(parser.outcomes().at("A.s").status, "skipped");
+  EXPECT_EQ(parser.running_case(), "");
+}
+
+nlohmann::json attempt(const std::string& status) {
+  return {{"status", status}};
+}
+
+TEST(CaseStatus, TellsFlakyFromBroken) {
+  EXPECT_EQ(case_status({attempt("passed")}), "passed");
+  EXPECT_EQ(case_status({attempt("failed"), attempt("passed")}), "flaky");
+  EXPECT_EQ(case_status({attempt("failed"), attempt("crashed")}), "crashed");
+  EXPECT_EQ(case_status({attempt("skipped")}), "skipped");
+  EXPECT_EQ(case_status({}), "notrun");
+  auto interrupted = attempt("crashed");
+  interrupted["interrupted"] = true;
+  EXPECT_EQ(case_status({interrupted}), "notrun");
+  EXPECT_EQ(case_document({"A.b", {attempt("failed"), attempt("failed"), attempt("passed")}})
+                .at("failed_attempts"),
+            2);
+}
+
+TEST(Timings, SlowestFirstWithNewCasesAhead) {
+  std::vector<std::string> cases = {"fast", "new", "slow", "middle"};
+  order_slowest_first(cases, {{"fast", 1}, {"slow", 300}, {"middle", 20}});
+  EXPECT_EQ(cases, (std::vector<std::string>{"new", "slow", "middle", "fast"}));
+}
+
+TEST(Timings, RoundTripThroughTheFile) {
+  const std::string path = testing::TempDir() + "timings-" + std::to_string(::getpid()) + ".json";
+  ASSERT_TRUE(save_timings(path, {{"A.b", 12.5}}));
+  EXPECT_EQ(load_timings(path), (CaseTimings{{"A.b", 12.5}}));
+  std::filesystem::remove(path);
+  EXPECT_TRUE(load_timings(path).empty());
+}
+
+TEST(Report, MergesRunnerDocumentsCaseByCase) {
+  const std::string dir = testing::TempDir() + "shards-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  for (int shard = 0; shard < 2; ++shard) {
+    RunnerSettings settings;
+    settings.binary = "/bin/t";
+    settings.shard_index = shard;
+    settings.shard_count = 2;
+    const auto document = runner_document(
+        settings, {}, {case_document({"S.c" + std::to_string(shard), {attempt("passed")}})});
+    std::ofstream(dir + "/shard" + std::to_string(shard) + ".json") << document.dump();
+  }
+  const auto results = load_results({dir + "/shard0.json", dir + "/shard1.json"});
+  ASSERT_EQ(results.size(), 2U);
+  EXPECT_EQ(results[0].document.at("name"), "S.c0");
+  EXPECT_EQ(results[1].document.at("name"), "S.c1");
+  EXPECT_EQ(report_exit_code(results), 0);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace isotest
