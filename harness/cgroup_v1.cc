@@ -119,6 +119,10 @@ class CgroupV1 final : public Cgroup {
       for (const auto& dir : created_) kill_cgroup_processes(dir);
       return;
     }
+    // An empty cgroup stays empty (nothing inside can fork), so there is nothing to freeze: the
+    // usual case, as init's death took its PID namespace down. Freezing is not free: each
+    // FROZEN/THAWED pair flips a kernel static key, patching code on every CPU.
+    if (cgroup_processes(freezer).empty()) return;
     // Frozen tasks cannot fork, so one pass over cgroup.procs gets them all; SIGKILL is
     // delivered to frozen tasks once they thaw.
     write_cgroup_file(freezer + "/freezer.state", "FROZEN");
