@@ -49,6 +49,10 @@ class Cgroup {
   [[nodiscard]] virtual std::vector<int> self_placement_fds() const { return {}; }
   // Moves `pid` in; for a child that is still waiting to be released. Throws SetupFailure.
   virtual void place(pid_t pid) = 0;
+  // Removes the cgroups that earlier launchers, killed before they could, left beside this one
+  // (see is_stale_cgroup_name). The launcher calls it once the sandbox is on its way, when it
+  // would otherwise wait idle, so a run does not pay for the scan before its start.
+  virtual void remove_stale_cgroups() const noexcept = 0;
   // SIGKILL to every process in the cgroup (cgroup.kill, or freezer + kill on v1).
   virtual void kill_all() noexcept = 0;
   [[nodiscard]] virtual CgroupStats read_stats() const = 0;
@@ -68,9 +72,8 @@ struct CgroupSetup {
   int error_number = 0;  // the errno behind `reason` (which does not repeat it), or 0
 };
 
-// Creates the sandbox's cgroup and applies `limits`. Also removes cgroups that earlier isotest
-// processes left behind when they were killed. Throws SetupFailure only for failures that are
-// not about permission or availability (those land in `missing`/`reason`).
+// Creates the sandbox's cgroup and applies `limits`. Throws SetupFailure only for failures that
+// are not about permission or availability (those land in `missing`/`reason`).
 CgroupSetup create_sandbox_cgroup(const CgroupLimits& limits);
 
 // ---- shared by the backends (cgroup.cc) ----

@@ -58,8 +58,10 @@ std::int64_t nanoseconds_to_ms(std::optional<std::uint64_t> ns) {
 
 class CgroupV1 final : public Cgroup {
  public:
-  CgroupV1(std::string name, std::string relative_path)
-      : name_(std::move(name)), relative_path_(std::move(relative_path)) {}
+  CgroupV1(std::string name, std::string relative_path, std::vector<std::string> siblings_in)
+      : name_(std::move(name)),
+        relative_path_(std::move(relative_path)),
+        siblings_in_(std::move(siblings_in)) {}
   ~CgroupV1() override { destroy(); }
 
   // mkdir in `hierarchy`; returns the errno on failure.
@@ -111,6 +113,11 @@ class CgroupV1 final : public Cgroup {
         throw_errno("cgroup v1: place sandbox", "cannot move the sandbox into " + dir);
       }
     }
+  }
+
+  // Stale cgroups of killed launchers go everywhere, even from hierarchies this run skips.
+  void remove_stale_cgroups() const noexcept override {
+    for (const auto& parent : siblings_in_) for_each_stale_cgroup(parent, remove_stale);
   }
 
   void kill_all() noexcept override {
@@ -185,6 +192,7 @@ class CgroupV1 final : public Cgroup {
  private:
   std::string name_;
   std::string relative_path_;
+  std::vector<std::string> siblings_in_;  // every hierarchy's directory we are created in
   std::vector<std::string> controllers_;
   std::vector<std::pair<std::string, std::string>> directories_;  // controller -> directory
   std::vector<std::string> created_;
@@ -208,11 +216,10 @@ CgroupSetup create_v1_cgroup(const std::vector<CgroupHierarchy>& hierarchies,
       relative_path = (hierarchy.own_path == "/" ? "" : hierarchy.own_path) + "/" + name;
     }
   }
-  // Stale cgroups of killed launchers go everywhere, even from hierarchies this run skips.
-  for (const auto& hierarchy : hierarchies) {
-    for_each_stale_cgroup(hierarchy.own_directory, remove_stale);
-  }
-  auto cgroup = std::make_unique<CgroupV1>(name, relative_path);
+  std::vector<std::string> parents;
+  parents.reserve(hierarchies.size());
+  for (const auto& hierarchy : hierarchies) parents.push_back(hierarchy.own_directory);
+  auto cgroup = std::make_unique<CgroupV1>(name, relative_path, std::move(parents));
   for (const auto* hierarchy : chosen) {
     if (int error = cgroup->add(*hierarchy); error != 0) {
       setup.error_number = error;

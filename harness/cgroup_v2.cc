@@ -101,7 +101,8 @@ class CgroupV2 final : public Cgroup {
  public:
   CgroupV2(std::string directory, std::string path, UniqueFd fd,
            std::vector<std::string> controllers)
-      : directory_(std::move(directory)),
+      : base_(parent_of(directory)),
+        directory_(std::move(directory)),
         path_(std::move(path)),
         fd_(std::move(fd)),
         controllers_(std::move(controllers)) {}
@@ -129,6 +130,10 @@ class CgroupV2 final : public Cgroup {
                   "isotest's own cgroup must allow children with processes; see "
                   "docs/troubleshooting.md");
     }
+  }
+
+  void remove_stale_cgroups() const noexcept override {
+    for_each_stale_cgroup(base_, remove_cgroup);
   }
 
   void kill_all() noexcept override {
@@ -168,6 +173,7 @@ class CgroupV2 final : public Cgroup {
   }
 
  private:
+  std::string base_;
   std::string directory_;
   std::string path_;
   UniqueFd fd_;
@@ -197,7 +203,6 @@ CgroupSetup create_v2_cgroup(const CgroupHierarchy& unified, const CgroupLimits&
     return std::move(setup);
   };
 
-  for_each_stale_cgroup(base, remove_cgroup);
   // A cgroup with processes of its own cannot have children with processes once any controller
   // is enabled for them (v2's no-internal-processes rule, EOPNOTSUPP on placement -- not always
   // EBUSY on enabling), so empty it into the leaf first. The root cgroup is exempt.

@@ -565,6 +565,7 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
     }
     throw;
   }
+  if (cgroup.cgroup) cgroup.cgroup->remove_stale_cgroups();
 
   Supervisor supervisor(spec, sandbox, cgroup.cgroup.get(), std::move(errors.read_end),
                         std::move(status.read_end), std::move(signals), streams);
