@@ -565,7 +565,11 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
     }
     throw;
   }
-  if (cgroup.cgroup) cgroup.cgroup->remove_stale_cgroups();
+  // The sandbox is on its way and the launcher would only wait: do the cgroup's chores now.
+  if (cgroup.cgroup) {
+    cgroup.cgroup->remove_stale_cgroups();
+    cgroup.cgroup->open_files_read_at_exit();
+  }
 
   Supervisor supervisor(spec, sandbox, cgroup.cgroup.get(), std::move(errors.read_end),
                         std::move(status.read_end), std::move(signals), streams);
