@@ -492,6 +492,7 @@ TEST_F(LimitsTest, IsolationReportsTheCgroupItsControllersAndLimits) {
   EXPECT_TRUE(cgroup["unavailable_reason"].is_null()) << cgroup;
   EXPECT_TRUE(results_match_schema({json}));
   std::vector<std::string> created;
+  created.reserve(test_dirs.size());
   for (const auto& [controller, directory] : test_dirs) created.push_back(directory);
   expect_removed(created, "a normal exit");
 }
@@ -586,7 +587,10 @@ TEST_F(LimitsRefusedTest, EachLimitIsRefusedWithExit125AndARemedy) {
     // The reason reads once: "cannot create a cgroup in DIR: EACCES (Permission denied)".
     if (result["error"]["errno_name"].is_string()) {
       const auto errno_name = result["error"]["errno_name"].get<std::string>();
-      EXPECT_FALSE(contains(run.err, errno_name + ": " + errno_name)) << run.err;
+      std::string repeated = errno_name;
+      repeated += ": ";
+      repeated += errno_name;
+      EXPECT_FALSE(contains(run.err, repeated)) << run.err;
     }
     files.push_back(json);
   }
