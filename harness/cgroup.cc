@@ -100,11 +100,33 @@ std::optional<std::string> read_cgroup_file(const std::string& path) {
   return text;
 }
 
+void CgroupFiles::open(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.valid()) files_.emplace_back(path, std::move(fd));
+}
+
+std::optional<std::string> CgroupFiles::read(const std::string& path) const {
+  for (const auto& [opened, fd] : files_) {
+    if (opened != path) continue;
+    std::string text;
+    char buffer[4096];
+    ssize_t got = 0;
+    while ((got = ::pread(fd.get(), buffer, sizeof buffer, static_cast<off_t>(text.size()))) > 0) {
+      text.append(buffer, static_cast<std::size_t>(got));
+    }
+    if (got < 0) return std::nullopt;
+    return text;
+  }
+  return read_cgroup_file(path);
+}
+
 std::vector<pid_t> cgroup_processes(const std::string& dir) {
+  return parse_pids(read_cgroup_file(dir + "/cgroup.procs").value_or(""));
+}
+
+std::vector<pid_t> parse_pids(std::string_view text) {
   std::vector<pid_t> pids;
-  std::string_view rest;
-  auto text = read_cgroup_file(dir + "/cgroup.procs");
-  if (text) rest = *text;
+  std::string_view rest = text;
   while (!rest.empty()) {
     auto end = rest.find('\n');
     if (auto pid = parse_cgroup_number(rest.substr(0, end))) {
@@ -142,7 +164,9 @@ bool is_stale_cgroup_name(std::string_view name) {
   if (parts.size() != 3 || !parse_cgroup_number(parts[0]) || !parse_cgroup_number(parts[1])) {
     return false;  // not ours, or not in our naming scheme: leave it alone
   }
-  auto start = process_start_time(parts[0]);
+  // Our own cgroup (the scan runs once it exists) is known without reading /proc.
+  auto start = parts[0] == std::to_string(::getpid()) ? parse_cgroup_number(own_start_time())
+                                                      : process_start_time(parts[0]);
   return !start || *start != parse_cgroup_number(parts[1]);
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "spec.h"
+#include "unique_fd.h"
 
 namespace isotest {
 
@@ -49,12 +50,35 @@ class Cgroup {
   [[nodiscard]] virtual std::vector<int> self_placement_fds() const { return {}; }
   // Moves `pid` in; for a child that is still waiting to be released. Throws SetupFailure.
   virtual void place(pid_t pid) = 0;
+  // Removes the cgroups that earlier launchers, killed before they could, left beside this one
+  // (see is_stale_cgroup_name). The launcher calls it once the sandbox is on its way, when it
+  // would otherwise wait idle, so a run does not pay for the scan before its start.
+  virtual void remove_stale_cgroups() const noexcept = 0;
+  // Opens the files that read_stats (and on v1 kill_all) read once the sandbox has exited; see
+  // CgroupFiles. The launcher calls it while the sandbox runs. Without it they are opened when
+  // they are read.
+  virtual void open_files_read_at_exit() noexcept {}
   // SIGKILL to every process in the cgroup (cgroup.kill, or freezer + kill on v1).
   virtual void kill_all() noexcept = 0;
   [[nodiscard]] virtual CgroupStats read_stats() const = 0;
   // Kills what is left, waits until the cgroup is empty, removes it. Idempotent; the
   // destructor of each backend calls it.
   virtual void destroy() noexcept = 0;
+};
+
+// Files read once the sandbox has exited (its figures, what is left in it), opened ahead of time,
+// while the sandbox runs and the launcher would wait idle: reading one then is a single pread,
+// where open, read to the end and close of a cgroup file cost several times that, in the time
+// between the test's exit and isotest's.
+class CgroupFiles {
+ public:
+  void open(const std::string& path);  // a file that cannot be opened is read the usual way
+  // The file's text, read afresh (cgroup files make their text at each read from offset 0).
+  [[nodiscard]] std::optional<std::string> read(const std::string& path) const;
+  void close_all() noexcept { files_.clear(); }
+
+ private:
+  std::vector<std::pair<std::string, UniqueFd>> files_;
 };
 
 // The result of trying to give a sandbox its cgroup. `cgroup` is null when this host gives us
@@ -68,9 +92,8 @@ struct CgroupSetup {
   int error_number = 0;  // the errno behind `reason` (which does not repeat it), or 0
 };
 
-// Creates the sandbox's cgroup and applies `limits`. Also removes cgroups that earlier isotest
-// processes left behind when they were killed. Throws SetupFailure only for failures that are
-// not about permission or availability (those land in `missing`/`reason`).
+// Creates the sandbox's cgroup and applies `limits`. Throws SetupFailure only for failures that
+// are not about permission or availability (those land in `missing`/`reason`).
 CgroupSetup create_sandbox_cgroup(const CgroupLimits& limits);
 
 // ---- shared by the backends (cgroup.cc) ----
@@ -88,6 +111,8 @@ bool swap_is_active();
 std::optional<std::string> read_cgroup_file(const std::string& path);
 // The processes listed in DIR/cgroup.procs; empty when it cannot be read.
 std::vector<pid_t> cgroup_processes(const std::string& dir);
+// The pids in the text of a cgroup.procs file.
+std::vector<pid_t> parse_pids(std::string_view text);
 // Value of `key` in a "key value" per line file (memory.events, cpu.stat, ...).
 std::optional<std::uint64_t> cgroup_key_value(const std::string& text, std::string_view key);
 std::optional<std::uint64_t> parse_cgroup_number(std::string_view text);

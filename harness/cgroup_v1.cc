@@ -58,8 +58,10 @@ std::int64_t nanoseconds_to_ms(std::optional<std::uint64_t> ns) {
 
 class CgroupV1 final : public Cgroup {
  public:
-  CgroupV1(std::string name, std::string relative_path)
-      : name_(std::move(name)), relative_path_(std::move(relative_path)) {}
+  CgroupV1(std::string name, std::string relative_path, std::vector<std::string> siblings_in)
+      : name_(std::move(name)),
+        relative_path_(std::move(relative_path)),
+        siblings_in_(std::move(siblings_in)) {}
   ~CgroupV1() override { destroy(); }
 
   // mkdir in `hierarchy`; returns the errno on failure.
@@ -113,12 +115,21 @@ class CgroupV1 final : public Cgroup {
     }
   }
 
+  // Stale cgroups of killed launchers go everywhere, even from hierarchies this run skips.
+  void remove_stale_cgroups() const noexcept override {
+    for (const auto& parent : siblings_in_) for_each_stale_cgroup(parent, remove_stale);
+  }
+
   void kill_all() noexcept override {
     std::string freezer = directory_of("freezer");
     if (freezer.empty()) {
       for (const auto& dir : created_) kill_cgroup_processes(dir);
       return;
     }
+    // An empty cgroup stays empty (nothing inside can fork), so there is nothing to freeze: the
+    // usual case, as init's death took its PID namespace down. Freezing is not free: each
+    // FROZEN/THAWED pair flips a kernel static key, patching code on every CPU.
+    if (parse_pids(files_.read(freezer + "/cgroup.procs").value_or("")).empty()) return;
     // Frozen tasks cannot fork, so one pass over cgroup.procs gets them all; SIGKILL is
     // delivered to frozen tasks once they thaw.
     write_cgroup_file(freezer + "/freezer.state", "FROZEN");
@@ -131,13 +142,40 @@ class CgroupV1 final : public Cgroup {
     write_cgroup_file(freezer + "/freezer.state", "THAWED");
   }
 
+  void open_files_read_at_exit() noexcept override {
+    if (auto freezer = directory_of("freezer"); !freezer.empty()) {
+      files_.open(freezer + "/cgroup.procs");
+    }
+    stats_from([this](const std::string& path) {
+      files_.open(path);
+      return std::optional<std::string>();
+    });
+  }
+
   [[nodiscard]] CgroupStats read_stats() const override {
+    return stats_from([this](const std::string& path) { return files_.read(path); });
+  }
+
+  void destroy() noexcept override {
+    if (created_.empty()) return;
+    tasks_files_.clear();
+    kill_all();
+    for (const auto& dir : created_) remove_directory(dir);
+    created_.clear();
+    directories_.clear();
+    files_.close_all();
+  }
+
+ private:
+  // The figures, from the files `read` returns the text of (nullopt: unreadable).
+  template <typename Read>
+  CgroupStats stats_from(Read&& read) const {
     CgroupStats stats;
     if (auto memory = directory_of("memory"); !memory.empty()) {
-      if (auto peak = read_cgroup_file(memory + "/memory.max_usage_in_bytes")) {
+      if (auto peak = read(memory + "/memory.max_usage_in_bytes")) {
         stats.peak_memory_bytes = parse_cgroup_number(*peak);
       }
-      if (auto oom = read_cgroup_file(memory + "/memory.oom_control")) {
+      if (auto oom = read(memory + "/memory.oom_control")) {
         stats.oom_kills = cgroup_key_value(*oom, "oom_kill").value_or(0);
       }
     }
@@ -145,7 +183,7 @@ class CgroupV1 final : public Cgroup {
       // cpuacct.usage is exact; the user/system split comes from tick sampling and runs high
       // under CFS throttling, so only its ratio is used.
       auto number_in = [&](const char* file) {
-        return parse_cgroup_number(read_cgroup_file(cpuacct + "/" + file).value_or(""));
+        return parse_cgroup_number(read(cpuacct + "/" + file).value_or(""));
       };
       auto total = number_in("cpuacct.usage");
       auto user = number_in("cpuacct.usage_user");
@@ -159,32 +197,24 @@ class CgroupV1 final : public Cgroup {
       }
     }
     if (auto pids = directory_of("pids"); !pids.empty()) {
-      if (auto events = read_cgroup_file(pids + "/pids.events")) {
+      if (auto events = read(pids + "/pids.events")) {
         stats.pids_limit_hit = cgroup_key_value(*events, "max").value_or(0) > 0;
       }
-      if (auto peak = read_cgroup_file(pids + "/pids.peak")) {
+      if (auto peak = read(pids + "/pids.peak")) {
         stats.pids_peak = parse_cgroup_number(*peak);
       }
     }
     return stats;
   }
 
-  void destroy() noexcept override {
-    if (created_.empty()) return;
-    tasks_files_.clear();
-    kill_all();
-    for (const auto& dir : created_) remove_directory(dir);
-    created_.clear();
-    directories_.clear();
-  }
-
- private:
   std::string name_;
   std::string relative_path_;
+  std::vector<std::string> siblings_in_;  // every hierarchy's directory we are created in
   std::vector<std::string> controllers_;
   std::vector<std::pair<std::string, std::string>> directories_;  // controller -> directory
   std::vector<std::string> created_;
   std::vector<UniqueFd> tasks_files_;
+  CgroupFiles files_;
 };
 
 }  // namespace
@@ -204,11 +234,10 @@ CgroupSetup create_v1_cgroup(const std::vector<CgroupHierarchy>& hierarchies,
       relative_path = (hierarchy.own_path == "/" ? "" : hierarchy.own_path) + "/" + name;
     }
   }
-  // Stale cgroups of killed launchers go everywhere, even from hierarchies this run skips.
-  for (const auto& hierarchy : hierarchies) {
-    for_each_stale_cgroup(hierarchy.own_directory, remove_stale);
-  }
-  auto cgroup = std::make_unique<CgroupV1>(name, relative_path);
+  std::vector<std::string> parents;
+  parents.reserve(hierarchies.size());
+  for (const auto& hierarchy : hierarchies) parents.push_back(hierarchy.own_directory);
+  auto cgroup = std::make_unique<CgroupV1>(name, relative_path, std::move(parents));
   for (const auto* hierarchy : chosen) {
     if (int error = cgroup->add(*hierarchy); error != 0) {
       setup.error_number = error;

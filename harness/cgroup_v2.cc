@@ -101,7 +101,8 @@ class CgroupV2 final : public Cgroup {
  public:
   CgroupV2(std::string directory, std::string path, UniqueFd fd,
            std::vector<std::string> controllers)
-      : directory_(std::move(directory)),
+      : base_(parent_of(directory)),
+        directory_(std::move(directory)),
         path_(std::move(path)),
         fd_(std::move(fd)),
         controllers_(std::move(controllers)) {}
@@ -131,33 +132,23 @@ class CgroupV2 final : public Cgroup {
     }
   }
 
+  void remove_stale_cgroups() const noexcept override {
+    for_each_stale_cgroup(base_, remove_cgroup);
+  }
+
   void kill_all() noexcept override {
     if (!destroyed_) kill_cgroup(directory_);
   }
 
+  void open_files_read_at_exit() noexcept override {
+    stats_from([this](const std::string& path) {
+      files_.open(path);
+      return std::optional<std::string>();
+    });
+  }
+
   [[nodiscard]] CgroupStats read_stats() const override {
-    CgroupStats stats;
-    if (auto peak = read_cgroup_file(directory_ + "/memory.peak")) {
-      stats.peak_memory_bytes = parse_cgroup_number(*peak);
-    }
-    if (auto events = read_cgroup_file(directory_ + "/memory.events")) {
-      stats.oom_kills = cgroup_key_value(*events, "oom_kill").value_or(0);
-    }
-    if (auto cpu = read_cgroup_file(directory_ + "/cpu.stat")) {
-      if (auto user = cgroup_key_value(*cpu, "user_usec")) {
-        stats.cpu_user_ms = static_cast<std::int64_t>(*user / 1000);
-      }
-      if (auto system = cgroup_key_value(*cpu, "system_usec")) {
-        stats.cpu_system_ms = static_cast<std::int64_t>(*system / 1000);
-      }
-    }
-    if (auto events = read_cgroup_file(directory_ + "/pids.events")) {
-      stats.pids_limit_hit = cgroup_key_value(*events, "max").value_or(0) > 0;
-    }
-    if (auto peak = read_cgroup_file(directory_ + "/pids.peak")) {
-      stats.pids_peak = parse_cgroup_number(*peak);
-    }
-    return stats;
+    return stats_from([this](const std::string& path) { return files_.read(path); });
   }
 
   void destroy() noexcept override {
@@ -165,14 +156,44 @@ class CgroupV2 final : public Cgroup {
     destroyed_ = true;
     fd_.reset();
     remove_cgroup(directory_);
+    files_.close_all();
   }
 
  private:
+  // The figures, from the files `read` returns the text of (nullopt: unreadable).
+  template <typename Read>
+  CgroupStats stats_from(Read&& read) const {
+    CgroupStats stats;
+    if (auto peak = read(directory_ + "/memory.peak")) {
+      stats.peak_memory_bytes = parse_cgroup_number(*peak);
+    }
+    if (auto events = read(directory_ + "/memory.events")) {
+      stats.oom_kills = cgroup_key_value(*events, "oom_kill").value_or(0);
+    }
+    if (auto cpu = read(directory_ + "/cpu.stat")) {
+      if (auto user = cgroup_key_value(*cpu, "user_usec")) {
+        stats.cpu_user_ms = static_cast<std::int64_t>(*user / 1000);
+      }
+      if (auto system = cgroup_key_value(*cpu, "system_usec")) {
+        stats.cpu_system_ms = static_cast<std::int64_t>(*system / 1000);
+      }
+    }
+    if (auto events = read(directory_ + "/pids.events")) {
+      stats.pids_limit_hit = cgroup_key_value(*events, "max").value_or(0) > 0;
+    }
+    if (auto peak = read(directory_ + "/pids.peak")) {
+      stats.pids_peak = parse_cgroup_number(*peak);
+    }
+    return stats;
+  }
+
+  std::string base_;
   std::string directory_;
   std::string path_;
   UniqueFd fd_;
   std::vector<std::string> controllers_;
   bool destroyed_ = false;
+  CgroupFiles files_;
 };
 
 }  // namespace
@@ -197,7 +218,6 @@ CgroupSetup create_v2_cgroup(const CgroupHierarchy& unified, const CgroupLimits&
     return std::move(setup);
   };
 
-  for_each_stale_cgroup(base, remove_cgroup);
   // A cgroup with processes of its own cannot have children with processes once any controller
   // is enabled for them (v2's no-internal-processes rule, EOPNOTSUPP on placement -- not always
   // EBUSY on enabling), so empty it into the leaf first. The root cgroup is exempt.

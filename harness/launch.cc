@@ -54,14 +54,17 @@ class SandboxProcess {
   SandboxProcess(pid_t pid, int pidfd) : pid_(pid), pidfd_(pidfd) {}
   SandboxProcess(const SandboxProcess&) = delete;
   SandboxProcess& operator=(const SandboxProcess&) = delete;
-  ~SandboxProcess() {
-    if (reaped_) return;
-    send(SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
+  ~SandboxProcess() { kill_and_reap(); }
   [[nodiscard]] pid_t pid() const { return pid_; }
   [[nodiscard]] int pidfd() const { return pidfd_.get(); }
   void send(int sig) const { ::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0); }
+  void kill_and_reap() {
+    if (reaped_) return;
+    send(SIGKILL);
+    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    reaped_ = true;
+  }
   // Reaps init; its rusage covers every process it reaped, i.e. the whole test tree.
   int reap(rusage& usage) {
     int status = 0;
@@ -162,6 +165,16 @@ SetupError to_setup_error(const ChildError& error, const SandboxSpec& spec) {
   return result;
 }
 
+// The record a sandbox that has exited left in the (non-blocking) error pipe, if any.
+std::optional<ChildError> pending_child_error(int error_fd) {
+  ChildError record;
+  if (::read(error_fd, &record, sizeof record) != static_cast<ssize_t>(sizeof record)) {
+    return std::nullopt;
+  }
+  record.stage[sizeof record.stage - 1] = '\0';
+  return record;
+}
+
 void write_all(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
     ssize_t written = ::write(fd, bytes.data(), bytes.size());
@@ -197,17 +210,18 @@ class Supervisor {
   // Returns init's wait status after it exited and was reaped.
   int run(rusage& usage) {
     while (true) {
-      std::array<pollfd, 7> fds{};
+      std::array<pollfd, 5> fds{};
       std::size_t count = 0;
       auto watch = [&](int fd) {
         fds[count++] = pollfd{.fd = fd, .events = POLLIN, .revents = 0};
         return count - 1;
       };
+      // The error and status pipes are not watched: their writers (init, and the test until
+      // execve) are gone once init has exited, so drain() finds all there is to read then.
+      // Waking up for each record and each closing end cost the launcher four wake-ups a run.
       const auto exited = watch(sandbox_.pidfd());
       const auto timer = watch(timer_.get());
       const auto signals = watch(signals_.get());
-      const auto errors = watch(error_pipe_.valid() ? error_pipe_.get() : -1);
-      const auto status = watch(status_pipe_.valid() ? status_pipe_.get() : -1);
       const std::size_t first_stream = count;
       for (auto& stream : streams_) watch(stream.pipe.valid() ? stream.pipe.get() : -1);
 
@@ -215,8 +229,6 @@ class Supervisor {
         if (errno == EINTR) continue;
         throw_errno("supervise", "poll failed");
       }
-      if (fds[errors].revents != 0) read_error_record();
-      if (fds[status].revents != 0) read_status();
       for (std::size_t i = 0; i < streams_.size(); ++i) {
         if (fds[first_stream + i].revents != 0) pump(streams_[i]);
       }
@@ -493,6 +505,7 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
 
   SandboxChildPlan child;
   child.release_fd = release.read_end.get();
+  child.release_write_fd = release.write_end.get();
   if (!output_pipes.empty()) {
     child.stdout_fd = output_pipes[0].write_end.get();
     child.stderr_fd = output_pipes[1].write_end.get();
@@ -538,10 +551,25 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
   set_nonblocking(errors.read_end.get());
   set_nonblocking(status.read_end.get());
 
-  if (cgroup.cgroup && !placed) cgroup.cgroup->place(pid);
-  if (own_users) write_id_maps(pid, maps);
-  const char go = 1;
-  if (::write(release.write_end.get(), &go, 1) != 1) throw_errno("release sandbox", "write");
+  try {
+    if (cgroup.cgroup && !placed) cgroup.cgroup->place(pid);
+    if (own_users) write_id_maps(pid, maps);
+    const char go = 1;
+    if (::write(release.write_end.get(), &go, 1) != 1) throw_errno("release sandbox", "write");
+  } catch (const SetupFailure&) {
+    // The sandbox takes its first steps (network, hostname) before its go; a failure there ends
+    // it and can make these writes fail too. Its own report says what really went wrong.
+    sandbox.kill_and_reap();
+    if (auto record = pending_child_error(errors.read_end.get())) {
+      throw SetupFailure(to_setup_error(*record, spec));
+    }
+    throw;
+  }
+  // The sandbox is on its way and the launcher would only wait: do the cgroup's chores now.
+  if (cgroup.cgroup) {
+    cgroup.cgroup->remove_stale_cgroups();
+    cgroup.cgroup->open_files_read_at_exit();
+  }
 
   Supervisor supervisor(spec, sandbox, cgroup.cgroup.get(), std::move(errors.read_end),
                         std::move(status.read_end), std::move(signals), streams);

@@ -20,11 +20,17 @@ namespace {
   ::_exit(125);
 }
 
-// Dies with the launcher, without the classic race: the death signal is armed first, then we
-// wait for the launcher's go, then check that the launcher's end of the pipe is still open. If
-// the launcher died before prctl took effect, the pipe shows it (EOF or POLLHUP).
-void wait_for_launcher(const SandboxChildPlan& plan) {
+// Dies with the launcher, without the classic race: the death signal is armed first thing, and
+// once we have our own copy of the launcher's end of the release pipe closed, that pipe shows
+// whether the launcher is still there: EOF, or POLLHUP after its byte, if it died before prctl
+// took effect.
+void arm_death_signal(const SandboxChildPlan& plan) {
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) ::_exit(125);
+  if (plan.release_write_fd >= 0) ::close(plan.release_write_fd);
+}
+
+// The launcher's go: it has written our id maps and, where it has to, placed us in our cgroup.
+void wait_for_launcher(const SandboxChildPlan& plan) {
   char go = 0;
   ssize_t got = 0;
   do {
@@ -47,11 +53,22 @@ void redirect(int from, int to, const SandboxChildPlan& plan) {
 }  // namespace
 
 void run_sandbox_child(const SandboxChildPlan& plan) {
-  wait_for_launcher(plan);
+  arm_death_signal(plan);
   redirect(plan.stdout_fd, STDOUT_FILENO, plan);
   redirect(plan.stderr_fd, STDERR_FILENO, plan);
 
+  // Steps that need neither id maps nor the cgroup come first, while the launcher writes the
+  // maps: by the time they are done the go is usually waiting, so the child does not sleep.
+  // (Mounts wait: with no maps yet the kernel treats our ids as unmapped, which disables
+  // CAP_DAC_OVERRIDE on the host's files and creating files in our own tmpfs.)
   ChildError error;
+  if (!configure_network(plan.network, error)) fail(plan, error);
+  if (plan.hostname != nullptr && ::sethostname(plan.hostname, std::strlen(plan.hostname)) != 0) {
+    set_child_error(error, "set hostname", nullptr, errno);
+    fail(plan, error);
+  }
+  wait_for_launcher(plan);
+
   for (int i = 0; i < plan.join_cgroup_count; ++i) {
     if (::write(plan.join_cgroup_fds[i], "0", 1) != 1) {
       set_child_error(error, "join cgroup", nullptr, errno);
@@ -63,11 +80,6 @@ void run_sandbox_child(const SandboxChildPlan& plan) {
     fail(plan, error);
   }
   if (plan.mounts != nullptr && !apply_mount_plan(*plan.mounts, error)) fail(plan, error);
-  if (!configure_network(plan.network, error)) fail(plan, error);
-  if (plan.hostname != nullptr && ::sethostname(plan.hostname, std::strlen(plan.hostname)) != 0) {
-    set_child_error(error, "set hostname", nullptr, errno);
-    fail(plan, error);
-  }
   run_init(plan.init);
 }
 

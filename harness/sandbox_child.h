@@ -10,8 +10,9 @@
 namespace isotest {
 
 struct SandboxChildPlan {
-  int release_fd = -1;  // read end: one byte once the launcher has set us up; EOF if it died
-  int stdout_fd = -1;   // capture pipes, or -1 to keep the inherited stdio
+  int release_fd = -1;        // read end: one byte once the launcher has set us up; EOF if it died
+  int release_write_fd = -1;  // the launcher's end, closed at once so that EOF can happen
+  int stdout_fd = -1;         // capture pipes, or -1 to keep the inherited stdio
   int stderr_fd = -1;
   const MountPlan* mounts = nullptr;  // null with a shared mount namespace
   NetworkMode network = NetworkMode::host;

@@ -492,6 +492,7 @@ TEST_F(LimitsTest, IsolationReportsTheCgroupItsControllersAndLimits) {
   EXPECT_TRUE(cgroup["unavailable_reason"].is_null()) << cgroup;
   EXPECT_TRUE(results_match_schema({json}));
   std::vector<std::string> created;
+  created.reserve(test_dirs.size());
   for (const auto& [controller, directory] : test_dirs) created.push_back(directory);
   expect_removed(created, "a normal exit");
 }
@@ -540,6 +541,29 @@ TEST_F(LimitsTest, StaleCgroupOfAKilledIsotestIsRemovedByTheNextRun) {
   expect_removed(created, "the next isotest run");
 }
 
+// Without a PID namespace nothing takes a daemon down with init: the cgroup must (on v1 through
+// the freezer, which isotest skips when the cgroup is already empty).
+TEST_F(LimitsTest, WithASharedPidNamespaceTheCgroupKillsALeakedDaemon) {
+  const auto pid_file = "/tmp/" + unique_name("isotest-it-daemon") + ".pid";
+  SpawnedProcess sandbox(isotest_run_probe({"--share", "pid"}, {"daemonize", pid_file}));
+  auto line = sandbox.wait_for_line("daemon ");
+  ASSERT_TRUE(line) << sandbox.stderr_text();
+  auto reported = parse_sandboxed_pid(*line);
+  ASSERT_TRUE(reported) << *line;
+  EXPECT_EQ(reported->pid_namespace, host_namespace("pid")) << "--share pid was not honoured";
+  auto host_pid = find_host_pid(*reported);
+  ASSERT_TRUE(host_pid) << *line;
+  ASSERT_TRUE(process_running(*host_pid, reported->pid_namespace));
+  sandbox.close_stdin();
+  auto exit = sandbox.wait();
+  EXPECT_EQ(exit.exit_code, 0) << describe(exit) << sandbox.stderr_text();
+  // No polling: when `isotest run` has returned, the daemon must already be gone.
+  const bool survived = process_running(*host_pid, reported->pid_namespace);
+  EXPECT_FALSE(survived) << "daemon (PID " << *host_pid << ") outlived isotest run";
+  if (survived) ::kill(*host_pid, SIGKILL);
+  ::unlink(pid_file.c_str());
+}
+
 TEST_F(LimitsRefusedTest, EachLimitIsRefusedWithExit125AndARemedy) {
   TempDir dir;
   std::vector<std::string> files;
@@ -563,7 +587,10 @@ TEST_F(LimitsRefusedTest, EachLimitIsRefusedWithExit125AndARemedy) {
     // The reason reads once: "cannot create a cgroup in DIR: EACCES (Permission denied)".
     if (result["error"]["errno_name"].is_string()) {
       const auto errno_name = result["error"]["errno_name"].get<std::string>();
-      EXPECT_FALSE(contains(run.err, errno_name + ": " + errno_name)) << run.err;
+      std::string repeated = errno_name;
+      repeated += ": ";
+      repeated += errno_name;
+      EXPECT_FALSE(contains(run.err, repeated)) << run.err;
     }
     files.push_back(json);
   }
