@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include "seccomp_filter.h"
+
 namespace isotest {
 
 namespace {
@@ -161,6 +163,19 @@ CommandLine parse_command_line(int argc, char** argv) {
       run->add_option("--pids", pids, "at most N tasks (processes and threads)")->option_text("N");
   auto* cpus_option =
       run->add_option("--cpus", cpus, "CPU bandwidth in CPUs (0.5, 1.5)")->option_text("X");
+  std::string seccomp;
+  run->add_option("--seccomp", seccomp,
+                  "errno (default: refused calls fail with EPERM), kill (the first one ends the "
+                  "run), off")
+      ->option_text("MODE");
+  run->add_option("--seccomp-allow", spec.seccomp_allow,
+                  "let these normally refused system calls through (see docs/security.md)")
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->option_text("NAME[,NAME...]");
+  run->add_option("--pass-fd", spec.pass_fds, "let the test inherit this open fd (repeatable)")
+      ->allow_extra_args(false)
+      ->option_text("N");
   run->add_flag("--allow-degraded", spec.allow_degraded,
                 "run even when a limit cannot be applied; the JSON lists what is missing");
   run->add_option("--output-limit", output_limit,
@@ -205,6 +220,13 @@ CommandLine parse_command_line(int argc, char** argv) {
   if (cpus_option->count() > 0) spec.limits.cpus = cpus;
   auto problems = apply_run_options(spec, share, network, timeout, kill_after, output_limit, binds,
                                     ro_binds, tmpfs, env, memory);
+  if (!seccomp.empty()) {
+    auto mode = parse_seccomp_mode(seccomp);
+    if (!mode)
+      problems.push_back("--seccomp: unknown mode `" + seccomp + "`; use errno, kill or off");
+    spec.seccomp = mode.value_or(spec.seccomp);
+  }
+  for (auto& problem : check_seccomp_allow(spec.seccomp_allow)) problems.push_back(problem);
   for (auto& problem : validate(spec)) problems.push_back(std::move(problem));
   if (!problems.empty()) {
     for (const auto& problem : problems) std::cerr << "isotest: " << problem << "\n";
