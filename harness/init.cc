@@ -103,6 +103,7 @@ void run_init(const InitPlan& plan) {
     fail(plan.error_fd, error);
   }
 
+  const bool own_pid_namespace = ::getpid() == 1;
   pid_t test = ::fork();
   if (test < 0) {
     set_child_error(error, "init: fork the test", nullptr, errno);
@@ -119,6 +120,10 @@ void run_init(const InitPlan& plan) {
       ::_exit(125);
     }
     if (info.ssi_signo != SIGCHLD) {
+      // As PID 1 of the sandbox, a signal from outside (the launcher, a terminal) carries no
+      // sender PID; one from the sandbox's own processes does, and is not ours to pass on: the
+      // test could otherwise kill itself through us, where the kernel protects init.
+      if (own_pid_namespace && info.ssi_pid != 0) continue;
       // A terminal's signal (SI_KERNEL) went to the whole foreground process group, the test
       // included; passing it on would deliver it twice.
       if (info.ssi_code != SI_KERNEL) ::kill(test, static_cast<int>(info.ssi_signo));

@@ -303,10 +303,11 @@ class Supervisor {
       return;
     }
     seccomp_->answer_one([this](const std::string& syscall) {
-      if (seccomp_mode_ != SeccompMode::kill || harness_kill_) return;
-      harness_kill_ = HarnessKill{.reason = "seccomp", .syscall = syscall};
+      if (seccomp_mode_ != SeccompMode::kill) return true;
+      if (!harness_kill_) harness_kill_ = HarnessKill{.reason = "seccomp", .syscall = syscall};
       terminating_ = true;
       kill_sandbox();
+      return false;
     });
   }
 

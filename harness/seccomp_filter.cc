@@ -227,7 +227,7 @@ bool SeccompListener::receive(int socket) {
 }
 
 std::optional<std::string> SeccompListener::answer_one(
-    const std::function<void(const std::string&)>& before_answer) {
+    const std::function<bool(const std::string&)>& before_answer) {
   if (!listener_.valid()) return std::nullopt;
   seccomp_notif* request = nullptr;
   seccomp_notif_resp* response = nullptr;
@@ -250,12 +250,12 @@ std::optional<std::string> SeccompListener::answer_one(
     std::free(resolved);
   }
   ++refusals_[name];
-  if (before_answer) before_answer(name);
+  if (before_answer && !before_answer(name)) return name;
   response->id = request->id;
   response->error = -EPERM;
   response->val = 0;
   response->flags = 0;
-  // Fails with ENOENT when the caller was killed meanwhile (kill mode): nothing to answer.
+  // Fails with ENOENT when the caller died meanwhile: nothing to answer.
   static_cast<void>(seccomp_notify_respond(listener_.get(), response));
   return name;
 }

@@ -59,10 +59,11 @@ class SeccompListener {
   // Answers one pending notification with EPERM and records it. Returns the refused call's name
   // (nullopt when nothing was pending, or the caller died meanwhile); closes the listener once
   // no process uses the filter any more.
-  // `before_answer` runs first with the name (kill mode stops the sandbox there, so the caller
-  // never sees the call return).
+  // `before_answer` runs first with the name; when it returns false the call is left unanswered
+  // (kill mode: the caller stays blocked in it until the sandbox's SIGKILL reaches it, so the
+  // call never returns).
   std::optional<std::string> answer_one(
-      const std::function<void(const std::string&)>& before_answer = {});
+      const std::function<bool(const std::string&)>& before_answer = {});
   void close() { listener_.reset(); }
 
   // Refused calls by name, and how often.
