@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include "seccomp_filter.h"
+
 namespace isotest {
 
 namespace {
@@ -104,7 +106,7 @@ std::vector<std::string> apply_run_options(
 // given, so arguments appended later (a case's own needs) override earlier ones.
 struct SandboxOptionTexts {
   std::vector<std::string> share, binds, ro_binds, tmpfs, env;
-  std::string network, timeout, kill_after, output_limit, memory;
+  std::string network, timeout, kill_after, output_limit, memory, seccomp;
   std::int64_t time_offset = 0;
   std::int64_t pids = 0;  // signed, so that a negative count is refused, not wrapped
   double cpus = 0;
@@ -168,6 +170,15 @@ void add_sandbox_options(CLI::App& command, SandboxSpec& spec, SandboxOptionText
   texts.cpus_option =
       scalar(command.add_option("--cpus", texts.cpus, "CPU bandwidth in CPUs (0.5, 1.5)"))
           ->option_text("X");
+  scalar(command.add_option("--seccomp", texts.seccomp,
+                            "errno (default: refused calls fail with EPERM), kill (the first one "
+                            "ends the run), off"))
+      ->option_text("MODE");
+  repeated(command.add_option("--seccomp-allow", spec.seccomp_allow,
+                              "let these normally refused system calls through (see "
+                              "docs/security.md)"))
+      ->delimiter(',')
+      ->option_text("NAME[,NAME...]");
   command
       .add_flag("--allow-degraded", spec.allow_degraded,
                 "run even when a limit cannot be applied; the JSON lists what is missing")
@@ -191,6 +202,14 @@ std::vector<std::string> finish_sandbox_options(SandboxSpec& spec,
     }
   }
   if (texts.cpus_option->count() > 0) spec.limits.cpus = texts.cpus;
+  if (!texts.seccomp.empty()) {
+    auto mode = parse_seccomp_mode(texts.seccomp);
+    if (!mode) {
+      problems.push_back("--seccomp: unknown mode `" + texts.seccomp + "`; use errno, kill or off");
+    }
+    spec.seccomp = mode.value_or(spec.seccomp);
+  }
+  for (auto& problem : check_seccomp_allow(spec.seccomp_allow)) problems.push_back(problem);
   for (auto& problem : apply_run_options(spec, texts.share, texts.network, texts.timeout,
                                          texts.kill_after, texts.output_limit, texts.binds,
                                          texts.ro_binds, texts.tmpfs, texts.env, texts.memory)) {
@@ -239,6 +258,9 @@ CommandLine parse_command_line(int argc, char** argv) {
   run->add_option("--json", spec.json_path, "write the result as JSON to FILE (atomically)")
       ->option_text("FILE");
   add_sandbox_options(*run, spec, texts);
+  run->add_option("--pass-fd", spec.pass_fds, "let the test inherit this open fd (repeatable)")
+      ->allow_extra_args(false)
+      ->option_text("N");
   run->add_option("command", spec.command, "the command and its arguments, after --")->required();
   run->positionals_at_end();
 

@@ -1,6 +1,6 @@
 #include "init.h"
 
-#include <linux/capability.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <climits>
 
+#include "capabilities.h"
 #include "child_error.h"
 #include "time_namespace.h"
 
@@ -26,20 +27,30 @@ constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
   ::_exit(125);
 }
 
-// Without CAP_SYS_ADMIN the test cannot remount what we made read-only (/sys/fs/cgroup, and
-// with it its own limits) nor undo any other mount: those mounts live in a user namespace the
-// test would otherwise own. Failure is fine: without caps (--share user) there is nothing to drop.
-void drop_sys_admin() {
-  ::prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0);
-  __user_cap_header_struct header{.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
-  if (::syscall(SYS_capget, &header, data) != 0) return;
-  const unsigned bit = 1U << (CAP_SYS_ADMIN % 32);
-  auto& word = data[CAP_SYS_ADMIN / 32];
-  word.effective &= ~bit;
-  word.permitted &= ~bit;
-  word.inheritable &= ~bit;
-  ::syscall(SYS_capset, &header, data);
+// Only stdio and the fds passed on purpose reach the test: everything else (our pipes, the
+// caller's stray fds) closes at execve. CLOEXEC rather than close keeps error_fd and the seccomp
+// socket usable until then.
+bool close_inherited_fds(const InitPlan& plan, ChildError& error) {
+  ::close_range(3, UINT_MAX, CLOSE_RANGE_CLOEXEC);
+  for (int i = 0; i < plan.keep_fd_count; ++i) {
+    if (::fcntl(plan.keep_fds[i], F_SETFD, 0) != 0) {
+      set_child_error(error, "pass fd to the test", nullptr, errno);
+      return false;
+    }
+  }
+  return true;
+}
+
+// The test's privileges, last thing before execve: the filter goes in after the capabilities
+// are gone, so nothing the test inherits can remove it.
+bool harden(const InitPlan& plan, ChildError& error) {
+  if (!set_no_new_privs(error) || !close_inherited_fds(plan, error)) return false;
+  // Without CAP_SYS_ADMIN the test cannot remount what we made read-only (/sys, /proc/sys, and
+  // with them its own limits) nor undo any other mount: those mounts live in a user namespace
+  // the test would otherwise own.
+  if (!plan.keep_capabilities && !drop_all_capabilities(error)) return false;
+  return plan.seccomp == nullptr ||
+         install_seccomp_filter(*plan.seccomp, plan.seccomp_socket_fd, error);
 }
 
 [[noreturn]] void exec_test(const InitPlan& plan) {
@@ -52,10 +63,7 @@ void drop_sys_admin() {
     set_child_error(error, "chdir to", plan.exec->working_directory().c_str(), errno);
     fail(plan.error_fd, error);
   }
-  // Only stdio reaches the test: everything else (our pipes, the caller's stray fds) closes at
-  // execve. CLOEXEC rather than close keeps error_fd usable until then.
-  ::close_range(3, UINT_MAX, CLOSE_RANGE_CLOEXEC);
-  if (!plan.keep_sys_admin) drop_sys_admin();
+  if (!harden(plan, error)) fail(plan.error_fd, error);
   int error_number = plan.exec->exec();
   set_child_error(error, "exec", nullptr, error_number);
   send_child_error(plan.error_fd, error);
@@ -119,6 +127,7 @@ void run_init(const InitPlan& plan) {
     fail(plan.error_fd, error);
   }
 
+  const bool own_pid_namespace = ::getpid() == 1;
   pid_t test = spawn_test(plan);
   if (test < 0) {
     set_child_error(error, "init: fork the test", nullptr, errno);
@@ -135,9 +144,16 @@ void run_init(const InitPlan& plan) {
       ::_exit(125);
     }
     if (info.ssi_signo != SIGCHLD) {
+      // As PID 1 of the sandbox, a signal from outside (the launcher, a terminal) carries no
+      // sender PID; one from the sandbox's own processes does, and is not ours to pass on: the
+      // test could otherwise kill itself through us, where the kernel protects init.
+      if (own_pid_namespace && info.ssi_pid != 0) continue;
       // A terminal's signal (SI_KERNEL) went to the whole foreground process group, the test
       // included; passing it on would deliver it twice.
       if (info.ssi_code != SI_KERNEL) ::kill(test, static_cast<int>(info.ssi_signo));
+      // A stopped test would keep a SIGTERM pending until the grace period ran out; wake it so
+      // it can act on it, as timeout(1) does.
+      if (is_termination_signal(static_cast<int>(info.ssi_signo))) ::kill(test, SIGCONT);
       continue;
     }
     // One SIGCHLD may stand for many exits; reap them all, orphans included.

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "exec_plan.h"
+#include "seccomp_filter.h"
 
 namespace isotest {
 
@@ -17,7 +18,13 @@ struct InitPlan {
   std::optional<std::int64_t> time_offset_seconds;
   int error_fd = -1;   // ChildError records go here; close-on-exec
   int status_fd = -1;  // the main test's wait status (an int) is written here before init exits
-  bool keep_sys_admin = false;  // --root: the test may mount; otherwise CAP_SYS_ADMIN is dropped
+  // --root: the test keeps its capabilities (in the sandbox's user namespace); otherwise it
+  // starts with none, bounding set included.
+  bool keep_capabilities = false;
+  const int* keep_fds = nullptr;  // fds the test inherits besides stdio
+  int keep_fd_count = 0;
+  const SeccompFilter* seccomp = nullptr;  // null: no filter
+  int seccomp_socket_fd = -1;              // where the filter's listener fd goes (the launcher)
 };
 
 // Sandbox side; never returns. Also used without a PID namespace (--share pid), where it is

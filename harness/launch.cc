@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -22,6 +23,7 @@
 #include "exec_plan.h"
 #include "mounts.h"
 #include "sandbox_child.h"
+#include "seccomp_filter.h"
 #include "unique_fd.h"
 #include "user_namespace.h"
 
@@ -210,7 +212,7 @@ class Supervisor {
   // Returns init's wait status after it exited and was reaped.
   int run(rusage& usage) {
     while (true) {
-      std::array<pollfd, 5> fds{};
+      std::array<pollfd, 7> fds{};
       std::size_t count = 0;
       auto watch = [&](int fd) {
         fds[count++] = pollfd{.fd = fd, .events = POLLIN, .revents = 0};
@@ -222,6 +224,8 @@ class Supervisor {
       const auto exited = watch(sandbox_.pidfd());
       const auto timer = watch(timer_.get());
       const auto signals = watch(signals_.get());
+      const auto seccomp_socket = watch(seccomp_socket_.valid() ? seccomp_socket_.get() : -1);
+      const auto seccomp_listener = watch(seccomp_ != nullptr ? seccomp_->fd() : -1);
       const std::size_t first_stream = count;
       for (auto& stream : streams_) watch(stream.pipe.valid() ? stream.pipe.get() : -1);
 
@@ -229,6 +233,10 @@ class Supervisor {
         if (errno == EINTR) continue;
         throw_errno("supervise", "poll failed");
       }
+      if (fds[seccomp_socket].revents != 0 && !seccomp_->receive(seccomp_socket_.get())) {
+        seccomp_socket_.reset();
+      }
+      if (fds[seccomp_listener].revents != 0) answer_seccomp(fds[seccomp_listener].revents);
       for (std::size_t i = 0; i < streams_.size(); ++i) {
         if (fds[first_stream + i].revents != 0) pump(streams_[i]);
       }
@@ -245,6 +253,13 @@ class Supervisor {
   [[nodiscard]] const std::optional<ChildError>& child_error() const { return child_error_; }
   [[nodiscard]] const std::optional<int>& test_status() const { return test_status_; }
   [[nodiscard]] const std::optional<HarnessKill>& harness_kill() const { return harness_kill_; }
+
+  // The sandbox hands the seccomp listener over `socket`; refused calls are answered from here.
+  void watch_seccomp(UniqueFd socket, SeccompListener* listener, SeccompMode mode) {
+    seccomp_socket_ = std::move(socket);
+    seccomp_ = listener;
+    seccomp_mode_ = mode;
+  }
 
  private:
   void arm(std::int64_t ms) {
@@ -294,8 +309,26 @@ class Supervisor {
     arm(spec_.kill_after_ms);
   }
 
+  void answer_seccomp(short revents) {
+    if ((revents & POLLIN) == 0) {
+      seccomp_->close();  // POLLHUP: no process uses the filter any more
+      return;
+    }
+    seccomp_->answer_one([this](const std::string& syscall) {
+      if (seccomp_mode_ != SeccompMode::kill) return true;
+      if (!harness_kill_) harness_kill_ = HarnessKill{.reason = "seccomp", .syscall = syscall};
+      terminating_ = true;
+      kill_sandbox();
+      return false;
+    });
+  }
+
   void kill_now() {
     if (harness_kill_) harness_kill_->escalated_to_kill = true;
+    kill_sandbox();
+  }
+
+  void kill_sandbox() {
     sandbox_.send(SIGKILL);
     // Without a PID namespace init's death does not take the rest along; the cgroup does.
     if (cgroup_ != nullptr) cgroup_->kill_all();
@@ -362,6 +395,9 @@ class Supervisor {
   std::optional<ChildError> child_error_;
   std::optional<int> test_status_;
   std::optional<HarnessKill> harness_kill_;
+  UniqueFd seccomp_socket_;
+  SeccompListener* seccomp_ = nullptr;
+  SeccompMode seccomp_mode_ = SeccompMode::off;
 };
 
 void set_nonblocking(int fd) {
@@ -433,6 +469,38 @@ CgroupSetup set_up_cgroup(const SandboxSpec& spec, CgroupIsolation& isolation) {
   return setup;
 }
 
+struct SocketPair {
+  UniqueFd launcher_end;
+  UniqueFd sandbox_end;
+};
+
+// Carries the seccomp listener fd from the sandbox to us (SCM_RIGHTS); close-on-exec on both
+// ends, so the test never holds it.
+SocketPair make_socket_pair() {
+  int ends[2] = {-1, -1};
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0) {
+    throw_errno("seccomp", "socketpair for the filter's listener");
+  }
+  return SocketPair{.launcher_end = UniqueFd(ends[0]), .sandbox_end = UniqueFd(ends[1])};
+}
+
+// What the test's process does to itself before execve (init.cc), as the result reports it.
+void describe_hardening(const SandboxSpec& spec, const SeccompFilter& seccomp,
+                        Isolation& isolation) {
+  for (int fd : spec.pass_fds) {
+    if (::fcntl(fd, F_GETFD) < 0) {
+      throw_error("pass fd", EBADF, "--pass-fd " + std::to_string(fd) + ": fd is not open",
+                  "open it in the shell that starts isotest, e.g. `3<file isotest run "
+                  "--pass-fd 3 ...`");
+    }
+  }
+  isolation.no_new_privs = true;
+  isolation.capabilities_dropped = !spec.map_root;
+  isolation.passed_fds = spec.pass_fds;
+  isolation.seccomp.mode = std::string(seccomp_mode_name(seccomp.mode));
+  isolation.seccomp.syscalls = seccomp.refused;
+}
+
 void record_exit(RunResult& result, const Supervisor& supervisor, int init_status,
                  const SandboxSpec& spec) {
   result.killed_by_harness = supervisor.harness_kill();
@@ -491,6 +559,8 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
     result.isolation.uid_map = maps.uid_map;
     result.isolation.gid_map = maps.gid_map;
   }
+  const SeccompFilter seccomp = build_seccomp_filter(spec);
+  describe_hardening(spec, seccomp, result.isolation);
   CgroupSetup cgroup = set_up_cgroup(spec, result.isolation.cgroup);
 
   Pipe release = make_pipe();
@@ -501,6 +571,7 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
     output_pipes.push_back(make_pipe());
     output_pipes.push_back(make_pipe());
   }
+  SocketPair seccomp_channel = seccomp.program.empty() ? SocketPair{} : make_socket_pair();
   UniqueFd signals = block_forwarded_signals();
 
   SandboxChildPlan child;
@@ -518,7 +589,11 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
                         .time_offset_seconds = spec.time_offset_seconds,
                         .error_fd = errors.write_end.get(),
                         .status_fd = status.write_end.get(),
-                        .keep_sys_admin = spec.map_root};
+                        .keep_capabilities = spec.map_root,
+                        .keep_fds = spec.pass_fds.data(),
+                        .keep_fd_count = static_cast<int>(spec.pass_fds.size()),
+                        .seccomp = seccomp.program.empty() ? nullptr : &seccomp,
+                        .seccomp_socket_fd = seccomp_channel.sandbox_end.get()};
 
   const auto started = SteadyClock::now();
   int pidfd = -1;
@@ -540,6 +615,7 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
   release.read_end.reset();
   errors.write_end.reset();
   status.write_end.reset();
+  seccomp_channel.sandbox_end.reset();
   std::vector<CaptureStream> streams;
   for (std::size_t i = 0; i < output_pipes.size(); ++i) {
     output_pipes[i].write_end.reset();
@@ -573,6 +649,11 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
 
   Supervisor supervisor(spec, sandbox, cgroup.cgroup.get(), std::move(errors.read_end),
                         std::move(status.read_end), std::move(signals), streams);
+  SeccompListener seccomp_listener;
+  if (seccomp_channel.launcher_end.valid()) {
+    supervisor.watch_seccomp(std::move(seccomp_channel.launcher_end), &seccomp_listener,
+                             seccomp.mode);
+  }
   rusage usage{};
   const int init_status = supervisor.run(usage);
   // Whatever outlived init (possible only without a PID namespace) dies before we measure.
@@ -580,6 +661,7 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
   result.duration_ms =
       std::chrono::duration<double, std::milli>(SteadyClock::now() - started).count();
   record_exit(result, supervisor, init_status, spec);
+  result.isolation.seccomp.refusals = seccomp_listener.refusals();
   record_usage(result, usage, cgroup.cgroup.get());
   if (cgroup.cgroup) cgroup.cgroup->destroy();
   if (!streams.empty()) {

@@ -94,6 +94,10 @@ int run_command_line(int argc, char** argv) {
   if (result.status == isotest::RunStatus::timeout) {
     std::cerr << "isotest: " << result.name << ": timed out after " << *spec.timeout_ms << " ms\n";
   }
+  if (result.killed_by_harness && result.killed_by_harness->reason == "seccomp") {
+    std::cerr << "isotest: " << result.name << ": seccomp: refused "
+              << result.killed_by_harness->syscall << "; the sandbox was killed (--seccomp kill)\n";
+  }
   if (!spec.json_path.empty()) {
     try {
       // Test output may be any bytes; invalid UTF-8 becomes U+FFFD so the file is always JSON.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 namespace isotest {
 
@@ -77,7 +78,17 @@ bool apply(const MountOp& op) {
     case Kind::make_private:
       return ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
     case Kind::read_only_tree:
-      return set_read_only("/", true);
+      return set_read_only(target, true);
+    case Kind::cover: {
+      const int tree =
+          ::open_tree(AT_FDCWD, target, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+      if (tree < 0) return false;
+      const bool moved = ::move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) == 0;
+      const int saved = errno;
+      ::close(tree);
+      errno = saved;
+      return moved && (!op.read_only || set_read_only(target, false));
+    }
     case Kind::proc:
       return ::mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0;
     case Kind::tmpfs:
@@ -89,6 +100,23 @@ bool apply(const MountOp& op) {
       return false;  // attached from its captured tree, see apply_mount_plan
   }
   return false;
+}
+
+// The parts of the fresh procfs that reach the whole machine, read-only (bubblewrap's list). The
+// sandbox's own network namespace has its own /proc/sys/net: it stays writable, for tests run
+// with --root that tune their loopback (other sysctls are global, or per IPC/UTS namespace and
+// set through their own calls).
+void add_proc_covers(const SandboxSpec& spec, std::vector<MountOp>& ops) {
+  using Kind = MountOp::Kind;
+  if (!spec.shares(Namespace::net)) {
+    ops.push_back(op(Kind::cover, "", "/proc/sys/net", "keep /proc/sys/net writable"));
+  }
+  for (const char* path : {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"}) {
+    auto cover = op(Kind::cover, "", path, std::string("read-only ") + path);
+    cover.read_only = true;
+    cover.skip_if_missing = std::string_view(path) != "/proc/sys";
+    ops.push_back(cover);
+  }
 }
 
 }  // namespace
@@ -127,7 +155,13 @@ MountPlan plan_mounts(const SandboxSpec& spec, const std::string& working_direct
   // procfs can only be mounted for a PID namespace our user namespace owns.
   if (!spec.shares(Namespace::pid)) {
     ops.push_back(op(Kind::proc, "proc", "/proc", "mount proc on /proc"));
+    add_proc_covers(spec, ops);
   }
+  // sysfs is the host's: its files are owned by the host's root, which a caller's root inside
+  // still is (uid 0 maps to 0), so without this a root caller's test could write host settings.
+  auto sysfs = op(Kind::read_only_tree, "", "/sys", "make /sys read-only");
+  sysfs.skip_if_missing = true;
+  ops.push_back(sysfs);
   add_tmpfs("/tmp", "mode=1777", false);
   if (!spec.shares(Namespace::ipc)) {
     add_tmpfs("/dev/shm", "mode=1777", true);

@@ -14,11 +14,13 @@ namespace isotest {
 struct MountOp {
   enum class Kind {
     make_private,    // MS_REC|MS_PRIVATE on /: stop propagation back to the host
-    read_only_tree,  // the whole tree read-only (--read-only)
+    read_only_tree,  // TARGET and every mount below it read-only (--read-only: /; always /sys)
     proc,            // fresh procfs for the new PID namespace
     tmpfs,           // fresh tmpfs
     mqueue,          // fresh POSIX message queue fs for the new IPC namespace
     bind,            // SOURCE's tree, as the host shows it before any of our mounts, on TARGET
+    cover,           // TARGET's tree as it is at this step (our procfs) bound on itself, so it
+                     // can get its own flags; read-only applies to TARGET's mount only
   };
   Kind kind;
   std::string source;

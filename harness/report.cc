@@ -165,6 +165,11 @@ std::string failure_message(const nlohmann::json& document) {
                 : std::string("its time limit"));
   }
   if (status == "oom") return "killed by the OOM killer (memory limit reached)";
+  const auto& killed = field(document, "killed_by_harness");
+  if (killed.is_object() && text_of(field(killed, "reason")) == "seccomp") {
+    return "killed for calling " + text_of(field(killed, "syscall")) +
+           ", which the seccomp filter refuses (--seccomp kill)";
+  }
   if (status == "crashed") return "terminated by " + format_exit(document);
   if (status == "sandbox_error" && field(document, "error").is_object()) {
     return "sandbox error: " + text_of(field(field(document, "error"), "message"));

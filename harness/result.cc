@@ -50,6 +50,14 @@ nlohmann::json cgroup_json(const CgroupIsolation& cgroup) {
           {"unavailable_reason", text_or_null(cgroup.unavailable_reason)}};
 }
 
+nlohmann::json seccomp_json(const SeccompIsolation& seccomp) {
+  nlohmann::json refusals = nlohmann::json::array();
+  for (const auto& [syscall, count] : seccomp.refusals) {
+    refusals.push_back({{"syscall", syscall}, {"count", count}});
+  }
+  return {{"mode", seccomp.mode}, {"syscalls", seccomp.syscalls}, {"refusals", refusals}};
+}
+
 }  // namespace
 
 std::string_view status_name(RunStatus status) {
@@ -83,6 +91,13 @@ void classify(RunResult& result) {
   if (result.usage.oom_kills > 0 && !passed) {
     result.status = RunStatus::oom;
     result.launcher_exit_code = 128 + SIGKILL;
+    return;
+  }
+  // The seccomp filter stopped the run (--seccomp kill): exit as a process killed by
+  // SECCOMP_RET_KILL would, 128 + SIGSYS, whatever signal the kill itself used.
+  if (result.killed_by_harness && result.killed_by_harness->reason == "seccomp") {
+    result.status = result.signal ? RunStatus::crashed : RunStatus::failed;
+    result.launcher_exit_code = 128 + SIGSYS;
     return;
   }
   const bool timed_out = result.killed_by_harness && result.killed_by_harness->reason == "timeout";
@@ -130,6 +145,7 @@ nlohmann::json to_json(const RunResult& result) {
                                       ? nlohmann::json(signal_name(kill.signal_received))
                                       : nlohmann::json(nullptr)},
               {"escalated_to_sigkill", kill.escalated_to_kill}};
+    if (!kill.syscall.empty()) killed["syscall"] = kill.syscall;
   }
   const auto& iso = result.isolation;
   nlohmann::json isolation = {
@@ -142,7 +158,11 @@ nlohmann::json to_json(const RunResult& result) {
       {"time_offset_seconds", optional_json(iso.time_offset_seconds)},
       {"read_only_root", iso.read_only_root},
       {"mounts", iso.mounts},
-      {"cgroup", cgroup_json(iso.cgroup)}};
+      {"cgroup", cgroup_json(iso.cgroup)},
+      {"no_new_privs", iso.no_new_privs},
+      {"capabilities_dropped", iso.capabilities_dropped},
+      {"passed_fds", iso.passed_fds},
+      {"seccomp", seccomp_json(iso.seccomp)}};
   nlohmann::json error = nullptr;
   if (result.error) {
     const auto& err = *result.error;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,7 +25,8 @@ std::string_view status_name(RunStatus status);
 
 // Why the launcher itself signalled the test, if it did.
 struct HarnessKill {
-  std::string reason;              // "timeout" or "signal" (isotest was interrupted)
+  std::string reason;              // "timeout", "signal" (isotest was interrupted) or "seccomp"
+  std::string syscall;             // for "seccomp": the refused call that ended the run
   int signal_received = 0;         // for "signal": what isotest received
   bool escalated_to_kill = false;  // the grace period ran out and the sandbox was SIGKILLed
 };
@@ -39,6 +41,13 @@ struct CgroupIsolation {
   std::string unavailable_reason;           // why there is no cgroup, or why limits are missing
 };
 
+// The seccomp filter, as really installed, and what it refused during the run.
+struct SeccompIsolation {
+  std::string mode = "off";                       // "errno", "kill" or "off"
+  std::vector<std::string> syscalls;              // the calls the filter refuses
+  std::map<std::string, std::uint64_t> refusals;  // refused calls the test made, and how often
+};
+
 struct Isolation {
   std::vector<std::string> namespaces;         // created for this run
   std::vector<std::string> shared_namespaces;  // kept from the host
@@ -50,6 +59,10 @@ struct Isolation {
   bool read_only_root = false;
   std::vector<std::string> mounts;  // what the mount plan did, in order
   CgroupIsolation cgroup;
+  bool no_new_privs = false;          // set for the test (always, once the sandbox is built)
+  bool capabilities_dropped = false;  // the test started without capabilities (not --root)
+  std::vector<int> passed_fds;        // fds the test inherited besides stdio (--pass-fd)
+  SeccompIsolation seccomp;
 };
 
 struct Usage {

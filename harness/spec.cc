@@ -67,6 +67,25 @@ std::optional<NetworkMode> parse_network_mode(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view seccomp_mode_name(SeccompMode mode) {
+  switch (mode) {
+    case SeccompMode::errno_return:
+      return "errno";
+    case SeccompMode::kill:
+      return "kill";
+    case SeccompMode::off:
+      return "off";
+  }
+  return "?";
+}
+
+std::optional<SeccompMode> parse_seccomp_mode(std::string_view name) {
+  if (name == "errno") return SeccompMode::errno_return;
+  if (name == "kill") return SeccompMode::kill;
+  if (name == "off") return SeccompMode::off;
+  return std::nullopt;
+}
+
 std::string SandboxSpec::display_name() const {
   if (!name.empty()) return name;
   if (command.empty()) return {};
@@ -117,6 +136,15 @@ std::vector<std::string> validate(const SandboxSpec& spec) {
   }
   if (spec.timeout_ms && *spec.timeout_ms <= 0) {
     problems.emplace_back("--timeout must be greater than zero");
+  }
+  if (spec.seccomp == SeccompMode::off && !spec.seccomp_allow.empty()) {
+    problems.emplace_back("--seccomp-allow has no effect with --seccomp off; drop one of them");
+  }
+  for (int fd : spec.pass_fds) {
+    if (fd <= 2) {
+      problems.emplace_back("--pass-fd " + std::to_string(fd) +
+                            ": stdin, stdout and stderr are always passed; give a number from 3");
+    }
   }
   for (const auto& [key, value] : spec.environment) {
     if (key.empty() || key.find('=') != std::string::npos) {

@@ -20,6 +20,14 @@ std::string_view namespace_name(Namespace ns);
 std::optional<Namespace> parse_namespace(std::string_view name);
 
 enum class NetworkMode { loopback, none, host };
+
+// What the default seccomp filter does with a refused system call (docs/security.md).
+//   errno: the call fails with EPERM and the test goes on; the result counts each refusal.
+//   kill:  the first refused call ends the run; the result names the call.
+//   off:   no filter.
+enum class SeccompMode { errno_return, kill, off };
+std::string_view seccomp_mode_name(SeccompMode mode);
+std::optional<SeccompMode> parse_seccomp_mode(std::string_view name);
 std::string_view network_mode_name(NetworkMode mode);
 std::optional<NetworkMode> parse_network_mode(std::string_view name);
 
@@ -50,7 +58,11 @@ struct SandboxSpec {
   NetworkMode network = NetworkMode::loopback;
   std::optional<std::int64_t> time_offset_seconds;
   bool map_root = false;  // caller's uid/gid appear as 0 inside
+  SeccompMode seccomp = SeccompMode::errno_return;
   std::string hostname = "isotest";
+
+  std::vector<std::string> seccomp_allow;  // names taken out of the default refused list
+  std::vector<int> pass_fds;               // open fds the test inherits besides stdio (--pass-fd)
 
   std::vector<BindMount> binds;
   std::vector<TmpfsMount> tmpfs;

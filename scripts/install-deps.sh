@@ -7,6 +7,7 @@ packages=(
   cmake make g++ pkg-config        # build
   nlohmann-json3-dev libcli11-dev  # JSON results, argument parsing
   libboost1.81-dev                 # Asio and Process v2: `isotest gtest` supervises its children
+  libseccomp-dev                   # the default seccomp filter (docs/security.md)
   libgtest-dev libgmock-dev        # unit and integration tests
   python3 python3-jsonschema       # validating results against docs/result.schema.json
   util-linux iproute2 procps       # setpriv (tests as user nobody), ip, ps

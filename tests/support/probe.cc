@@ -12,6 +12,8 @@
 #include <sys/resource.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -372,6 +374,82 @@ int busy(const Args& args) {
   return hold_until_stdin_closes();
 }
 
+// NoNewPrivs, the capability sets and the seccomp mode, as /proc/self/status shows them.
+int print_privileges(const Args&) {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("Cap") || line.starts_with("NoNewPrivs") || line.starts_with("Seccomp:")) {
+      std::replace(line.begin(), line.end(), '\t', ' ');
+      line.erase(line.find(':'), 1);
+      say(line);
+    }
+  }
+  return 0;
+}
+
+// The open fds, except the one the listing itself uses.
+int print_fds(const Args&) {
+  std::vector<int> fds;
+  for (int fd = 0; fd < 1024; ++fd) {
+    if (::fcntl(fd, F_GETFD) >= 0) fds.push_back(fd);
+  }
+  std::string line = "fds";
+  for (int fd : fds) line += " " + std::to_string(fd);
+  say(line);
+  return 0;
+}
+
+// One call the default seccomp filter refuses, made harmlessly: reads or creations that change
+// nothing outside the process. Prints `NAME: ok` or `NAME: ERRNO`.
+int refused_call(const Args& args) {
+  const std::string& name = args.at(0);
+  long result = -1;
+  if (name == "keyctl") {
+    result = ::syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3 /* session */, 0);
+  } else if (name == "add_key") {
+    result = ::syscall(SYS_add_key, "user", "isotest-probe", "x", 1, -3);
+  } else if (name == "bpf") {
+    union {
+      struct {
+        unsigned map_type, key_size, value_size, max_entries;
+      } map;
+      char bytes[128];
+    } attr{};
+    attr.map = {2 /* BPF_MAP_TYPE_ARRAY */, 4, 4, 1};
+    result = ::syscall(SYS_bpf, 0 /* BPF_MAP_CREATE */, &attr, sizeof attr);
+  } else if (name == "perf_event_open") {
+    char attr[128] = {};
+    unsigned size = sizeof attr;
+    std::memcpy(attr + 4, &size, sizeof size);  // type 0 (hardware), config 0 (cycles)
+    result = ::syscall(SYS_perf_event_open, attr, 0, -1, -1, 0);
+  } else if (name == "userfaultfd") {
+    result = ::syscall(SYS_userfaultfd, O_CLOEXEC | 1 /* UFFD_USER_MODE_ONLY */);
+  } else if (name == "vsock") {
+    result = ::socket(40 /* AF_VSOCK */, SOCK_STREAM, 0);
+  } else {
+    std::fprintf(stderr, "isotest_probe: no harmless way to call %s\n", name.c_str());
+    return 2;
+  }
+  say(name + ": " + (result >= 0 ? std::string("ok") : strerrorname_np(errno)));
+  return 0;
+}
+
+// Opens PATH for writing (never writes), prints `PATH: ok` or `PATH: ERRNO`.
+int open_for_writing(const Args& args) {
+  const int fd = ::open(args.at(0).c_str(), O_WRONLY | O_CLOEXEC);
+  say(args.at(0) + ": " + (fd >= 0 ? std::string("ok") : strerrorname_np(errno)));
+  if (fd >= 0) ::close(fd);
+  return 0;
+}
+
+// Whether the mount holding PATH is read-only (statvfs ST_RDONLY), as `PATH: ro` or `PATH: rw`.
+int print_mount_flags(const Args& args) {
+  struct statvfs info {};
+  if (::statvfs(args.at(0).c_str(), &info) != 0) die("statvfs " + args.at(0));
+  say(args.at(0) + ": " + ((info.f_flag & ST_RDONLY) != 0 ? "ro" : "rw"));
+  return 0;
+}
+
 struct Subcommand {
   std::size_t arg_count;
   const char* usage;
@@ -409,6 +487,19 @@ const std::map<std::string, Subcommand>& subcommands() {
       {"fork-bomb",
        {0, ": print `ready pid=N pidns=LINK`, fork sleepers until refused (at most 5000)",
         fork_bomb}},
+      {"privileges",
+       {0, ": print NoNewPrivs, the Cap* sets and Seccomp from /proc/self/status",
+        print_privileges}},
+      {"fds", {0, ": print `fds N...`, the open fds", print_fds}},
+      {"refused-call",
+       {1,
+        "NAME: make a harmless keyctl, add_key, bpf, perf_event_open, userfaultfd or vsock "
+        "call, print `NAME: ok` or the errno",
+        refused_call}},
+      {"open-write",
+       {1, "PATH: open PATH for writing, print `PATH: ok` or the errno", open_for_writing}},
+      {"mount-flags",
+       {1, "PATH: print `PATH: ro` or `PATH: rw` for the mount holding PATH", print_mount_flags}},
       {"busy",
        {1, "SECONDS: spin, print `wall_ms N`, `cpu_ms N`, `done pid=N pidns=LINK`, hold", busy}},
   };

@@ -29,13 +29,36 @@ using Kind = MountOp::Kind;
 TEST(MountPlan, DefaultsArePrivateProcTmpShmMqueueAndReadOnlyCgroupfs) {
   SandboxSpec spec;
   auto plan = plan_mounts(spec, "/work");
-  EXPECT_EQ(kinds(plan), (std::vector<Kind>{Kind::make_private, Kind::proc, Kind::tmpfs,
-                                            Kind::tmpfs, Kind::mqueue, Kind::bind}));
-  EXPECT_EQ(targets(plan), (std::vector<std::string>{"/", "/proc", "/tmp", "/dev/shm",
-                                                     "/dev/mqueue", "/sys/fs/cgroup"}));
-  EXPECT_FALSE(plan.ops[2].skip_if_missing);  // /tmp is required
-  EXPECT_TRUE(plan.ops[4].skip_if_missing);   // hosts without /dev/mqueue still work
-  EXPECT_TRUE(plan.ops[5].read_only);         // the test cannot raise its own limits
+  EXPECT_EQ(kinds(plan),
+            (std::vector<Kind>{Kind::make_private, Kind::proc, Kind::cover, Kind::cover,
+                               Kind::cover, Kind::cover, Kind::cover, Kind::read_only_tree,
+                               Kind::tmpfs, Kind::tmpfs, Kind::mqueue, Kind::bind}));
+  EXPECT_EQ(targets(plan),
+            (std::vector<std::string>{"/", "/proc", "/proc/sys/net", "/proc/sys",
+                                      "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/sys",
+                                      "/tmp", "/dev/shm", "/dev/mqueue", "/sys/fs/cgroup"}));
+  EXPECT_FALSE(plan.ops[8].skip_if_missing);  // /tmp is required
+  EXPECT_TRUE(plan.ops[10].skip_if_missing);  // hosts without /dev/mqueue still work
+  EXPECT_TRUE(plan.ops[11].read_only);        // the test cannot raise its own limits
+}
+
+TEST(MountPlan, ProcSysIsReadOnlyButTheSandboxsOwnNetworkSettingsAreNot) {
+  SandboxSpec spec;
+  auto plan = plan_mounts(spec, "/work");
+  const MountOp* net = find_target(plan, "/proc/sys/net");
+  const MountOp* sys = find_target(plan, "/proc/sys");
+  ASSERT_NE(net, nullptr);
+  ASSERT_NE(sys, nullptr);
+  EXPECT_FALSE(net->read_only);
+  EXPECT_TRUE(sys->read_only);
+  EXPECT_FALSE(sys->skip_if_missing);
+  EXPECT_LT(net, sys) << "/proc/sys/net must be its own mount before /proc/sys turns read-only";
+  EXPECT_TRUE(find_target(plan, "/proc/sysrq-trigger")->read_only);
+
+  spec.share(Namespace::net);
+  spec.network = NetworkMode::host;
+  EXPECT_EQ(find_target(plan_mounts(spec, "/work"), "/proc/sys/net"), nullptr)
+      << "the host's network settings stay read-only";
 }
 
 TEST(MountPlan, SharedMountNamespaceMountsNothing) {
@@ -49,7 +72,8 @@ TEST(MountPlan, SharedPidAndIpcSkipProcAndIpcMounts) {
   spec.share(Namespace::pid);
   spec.share(Namespace::ipc);
   auto plan = plan_mounts(spec, "/work");
-  EXPECT_EQ(kinds(plan), (std::vector<Kind>{Kind::make_private, Kind::tmpfs, Kind::bind}));
+  EXPECT_EQ(kinds(plan),
+            (std::vector<Kind>{Kind::make_private, Kind::read_only_tree, Kind::tmpfs, Kind::bind}));
 }
 
 TEST(MountPlan, ReadOnlyComesFirstAndWorkingDirectoryStaysWritable) {
