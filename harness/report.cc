@@ -181,8 +181,9 @@ std::string case_location(const nlohmann::json& failure) {
   const std::string file = text_of(field(failure, "file"));
   if (file.empty()) return {};
   const auto& line = field(failure, "line");
-  return file + (line.is_number() && line.get<int>() >= 0 ? ":" + std::to_string(line.get<int>())
-                                                          : std::string()) +
+  return file +
+         (line.is_number() && line.get<int>() >= 0 ? ":" + std::to_string(line.get<int>())
+                                                   : std::string()) +
          ": ";
 }
 
@@ -246,8 +247,8 @@ void junit_cases(const nlohmann::json& run, std::ostringstream& out, JunitCounts
                                : 0;
     static_cast<void>(std::snprintf(number, sizeof number, "%.3f", seconds));
     ++counts.tests;
-    out << "  <testcase classname=\"" << xml_escape(classname) << "\" name=\""
-        << xml_escape(name) << "\" time=\"" << number << "\">\n";
+    out << "  <testcase classname=\"" << xml_escape(classname) << "\" name=\"" << xml_escape(name)
+        << "\" time=\"" << number << "\">\n";
     const std::string message = xml_escape(case_reason(test_case, run));
     if (status == "failed") {
       ++counts.failures;

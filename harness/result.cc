@@ -54,7 +54,8 @@ nlohmann::json cgroup_json(const CgroupIsolation& cgroup) {
 nlohmann::json case_json(const CaseResult& result) {
   nlohmann::json failures = nlohmann::json::array();
   for (const auto& failure : result.failures) {
-    failures.push_back({{"file", failure.file}, {"line", failure.line}, {"message", failure.message}});
+    failures.push_back(
+        {{"file", failure.file}, {"line", failure.line}, {"message", failure.message}});
   }
   nlohmann::json object = {{"name", result.name},
                            {"status", case_status_name(result.status)},
