@@ -1,5 +1,6 @@
 #include "init.h"
 
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -54,6 +55,7 @@ void drop_sys_admin() {
   // Only stdio reaches the test: everything else (our pipes, the caller's stray fds) closes at
   // execve. CLOEXEC rather than close keeps error_fd usable until then.
   ::close_range(3, UINT_MAX, CLOSE_RANGE_CLOEXEC);
+  if (plan.events_fd >= 0) ::fcntl(plan.events_fd, F_SETFD, 0);
   if (!plan.keep_sys_admin) drop_sys_admin();
   int error_number = plan.exec->exec();
   set_child_error(error, "exec", nullptr, error_number);
@@ -102,6 +104,7 @@ void run_init(const InitPlan& plan) {
   }
   if (test == 0) exec_test(plan);
   ::close(plan.error_fd);
+  if (plan.events_fd >= 0) ::close(plan.events_fd);  // the test's alone: EOF when it is gone
 
   while (true) {
     signalfd_siginfo info{};

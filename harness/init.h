@@ -17,6 +17,7 @@ struct InitPlan {
   std::optional<std::int64_t> time_offset_seconds;
   int error_fd = -1;   // ChildError records go here; close-on-exec
   int status_fd = -1;  // the main test's wait status (an int) is written here before init exits
+  int events_fd = -1;  // the GoogleTest plugin's event pipe: the one fd the test inherits
   bool keep_sys_admin = false;  // --root: the test may mount; otherwise CAP_SYS_ADMIN is dropped
 };
 

@@ -20,8 +20,10 @@
 #include "cgroup.h"
 #include "child_error.h"
 #include "exec_plan.h"
+#include "gtest_cases.h"
 #include "mounts.h"
 #include "sandbox_child.h"
+#include "sandbox_environment.h"
 #include "unique_fd.h"
 #include "user_namespace.h"
 
@@ -181,7 +183,8 @@ struct CaptureStream {
 class Supervisor {
  public:
   Supervisor(const SandboxSpec& spec, SandboxProcess& sandbox, Cgroup* cgroup, UniqueFd error_pipe,
-             UniqueFd status_pipe, UniqueFd signals, std::vector<CaptureStream>& streams)
+             UniqueFd status_pipe, UniqueFd signals, std::vector<CaptureStream>& streams,
+             GtestSession& gtest)
       : spec_(spec),
         sandbox_(sandbox),
         cgroup_(cgroup),
@@ -189,7 +192,8 @@ class Supervisor {
         status_pipe_(std::move(status_pipe)),
         signals_(std::move(signals)),
         timer_(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC)),
-        streams_(streams) {
+        streams_(streams),
+        gtest_(gtest) {
     if (!timer_.valid()) throw_errno("supervise", "timerfd_create failed");
     if (spec.timeout_ms) arm(*spec.timeout_ms);
   }
@@ -197,7 +201,7 @@ class Supervisor {
   // Returns init's wait status after it exited and was reaped.
   int run(rusage& usage) {
     while (true) {
-      std::array<pollfd, 7> fds{};
+      std::array<pollfd, 8> fds{};
       std::size_t count = 0;
       auto watch = [&](int fd) {
         fds[count++] = pollfd{.fd = fd, .events = POLLIN, .revents = 0};
@@ -208,6 +212,7 @@ class Supervisor {
       const auto signals = watch(signals_.get());
       const auto errors = watch(error_pipe_.valid() ? error_pipe_.get() : -1);
       const auto status = watch(status_pipe_.valid() ? status_pipe_.get() : -1);
+      const auto events = watch(gtest_.events_read_fd());
       const std::size_t first_stream = count;
       for (auto& stream : streams_) watch(stream.pipe.valid() ? stream.pipe.get() : -1);
 
@@ -217,6 +222,7 @@ class Supervisor {
       }
       if (fds[errors].revents != 0) read_error_record();
       if (fds[status].revents != 0) read_status();
+      if (fds[events].revents != 0) gtest_.read_events();
       for (std::size_t i = 0; i < streams_.size(); ++i) {
         if (fds[first_stream + i].revents != 0) pump(streams_[i]);
       }
@@ -327,6 +333,7 @@ class Supervisor {
   void drain() {
     while (error_pipe_.valid() && readable(error_pipe_.get())) read_error_record();
     while (status_pipe_.valid() && readable(status_pipe_.get())) read_status();
+    while (gtest_.events_read_fd() >= 0 && readable(gtest_.events_read_fd())) gtest_.read_events();
     for (auto& stream : streams_) {
       while (stream.pipe.valid() && readable(stream.pipe.get())) pump(stream);
     }
@@ -346,6 +353,7 @@ class Supervisor {
   UniqueFd signals_;
   UniqueFd timer_;
   std::vector<CaptureStream>& streams_;
+  GtestSession& gtest_;
   bool terminating_ = false;
   std::optional<ChildError> child_error_;
   std::optional<int> test_status_;
@@ -467,10 +475,16 @@ void record_usage(RunResult& result, const rusage& usage, const Cgroup* cgroup) 
   out.pids_limit_hit = stats.pids_limit_hit;
 }
 
-void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
-  describe_namespaces(spec, result.isolation);
-  const std::string working_directory = resolve_working_directory(spec);
-  const ExecPlan exec(spec, environment, working_directory);
+void run(const SandboxSpec& requested, char* const* environment, RunResult& result) {
+  describe_namespaces(requested, result.isolation);
+  const std::string working_directory = resolve_working_directory(requested);
+  // What the sandbox really gets: the request, plus what a GoogleTest binary needs and the
+  // ISOTEST_* variables.
+  SandboxSpec spec = requested;
+  GtestSession gtest(spec,
+                     find_executable(ExecPlan(spec, environment, working_directory).candidates(),
+                                     working_directory),
+                     environment);
   const MountPlan mounts = plan_mounts_for_host(spec, working_directory);
   for (const auto& op : mounts.ops) result.isolation.mounts.push_back(op.description);
   const bool own_users = !spec.shares(Namespace::user);
@@ -480,6 +494,8 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
     result.isolation.gid_map = maps.gid_map;
   }
   CgroupSetup cgroup = set_up_cgroup(spec, result.isolation.cgroup);
+  add_sandbox_environment(spec, result.isolation.cgroup);
+  const ExecPlan exec(spec, environment, working_directory);
 
   Pipe release = make_pipe();
   Pipe errors = make_pipe();
@@ -505,6 +521,7 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
                         .time_offset_seconds = spec.time_offset_seconds,
                         .error_fd = errors.write_end.get(),
                         .status_fd = status.write_end.get(),
+                        .events_fd = gtest.events_write_fd(),
                         .keep_sys_admin = spec.map_root};
 
   const auto started = SteadyClock::now();
@@ -527,6 +544,7 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
   release.read_end.reset();
   errors.write_end.reset();
   status.write_end.reset();
+  gtest.close_write_end();
   std::vector<CaptureStream> streams;
   for (std::size_t i = 0; i < output_pipes.size(); ++i) {
     output_pipes[i].write_end.reset();
@@ -544,7 +562,7 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
   if (::write(release.write_end.get(), &go, 1) != 1) throw_errno("release sandbox", "write");
 
   Supervisor supervisor(spec, sandbox, cgroup.cgroup.get(), std::move(errors.read_end),
-                        std::move(status.read_end), std::move(signals), streams);
+                        std::move(status.read_end), std::move(signals), streams, gtest);
   rusage usage{};
   const int init_status = supervisor.run(usage);
   // Whatever outlived init (possible only without a PID namespace) dies before we measure.
@@ -553,6 +571,7 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
       std::chrono::duration<double, std::milli>(SteadyClock::now() - started).count();
   record_exit(result, supervisor, init_status, spec);
   record_usage(result, usage, cgroup.cgroup.get());
+  gtest.finish(result);
   if (cgroup.cgroup) cgroup.cgroup->destroy();
   if (!streams.empty()) {
     result.stdout_output = streams[0].capture.finish();
