@@ -55,11 +55,11 @@ CaseFailure parse_gtest_failure(const std::string& text) {
 
 // The variable's value as the test will see it: the spec's --env wins over the caller's.
 std::optional<std::string> variable_for_test(const SandboxSpec& spec, char* const* inherited,
-                                             std::string_view key) {
+                                             std::string_view key, bool even_if_cleared = false) {
   for (auto it = spec.environment.rbegin(); it != spec.environment.rend(); ++it) {
     if (it->first == key) return it->second;
   }
-  if (spec.clear_environment || inherited == nullptr) return std::nullopt;
+  if ((spec.clear_environment && !even_if_cleared) || inherited == nullptr) return std::nullopt;
   for (char* const* entry = inherited; *entry != nullptr; ++entry) {
     std::string_view text(*entry);
     if (text.size() > key.size() && text.starts_with(key) && text[key.size()] == '=') {
@@ -274,10 +274,10 @@ GtestSession::GtestSession(SandboxSpec& spec, const std::string& executable, cha
   }
 
   // Sharding: GoogleTest's variables, or Bazel's, passed through (also past --clear-env).
-  const auto gtest_total = variable_for_test(spec, inherited, "GTEST_TOTAL_SHARDS");
-  const auto gtest_index = variable_for_test(spec, inherited, "GTEST_SHARD_INDEX");
-  const auto bazel_total = variable_for_test(spec, inherited, "TEST_TOTAL_SHARDS");
-  const auto bazel_index = variable_for_test(spec, inherited, "TEST_SHARD_INDEX");
+  const auto gtest_total = variable_for_test(spec, inherited, "GTEST_TOTAL_SHARDS", true);
+  const auto gtest_index = variable_for_test(spec, inherited, "GTEST_SHARD_INDEX", true);
+  const auto bazel_total = variable_for_test(spec, inherited, "TEST_TOTAL_SHARDS", true);
+  const auto bazel_index = variable_for_test(spec, inherited, "TEST_SHARD_INDEX", true);
   total_shards_ = parse_int(gtest_total ? gtest_total : bazel_total);
   shard_index_ = parse_int(gtest_index ? gtest_index : bazel_index);
   if (!total_shards_) return;
