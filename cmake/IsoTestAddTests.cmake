@@ -97,6 +97,13 @@ function(isotest_discover_tests_impl)
   endif()
   set(list_command ${arg_TEST_EXECUTOR} "${arg_TEST_EXECUTABLE}" --gtest_list_tests ${filter}
                    ${arg_DISCOVERY_EXTRA_ARGS})
+  # A binary linked with isotest's GoogleTest plugin writes the needs its cases declared
+  # (ISOTEST_NEEDS) into this file while it lists them; other binaries leave it absent.
+  set(needs_file "${arg_CTEST_FILE}.needs.json")
+  file(REMOVE "${needs_file}")
+  # Through the environment of this process: ctest's script mode, where PRE_TEST discovery
+  # runs, has no CMAKE_COMMAND for `cmake -E env`.
+  set(ENV{ISOTEST_LIST_NEEDS} "${needs_file}")
   execute_process(
     COMMAND ${list_command}
     WORKING_DIRECTORY "${arg_TEST_WORKING_DIR}"
@@ -105,6 +112,7 @@ function(isotest_discover_tests_impl)
     ERROR_VARIABLE errors
     RESULT_VARIABLE result
   )
+  unset(ENV{ISOTEST_LIST_NEEDS})
   if(NOT result STREQUAL "0")
     if(result MATCHES "^[0-9]+$")
       set(reason "it exited with status ${result}")
@@ -137,6 +145,11 @@ function(isotest_discover_tests_impl)
   string(REPLACE "[" "${open_mark}" listing "${listing}")
   string(REPLACE "]" "${close_mark}" listing "${listing}")
   string(REPLACE "\n" ";" lines "${listing}")
+
+  set(needs_json "{}")
+  if(EXISTS "${needs_file}")
+    file(READ "${needs_file}" needs_json)
+  endif()
 
   set(script "file(MAKE_DIRECTORY [==[${arg_RESULTS_DIR}]==])\n")
   set(names)
@@ -181,6 +194,7 @@ function(isotest_discover_tests_impl)
         string(APPEND pretty_case "/${value}")
       endif()
       _isotest_strip_disabled(pretty_case case_disabled "${pretty_case}")
+      _isotest_case_needs(case_run_args case_ctest_timeout "${needs_json}" "${suite}.${case}")
       set(test_name "${arg_TEST_PREFIX}${pretty_suite}.${pretty_case}${type_parameter}")
       string(APPEND test_name "${arg_TEST_SUFFIX}")
       _isotest_write_discovered_test()
@@ -219,6 +233,58 @@ function(isotest_discover_tests_impl)
   file(WRITE "${arg_CTEST_FILE}" "${script}")
 endfunction()
 
+# The `isotest run` arguments of one case (RUN_ARGS_VAR) and its CTest TIMEOUT (TIMEOUT_VAR):
+# the function's RUN_ARGS and CTEST_TIMEOUT, with the case's needs from NEEDS_JSON (the map
+# the plugin writes, keyed by NAME as --gtest_list_tests spells it) in place of the same
+# options -- isotest takes each of them once. The plugin writes durations in milliseconds.
+# Reads arg_RUN_ARGS and arg_CTEST_TIMEOUT of the caller.
+function(_isotest_case_needs run_args_var timeout_var needs_json name)
+  set(run_args "${arg_RUN_ARGS}")
+  set(ctest_timeout "${arg_CTEST_TIMEOUT}")
+  string(JSON count ERROR_VARIABLE missing LENGTH "${needs_json}" "${name}")
+  if(missing OR count EQUAL 0)
+    set(${run_args_var} "${run_args}" PARENT_SCOPE)
+    set(${timeout_var} "${ctest_timeout}" PARENT_SCOPE)
+    return()
+  endif()
+  set(needs)
+  math(EXPR last "${count} - 1")
+  foreach(index RANGE ${last})
+    string(JSON word GET "${needs_json}" "${name}" ${index})
+    list(APPEND needs "${word}")
+  endforeach()
+  # Drop the options the case sets itself, with their values.
+  set(kept)
+  set(kill_after_ms 2000)
+  set(skip_value FALSE)
+  set(previous "")
+  foreach(word IN LISTS run_args)
+    if(skip_value)
+      set(skip_value FALSE)
+    elseif(word MATCHES "^--(memory|pids|cpus|network|timeout|time-offset)$" AND word IN_LIST needs)
+      set(skip_value TRUE)
+    else()
+      list(APPEND kept "${word}")
+      if(previous STREQUAL "--kill-after" AND word MATCHES "^([0-9]+)ms$")
+        set(kill_after_ms "${CMAKE_MATCH_1}")
+      endif()
+    endif()
+    set(previous "${word}")
+  endforeach()
+  list(APPEND kept ${needs})
+  list(FIND needs --timeout timeout_index)
+  if(timeout_index GREATER -1)
+    math(EXPR value_index "${timeout_index} + 1")
+    list(GET needs ${value_index} timeout)
+    if(timeout MATCHES "^([0-9]+)ms$")
+      # As add_isolated_test(): isotest's timeout and grace period, rounded up, plus 5 s.
+      math(EXPR ctest_timeout "(${CMAKE_MATCH_1} + ${kill_after_ms} + 999) / 1000 + 5")
+    endif()
+  endif()
+  set(${run_args_var} "${kept}" PARENT_SCOPE)
+  set(${timeout_var} "${ctest_timeout}" PARENT_SCOPE)
+endfunction()
+
 # One add_test() and set_tests_properties() for the case described by the variables of
 # isotest_discover_tests_impl(): a macro so that it appends to that function's `script`.
 # The code is written word by word, never through a list, because names and arguments may
@@ -233,7 +299,7 @@ macro(_isotest_write_discovered_test)
   _isotest_append_word(test_code "${test_name}")
   _isotest_append_word(test_code --json)
   _isotest_append_word(test_code "${result_file}")
-  _isotest_append_arguments(test_code arg_RUN_ARGS)
+  _isotest_append_arguments(test_code case_run_args)
   _isotest_append_word(test_code --)
   _isotest_append_arguments(test_code arg_TEST_EXECUTOR)
   _isotest_append_word(test_code "${arg_TEST_EXECUTABLE}")
@@ -251,12 +317,15 @@ macro(_isotest_write_discovered_test)
   _isotest_append_word(test_code "${arg_TEST_WORKING_DIR}")
   _isotest_append_word(test_code SKIP_REGULAR_EXPRESSION)
   _isotest_append_word(test_code "\\[  SKIPPED \\]")
+  # isotest exits 77 when every case of the run was skipped (GTEST_SKIP).
+  _isotest_append_word(test_code SKIP_RETURN_CODE)
+  _isotest_append_word(test_code 77)
   if(suite_disabled OR case_disabled)
     string(APPEND test_code " DISABLED TRUE")
   endif()
-  if(NOT "${arg_CTEST_TIMEOUT}" STREQUAL "")
+  if(NOT "${case_ctest_timeout}" STREQUAL "")
     _isotest_append_word(test_code TIMEOUT)
-    _isotest_append_word(test_code "${arg_CTEST_TIMEOUT}")
+    _isotest_append_word(test_code "${case_ctest_timeout}")
   endif()
   _isotest_append_arguments(test_code arg_PROPERTIES)
   string(APPEND script "${test_code})\n")
