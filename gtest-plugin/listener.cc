@@ -204,4 +204,8 @@ const PluginSetUp kPluginSetUp;
 extern "C" {
 extern const int isotest_gtest_plugin_anchor;
 const int isotest_gtest_plugin_anchor = 1;
+// isotest looks for this in the executable to know that it streams events (and so gets the
+// pipe); harness/gtest_cases.cc has it too, spelled backwards.
+extern const char isotest_gtest_plugin_marker[];
+[[gnu::used]] const char isotest_gtest_plugin_marker[] = "isotest-gtest-plugin:events-v1";
 }

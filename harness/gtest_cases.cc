@@ -23,6 +23,17 @@ namespace {
 // sandbox's fresh /tmp, where isotest can create the mount point.
 constexpr const char* kInsideDir = "/tmp/.isotest";
 
+// What detect_gtest_binary() looks for, stored backwards: isotest itself, and GoogleTest
+// binaries that link isotest's code (its own tests), must not contain the words they look for.
+// GoogleTest's help text names --gtest_list_tests; the plugin carries its own marker
+// (gtest-plugin/listener.cc).
+constexpr std::string_view kGtestWordBackwards = "stset_tsil_tsetg";
+constexpr std::string_view kPluginMarkerBackwards = "1v-stneve:nigulp-tsetg-tsetosi";
+
+std::string forwards(std::string_view backwards) {
+  return {backwards.rbegin(), backwards.rend()};
+}
+
 bool contains_bytes(std::string_view haystack, std::string_view needle) {
   return ::memmem(haystack.data(), haystack.size(), needle.data(), needle.size()) != nullptr;
 }
@@ -108,8 +119,9 @@ GtestKind detect_gtest_binary(const std::string& path) {
   GtestKind kind = GtestKind::none;
   if (bytes.starts_with("\x7f"
                         "ELF") &&
-      contains_bytes(bytes, "gtest_list_tests")) {
-    kind = contains_bytes(bytes, "ISOTEST_EVENTS_FD") ? GtestKind::plugin : GtestKind::plain;
+      contains_bytes(bytes, forwards(kGtestWordBackwards))) {
+    kind = contains_bytes(bytes, forwards(kPluginMarkerBackwards)) ? GtestKind::plugin
+                                                                   : GtestKind::plain;
   }
   ::munmap(mapped, size);
   return kind;

@@ -19,8 +19,8 @@ namespace isotest {
 
 enum class GtestKind { none, plain, plugin };
 
-// Looks into the executable file: GoogleTest's help text (`gtest_list_tests`) makes it a
-// GoogleTest binary, the plugin's `ISOTEST_EVENTS_FD` one that streams events.
+// Looks into the executable file: GoogleTest's help text makes it a GoogleTest binary, the
+// plugin's marker (gtest-plugin/listener.cc) one that streams events.
 GtestKind detect_gtest_binary(const std::string& path);
 
 // Builds `cases` from the plugin's event lines (one JSON object per line). Pure logic: times

@@ -189,7 +189,7 @@ std::string case_location(const nlohmann::json& failure) {
 
 // The one-line reason of a case that did not pass, for the summary and JUnit's message.
 std::string case_reason(const nlohmann::json& test_case, const nlohmann::json& run) {
-  const std::string status = status_of(test_case);
+  std::string status = status_of(test_case);
   if (status == "skipped") return text_of(field(test_case, "skip_message"));
   if (status == "failed") {
     const auto& failures = field(test_case, "failures");

@@ -293,6 +293,14 @@ TEST(GtestPlugin, ListingWritesTheDeclaredNeeds) {
   EXPECT_FALSE(path_exists(none));
 }
 
+TEST(GtestPlugin, IsotestItselfIsNotTakenForAGoogleTestBinary) {
+  TempDir dir;
+  const std::string json = dir / "result.json";
+  auto run = run_to_end(isotest_run({"--json", json}, {tools().isotest, "--version"}));
+  EXPECT_EQ(run.exit.exit_code, 0) << describe(run);
+  EXPECT_FALSE(load_result(json).contains("gtest"));
+}
+
 TEST(GtestPlugin, OtherCommandsGetNoEventPipeNorGtestVariables) {
   auto run = run_to_end(isotest_run({}, {"/bin/sh", "-c", "ls /proc/self/fd; env"}));
   EXPECT_EQ(run.exit.exit_code, 0) << describe(run);
