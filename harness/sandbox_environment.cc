@@ -33,8 +33,12 @@ void add_sandbox_environment(SandboxSpec& spec, const CgroupIsolation& cgroup) {
 std::string find_executable(const std::vector<std::string>& candidates,
                             const std::string& working_directory) {
   for (const auto& candidate : candidates) {
-    std::string path = candidate;
-    if (!candidate.starts_with('/')) path = working_directory + '/' + candidate;
+    std::string path;
+    if (!candidate.starts_with('/')) {
+      path = working_directory;
+      path += '/';
+    }
+    path += candidate;
     struct stat info {};
     if (::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
         ::access(path.c_str(), X_OK) == 0) {
