@@ -71,6 +71,8 @@ Commands
   ``COMMAND`` is an executable target (whose file is run) or a program path,
   with its arguments; generator expressions work as in ``add_test()``. The
   words of the command must not be one of this function's keywords.
+  The test gets ``SKIP_RETURN_CODE 77``: isotest exits 77 when a
+  GoogleTest binary skipped all its cases, and CTest then says "Skipped".
   Test properties set afterwards (``LABELS``, ``DEPENDS``, ``FIXTURES_*``,
   ``ENVIRONMENT``, ...) apply as usual; ``ENVIRONMENT`` set as a property
   reaches the test through isotest.
@@ -104,7 +106,12 @@ Commands
   typed suites give ``Suite.Case<int>``, value-parameterized ones
   ``Prefix/Suite.Case/<value>``; ``DISABLED_`` cases drop the prefix and get
   the ``DISABLED`` property; a case that calls ``GTEST_SKIP()`` is reported
-  by CTest as skipped (``SKIP_REGULAR_EXPRESSION "\[  SKIPPED \]"``).
+  by CTest as skipped (isotest exits 77 for it and the test has
+  ``SKIP_RETURN_CODE 77``; also ``SKIP_REGULAR_EXPRESSION "\[  SKIPPED \]"``).
+  A binary linked with isotest's GoogleTest plugin may declare what a case
+  needs (``ISOTEST_NEEDS``, see docs/gtest-plugin.md): discovery reads it
+  while listing and gives that case's sandbox those options in place of
+  the function's own (and a CTest ``TIMEOUT`` to match a needed timeout).
   ``DISCOVERY_TIMEOUT`` defaults to 30 seconds, ``WORKING_DIRECTORY`` to the
   current binary directory and ``TEST_LIST`` to ``<target>_TESTS``, a
   variable set only while ctest reads the tests. If listing fails, the build
@@ -440,6 +447,9 @@ function(add_isolated_test)
     string(APPEND call " COMMAND_EXPAND_LISTS")
   endif()
   cmake_language(EVAL CODE "${call})")
+  # isotest exits 77 when a GoogleTest binary skipped every case (GTEST_SKIP); a
+  # SKIP_RETURN_CODE set on the test afterwards replaces this one.
+  set_tests_properties("${arg_NAME}" PROPERTIES SKIP_RETURN_CODE 77)
   if(NOT "${ctest_timeout}" STREQUAL "")
     set_tests_properties("${arg_NAME}" PROPERTIES TIMEOUT ${ctest_timeout})
   endif()

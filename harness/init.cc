@@ -135,6 +135,9 @@ void run_init(const InitPlan& plan) {
   }
   if (test == 0) exec_test(plan);
   ::close(plan.error_fd);
+  // The passed fds are the test's alone: the GoogleTest plugin's event pipe, for one, must read
+  // EOF once the test is gone.
+  for (int i = 0; i < plan.keep_fd_count; ++i) ::close(plan.keep_fds[i]);
 
   while (true) {
     signalfd_siginfo info{};

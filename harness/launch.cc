@@ -21,8 +21,10 @@
 #include "cgroup.h"
 #include "child_error.h"
 #include "exec_plan.h"
+#include "gtest_cases.h"
 #include "mounts.h"
 #include "sandbox_child.h"
+#include "sandbox_environment.h"
 #include "seccomp_filter.h"
 #include "unique_fd.h"
 #include "user_namespace.h"
@@ -196,7 +198,8 @@ struct CaptureStream {
 class Supervisor {
  public:
   Supervisor(const SandboxSpec& spec, SandboxProcess& sandbox, Cgroup* cgroup, UniqueFd error_pipe,
-             UniqueFd status_pipe, UniqueFd signals, std::vector<CaptureStream>& streams)
+             UniqueFd status_pipe, UniqueFd signals, std::vector<CaptureStream>& streams,
+             GtestSession& gtest)
       : spec_(spec),
         sandbox_(sandbox),
         cgroup_(cgroup),
@@ -204,7 +207,8 @@ class Supervisor {
         status_pipe_(std::move(status_pipe)),
         signals_(std::move(signals)),
         timer_(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC)),
-        streams_(streams) {
+        streams_(streams),
+        gtest_(gtest) {
     if (!timer_.valid()) throw_errno("supervise", "timerfd_create failed");
     if (spec.timeout_ms) arm(*spec.timeout_ms);
   }
@@ -212,7 +216,7 @@ class Supervisor {
   // Returns init's wait status after it exited and was reaped.
   int run(rusage& usage) {
     while (true) {
-      std::array<pollfd, 7> fds{};
+      std::array<pollfd, 8> fds{};
       std::size_t count = 0;
       auto watch = [&](int fd) {
         fds[count++] = pollfd{.fd = fd, .events = POLLIN, .revents = 0};
@@ -226,6 +230,7 @@ class Supervisor {
       const auto signals = watch(signals_.get());
       const auto seccomp_socket = watch(seccomp_socket_.valid() ? seccomp_socket_.get() : -1);
       const auto seccomp_listener = watch(seccomp_ != nullptr ? seccomp_->fd() : -1);
+      const auto events = watch(gtest_.events_read_fd());
       const std::size_t first_stream = count;
       for (auto& stream : streams_) watch(stream.pipe.valid() ? stream.pipe.get() : -1);
 
@@ -237,6 +242,7 @@ class Supervisor {
         seccomp_socket_.reset();
       }
       if (fds[seccomp_listener].revents != 0) answer_seccomp(fds[seccomp_listener].revents);
+      if (fds[events].revents != 0) gtest_.read_events();
       for (std::size_t i = 0; i < streams_.size(); ++i) {
         if (fds[first_stream + i].revents != 0) pump(streams_[i]);
       }
@@ -372,6 +378,7 @@ class Supervisor {
   void drain() {
     while (error_pipe_.valid() && readable(error_pipe_.get())) read_error_record();
     while (status_pipe_.valid() && readable(status_pipe_.get())) read_status();
+    while (gtest_.events_read_fd() >= 0 && readable(gtest_.events_read_fd())) gtest_.read_events();
     for (auto& stream : streams_) {
       while (stream.pipe.valid() && readable(stream.pipe.get())) pump(stream);
     }
@@ -391,6 +398,7 @@ class Supervisor {
   UniqueFd signals_;
   UniqueFd timer_;
   std::vector<CaptureStream>& streams_;
+  GtestSession& gtest_;
   bool terminating_ = false;
   std::optional<ChildError> child_error_;
   std::optional<int> test_status_;
@@ -547,10 +555,16 @@ void record_usage(RunResult& result, const rusage& usage, const Cgroup* cgroup) 
   out.pids_limit_hit = stats.pids_limit_hit;
 }
 
-void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
-  describe_namespaces(spec, result.isolation);
-  const std::string working_directory = resolve_working_directory(spec);
-  const ExecPlan exec(spec, environment, working_directory);
+void run(const SandboxSpec& requested, char* const* environment, RunResult& result) {
+  describe_namespaces(requested, result.isolation);
+  const std::string working_directory = resolve_working_directory(requested);
+  // What the sandbox really gets: the request, plus what a GoogleTest binary needs and the
+  // ISOTEST_* variables.
+  SandboxSpec spec = requested;
+  GtestSession gtest(spec,
+                     find_executable(ExecPlan(spec, environment, working_directory).candidates(),
+                                     working_directory),
+                     environment);
   const MountPlan mounts = plan_mounts_for_host(spec, working_directory);
   for (const auto& op : mounts.ops) result.isolation.mounts.push_back(op.description);
   const bool own_users = !spec.shares(Namespace::user);
@@ -562,6 +576,8 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
   const SeccompFilter seccomp = build_seccomp_filter(spec);
   describe_hardening(spec, seccomp, result.isolation);
   CgroupSetup cgroup = set_up_cgroup(spec, result.isolation.cgroup);
+  add_sandbox_environment(spec, result.isolation.cgroup);
+  const ExecPlan exec(spec, environment, working_directory);
 
   Pipe release = make_pipe();
   Pipe errors = make_pipe();
@@ -585,13 +601,16 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
   child.mounts = spec.shares(Namespace::mount) ? nullptr : &mounts;
   child.network = spec.shares(Namespace::net) ? NetworkMode::host : spec.network;
   child.hostname = spec.shares(Namespace::uts) ? nullptr : spec.hostname.c_str();
+  // Only these reach the test besides stdio: --pass-fd, and the plugin's event pipe.
+  std::vector<int> keep_fds = spec.pass_fds;
+  if (gtest.events_write_fd() >= 0) keep_fds.push_back(gtest.events_write_fd());
   child.init = InitPlan{.exec = &exec,
                         .time_offset_seconds = spec.time_offset_seconds,
                         .error_fd = errors.write_end.get(),
                         .status_fd = status.write_end.get(),
                         .keep_capabilities = spec.map_root,
-                        .keep_fds = spec.pass_fds.data(),
-                        .keep_fd_count = static_cast<int>(spec.pass_fds.size()),
+                        .keep_fds = keep_fds.data(),
+                        .keep_fd_count = static_cast<int>(keep_fds.size()),
                         .seccomp = seccomp.program.empty() ? nullptr : &seccomp,
                         .seccomp_socket_fd = seccomp_channel.sandbox_end.get()};
 
@@ -616,6 +635,7 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
   errors.write_end.reset();
   status.write_end.reset();
   seccomp_channel.sandbox_end.reset();
+  gtest.close_write_end();
   std::vector<CaptureStream> streams;
   for (std::size_t i = 0; i < output_pipes.size(); ++i) {
     output_pipes[i].write_end.reset();
@@ -648,7 +668,7 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
   }
 
   Supervisor supervisor(spec, sandbox, cgroup.cgroup.get(), std::move(errors.read_end),
-                        std::move(status.read_end), std::move(signals), streams);
+                        std::move(status.read_end), std::move(signals), streams, gtest);
   SeccompListener seccomp_listener;
   if (seccomp_channel.launcher_end.valid()) {
     supervisor.watch_seccomp(std::move(seccomp_channel.launcher_end), &seccomp_listener,
@@ -663,6 +683,7 @@ void run(const SandboxSpec& spec, char* const* environment, RunResult& result) {
   record_exit(result, supervisor, init_status, spec);
   result.isolation.seccomp.refusals = seccomp_listener.refusals();
   record_usage(result, usage, cgroup.cgroup.get());
+  gtest.finish(result);
   if (cgroup.cgroup) cgroup.cgroup->destroy();
   if (!streams.empty()) {
     result.stdout_output = streams[0].capture.finish();

@@ -203,6 +203,107 @@ double seconds_of(const nlohmann::json& document) {
              : 0;
 }
 
+std::string case_location(const nlohmann::json& failure) {
+  const std::string file = text_of(field(failure, "file"));
+  if (file.empty()) return {};
+  const auto& line = field(failure, "line");
+  return file +
+         (line.is_number() && line.get<int>() >= 0 ? ":" + std::to_string(line.get<int>())
+                                                   : std::string()) +
+         ": ";
+}
+
+// The one-line reason of a case that did not pass, for the summary and JUnit's message.
+std::string case_reason(const nlohmann::json& test_case, const nlohmann::json& run) {
+  std::string status = status_of(test_case);
+  if (status == "skipped") return text_of(field(test_case, "skip_message"));
+  if (status == "failed") {
+    const auto& failures = field(test_case, "failures");
+    if (!failures.is_array() || failures.empty()) return "failed";
+    std::string first = text_of(field(failures.front(), "message"));
+    first = first.substr(0, first.find('\n'));
+    return case_location(failures.front()) + first;
+  }
+  if (status == "crashed" || status == "timeout") {
+    return "the binary ended while this case ran: " + failure_message(run);
+  }
+  if (status == "notrun") return "not run: the binary ended before this case";
+  if (status == "disabled") return "disabled";
+  return status;
+}
+
+// Under the table, the cases of GoogleTest runs that did not pass.
+std::string case_lines(const std::vector<const LoadedResult*>& ordered) {
+  std::string lines;
+  for (const auto* result : ordered) {
+    const auto& cases = field(result->document, "cases");
+    if (!cases.is_array()) continue;
+    for (const auto& test_case : cases) {
+      const std::string status = status_of(test_case);
+      if (status == "passed") continue;
+      lines += "  " + text_of(field(result->document, "name")) + ": " + status + "  " +
+               text_of(field(test_case, "name"));
+      const std::string reason = case_reason(test_case, result->document);
+      if (!reason.empty() && reason != status) lines += "  (" + reason + ")";
+      lines += "\n";
+    }
+  }
+  return lines.empty() ? lines : "\ncases that did not pass:\n" + lines;
+}
+
+struct JunitCounts {
+  int tests = 0;
+  int failures = 0;
+  int errors = 0;
+  int skipped = 0;
+};
+
+// One <testcase> per GoogleTest case: classname the suite, name the case.
+void junit_cases(const nlohmann::json& run, std::ostringstream& out, JunitCounts& counts) {
+  char number[32];
+  for (const auto& test_case : field(run, "cases")) {
+    const std::string status = status_of(test_case);
+    const std::string full_name = text_of(field(test_case, "name"));
+    const auto dot = full_name.find('.');
+    const std::string classname =
+        dot == std::string::npos ? text_of(field(run, "name")) : full_name.substr(0, dot);
+    const std::string name = dot == std::string::npos ? full_name : full_name.substr(dot + 1);
+    const double seconds = field(test_case, "duration_ms").is_number()
+                               ? field(test_case, "duration_ms").get<double>() / 1000
+                               : 0;
+    static_cast<void>(std::snprintf(number, sizeof number, "%.3f", seconds));
+    ++counts.tests;
+    out << "  <testcase classname=\"" << xml_escape(classname) << "\" name=\"" << xml_escape(name)
+        << "\" time=\"" << number << "\">\n";
+    const std::string message = xml_escape(case_reason(test_case, run));
+    if (status == "failed") {
+      ++counts.failures;
+      std::string body;
+      for (const auto& failure : field(test_case, "failures")) {
+        body += case_location(failure) + text_of(field(failure, "message")) + "\n";
+      }
+      out << "    <failure message=\"" << message << "\" type=\"failed\">" << xml_escape(body)
+          << "</failure>\n";
+    } else if (status == "crashed" || status == "timeout") {
+      ++counts.errors;
+      out << "    <error message=\"" << message << "\" type=\"" << status << "\">"
+          << xml_escape(failure_body(run)) << "</error>\n";
+    } else if (status != "passed") {
+      ++counts.skipped;
+      out << "    <skipped message=\"" << message << "\"/>\n";
+    }
+    out << "  </testcase>\n";
+  }
+}
+
+bool any_case_failed(const nlohmann::json& run) {
+  for (const auto& test_case : field(run, "cases")) {
+    const std::string status = status_of(test_case);
+    if (status == "failed" || status == "crashed" || status == "timeout") return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::vector<LoadedResult> load_results(const std::vector<std::string>& paths) {
@@ -266,6 +367,7 @@ std::string summary_table(const std::vector<LoadedResult>& results) {
                                     format_bytes(field(usage, "peak_memory_bytes")).c_str()));
     out << line;
   }
+  out << case_lines(ordered);
   // "N passed, N failed, N skipped" alone on a line, as CI log scanners expect; the statuses
   // behind the failures on the next.
   int not_good = 0;
@@ -292,15 +394,26 @@ int report_exit_code(const std::vector<LoadedResult>& results) {
 }
 
 std::string junit_xml(const std::vector<LoadedResult>& results) {
-  int failures = 0;
-  int errors = 0;
-  int skipped = 0;
+  JunitCounts counts;
+  int& failures = counts.failures;
+  int& errors = counts.errors;
+  int& skipped = counts.skipped;
   double total_seconds = 0;
   std::ostringstream cases;
   char number[32];
   for (const auto& result : results) {
     const auto& document = result.document;
     const std::string status = status_of(document);
+    // A GoogleTest run with cases becomes one testcase per case; the run itself shows up too
+    // only when it failed although no case did (a crash in a global tear-down, say).
+    if (field(document, "cases").is_array() && !field(document, "cases").empty()) {
+      junit_cases(document, cases, counts);
+      if (is_good(status) || any_case_failed(document)) {
+        total_seconds += seconds_of(document);
+        continue;
+      }
+    }
+    ++counts.tests;
     const auto [classname, name] = class_and_name(text_of(field(document, "name")));
     total_seconds += seconds_of(document);
     static_cast<void>(std::snprintf(number, sizeof number, "%.3f", seconds_of(document)));
@@ -340,7 +453,7 @@ std::string junit_xml(const std::vector<LoadedResult>& results) {
   static_cast<void>(std::snprintf(number, sizeof number, "%.3f", total_seconds));
   std::ostringstream xml;
   xml << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      << "<testsuite name=\"isotest\" tests=\"" << results.size() << "\" failures=\"" << failures
+      << "<testsuite name=\"isotest\" tests=\"" << counts.tests << "\" failures=\"" << failures
       << "\" errors=\"" << errors << "\" skipped=\"" << skipped << "\" time=\"" << number << "\">\n"
       << cases.str() << "</testsuite>\n";
   return xml.str();

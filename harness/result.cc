@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -58,6 +59,34 @@ nlohmann::json seccomp_json(const SeccompIsolation& seccomp) {
   return {{"mode", seccomp.mode}, {"syscalls", seccomp.syscalls}, {"refusals", refusals}};
 }
 
+nlohmann::json case_json(const CaseResult& result) {
+  nlohmann::json failures = nlohmann::json::array();
+  for (const auto& failure : result.failures) {
+    failures.push_back(
+        {{"file", failure.file}, {"line", failure.line}, {"message", failure.message}});
+  }
+  nlohmann::json object = {{"name", result.name},
+                           {"status", case_status_name(result.status)},
+                           {"duration_ms", result.duration_ms},
+                           {"failures", failures},
+                           {"properties", result.properties}};
+  if (result.status == CaseStatus::skipped) object["skip_message"] = result.skip_message;
+  return object;
+}
+
+nlohmann::json gtest_json(const GtestRun& gtest) {
+  nlohmann::json shard = nullptr;
+  if (gtest.total_shards) {
+    shard = {{"index", optional_json(gtest.shard_index)},
+             {"total", *gtest.total_shards},
+             {"honoured", optional_json(gtest.honoured_sharding)}};
+  }
+  return {{"cases_source", gtest.cases_source.empty() ? nlohmann::json(nullptr)
+                                                      : nlohmann::json(gtest.cases_source)},
+          {"premature_exit", gtest.premature_exit},
+          {"shard", shard}};
+}
+
 }  // namespace
 
 std::string_view status_name(RunStatus status) {
@@ -66,6 +95,8 @@ std::string_view status_name(RunStatus status) {
       return "passed";
     case RunStatus::failed:
       return "failed";
+    case RunStatus::skipped:
+      return "skipped";
     case RunStatus::timeout:
       return "timeout";
     case RunStatus::crashed:
@@ -77,6 +108,52 @@ std::string_view status_name(RunStatus status) {
   }
   return "?";
 }
+
+std::string_view case_status_name(CaseStatus status) {
+  switch (status) {
+    case CaseStatus::passed:
+      return "passed";
+    case CaseStatus::failed:
+      return "failed";
+    case CaseStatus::skipped:
+      return "skipped";
+    case CaseStatus::crashed:
+      return "crashed";
+    case CaseStatus::timeout:
+      return "timeout";
+    case CaseStatus::disabled:
+      return "disabled";
+    case CaseStatus::notrun:
+      return "notrun";
+  }
+  return "?";
+}
+
+namespace {
+
+// A binary that exited 0 without finishing: a case that was running when it exited (the plugin
+// saw it start, never end) or GoogleTest's premature-exit file left behind.
+bool left_unfinished(const RunResult& result) {
+  if (result.gtest && result.gtest->premature_exit) return true;
+  if (!result.cases) return false;
+  return std::any_of(result.cases->begin(), result.cases->end(),
+                     [](const CaseResult& c) { return c.status == CaseStatus::crashed; });
+}
+
+bool all_skipped(const RunResult& result) {
+  if (!result.cases) return false;
+  bool any_skipped = false;
+  for (const auto& c : *result.cases) {
+    if (c.status == CaseStatus::skipped) {
+      any_skipped = true;
+    } else if (c.status != CaseStatus::disabled) {
+      return false;
+    }
+  }
+  return any_skipped;
+}
+
+}  // namespace
 
 void classify(RunResult& result) {
   if (result.error) {
@@ -113,6 +190,13 @@ void classify(RunResult& result) {
     const int code = result.exit_code.value_or(125);
     result.status = code == 0 ? RunStatus::passed : RunStatus::failed;
     result.launcher_exit_code = code;
+    if (code == 0 && left_unfinished(result)) {
+      result.status = RunStatus::failed;
+      result.launcher_exit_code = 1;
+    } else if (code == 0 && all_skipped(result)) {
+      result.status = RunStatus::skipped;
+      result.launcher_exit_code = kSkippedExitCode;
+    }
   }
   // Interrupted: exit as a shell would for the signal isotest got, and never call it a pass,
   // even when the test's handler exited 0.
@@ -173,7 +257,7 @@ nlohmann::json to_json(const RunResult& result) {
              {"message", err.describe()},
              {"hint", err.hint.empty() ? nlohmann::json(nullptr) : nlohmann::json(err.hint)}};
   }
-  return {
+  nlohmann::json document = {
       {"schema", kResultSchema},
       {"name", result.name},
       {"command", result.command},
@@ -203,6 +287,12 @@ nlohmann::json to_json(const RunResult& result) {
         {"stderr", output_json(result.stderr_output)}}},
       {"error", error},
   };
+  if (result.cases) {
+    document["cases"] = nlohmann::json::array();
+    for (const auto& c : *result.cases) document["cases"].push_back(case_json(c));
+  }
+  if (result.gtest) document["gtest"] = gtest_json(*result.gtest);
+  return document;
 }
 
 void write_file_atomically(const std::string& path, std::string_view text) {

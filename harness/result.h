@@ -20,8 +20,40 @@ namespace isotest {
 
 inline constexpr std::string_view kResultSchema = "isotest/1";
 
-enum class RunStatus { passed, failed, timeout, crashed, oom, sandbox_error };
+enum class RunStatus { passed, failed, skipped, timeout, crashed, oom, sandbox_error };
 std::string_view status_name(RunStatus status);
+
+// The exit status of a run whose cases were all skipped (automake's and CTest's convention).
+inline constexpr int kSkippedExitCode = 77;
+
+// One GoogleTest case of the run, from the isotest plugin's event stream or GoogleTest's own
+// JSON output (docs/result-json.md, "cases").
+enum class CaseStatus { passed, failed, skipped, crashed, timeout, disabled, notrun };
+std::string_view case_status_name(CaseStatus status);
+
+struct CaseFailure {
+  std::string file;  // empty when GoogleTest knew no location
+  int line = -1;
+  std::string message;
+};
+
+struct CaseResult {
+  std::string name;  // "Suite.Case", as --gtest_list_tests names it
+  CaseStatus status = CaseStatus::notrun;
+  double duration_ms = 0;
+  std::vector<CaseFailure> failures;
+  std::string skip_message;
+  std::map<std::string, std::string> properties;  // RecordProperty()
+};
+
+// What isotest learned about a GoogleTest binary besides its cases.
+struct GtestRun {
+  std::string cases_source;     // "plugin", "gtest_output" or empty (no cases)
+  bool premature_exit = false;  // TEST_PREMATURE_EXIT_FILE was left behind
+  std::optional<int> shard_index;
+  std::optional<int> total_shards;
+  std::optional<bool> honoured_sharding;  // GTEST_SHARD_STATUS_FILE written; unset: no shards
+};
 
 // Why the launcher itself signalled the test, if it did.
 struct HarnessKill {
@@ -94,10 +126,14 @@ struct RunResult {
   std::optional<CapturedOutput> stdout_output;  // absent when output was not captured
   std::optional<CapturedOutput> stderr_output;
   std::optional<SetupError> error;
+  std::optional<std::vector<CaseResult>> cases;  // a GoogleTest binary's cases
+  std::optional<GtestRun> gtest;                 // set for a GoogleTest binary
 };
 
 // Status and exit code from how the command ended (timeout(1) and env(1) conventions).
-// Never `passed` when the harness had to signal the test.
+// Never `passed` when the harness had to signal the test. A run that exited 0 with cases all
+// skipped (or disabled) is `skipped` (exit 77); one that exited 0 but left a case unfinished or
+// a premature-exit file behind is `failed` (exit 1).
 void classify(RunResult& result);
 
 nlohmann::json to_json(const RunResult& result);

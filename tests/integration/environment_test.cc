@@ -32,7 +32,33 @@ TEST(RunTest, EnvironmentIsInheritedAndEnvAddsAndOverrides) {
 TEST(RunTest, ClearEnvStartsFromAnEmptyEnvironment) {
   const SpawnOptions spawn{.extra_environment = {"ISOTEST_IT_INHERITED=from-host"}};
   auto env = environment_inside({"--clear-env", "--env", "ONLY=this"}, spawn);
+  // isotest's own ISOTEST* variables (tested below) come on top.
+  std::erase_if(env, [](const std::string& entry) { return entry.starts_with("ISOTEST"); });
   EXPECT_EQ(env, (std::multiset<std::string>{"ONLY=this", "TMPDIR=/tmp", "TEST_TMPDIR=/tmp"}));
+}
+
+TEST(RunTest, IsotestVariablesTellTheTestWhereItRunsAndWhatItGot) {
+  auto env = environment_inside({"--name", "Suite.Case", "--network", "none", "--timeout", "90s",
+                                 "--time-offset", "3600", "--env", "ISOTEST=0"});
+  EXPECT_EQ(env.count("ISOTEST=1"), 1u) << "isotest's own value wins over --env";
+  EXPECT_EQ(env.count("ISOTEST=0"), 0u);
+  EXPECT_EQ(env.count("ISOTEST_NAME=Suite.Case"), 1u);
+  EXPECT_EQ(env.count("ISOTEST_NETWORK=none"), 1u);
+  EXPECT_EQ(env.count("ISOTEST_TIMEOUT_MS=90000"), 1u);
+  EXPECT_EQ(env.count("ISOTEST_TIME_OFFSET=3600"), 1u);
+  EXPECT_EQ(env.count("ISOTEST_SCRATCH_DIR=/tmp"), 1u);
+  // No limits asked for: none claimed.
+  for (const auto& entry : env) {
+    EXPECT_FALSE(entry.starts_with("ISOTEST_MEMORY_MAX=") ||
+                 entry.starts_with("ISOTEST_PIDS_MAX=") || entry.starts_with("ISOTEST_CPUS="))
+        << entry;
+  }
+  auto shared = environment_inside({"--share", "mount,net"});
+  EXPECT_EQ(shared.count("ISOTEST_NETWORK=host"), 1u);
+  EXPECT_EQ(
+      std::count_if(shared.begin(), shared.end(),
+                    [](const std::string& e) { return e.starts_with("ISOTEST_SCRATCH_DIR="); }),
+      0);
 }
 
 TEST(RunTest, TmpdirAndTestTmpdirPointAtTheSandboxTmpUnlessSet) {

@@ -64,6 +64,41 @@ TEST(Report, JunitMapsStatusesAndKeepsOutputInTheBody) {
   EXPECT_TRUE(contains(xml, "time=\"1.500\"")) << xml;
 }
 
+nlohmann::json with_cases(nlohmann::json run) {
+  run["cases"] = {{{"name", "Suite.Passes"}, {"status", "passed"}, {"duration_ms", 2.0}},
+                  {{"name", "Suite.Fails"},
+                   {"status", "failed"},
+                   {"duration_ms", 1.0},
+                   {"failures",
+                    {{{"file", "a.cc"}, {"line", 7}, {"message", "one\nmore"}},
+                     {{"file", "a.cc"}, {"line", 9}, {"message", "two"}}}}},
+                  {{"name", "Suite.Skips"}, {"status", "skipped"}, {"skip_message", "no GPU"}},
+                  {{"name", "Suite.Crashes"}, {"status", "crashed"}},
+                  {{"name", "Suite.Later"}, {"status", "notrun"}}};
+  return run;
+}
+
+TEST(Report, JunitHasOneTestcasePerGoogleTestCase) {
+  auto run = with_cases(result("bin", "crashed"));
+  auto xml = junit_xml(loaded({run, result("other", "passed")}));
+  EXPECT_TRUE(contains(xml, "tests=\"6\" failures=\"1\" errors=\"1\" skipped=\"2\"")) << xml;
+  EXPECT_TRUE(contains(xml, "classname=\"Suite\" name=\"Passes\" time=\"0.002\"")) << xml;
+  EXPECT_TRUE(contains(xml,
+                       "<failure message=\"a.cc:7: one\" type=\"failed\">a.cc:7: one\nmore\n"
+                       "a.cc:9: two\n</failure>"))
+      << xml;
+  EXPECT_TRUE(contains(xml, "<skipped message=\"no GPU\"/>")) << xml;
+  EXPECT_TRUE(contains(xml, "type=\"crashed\"")) << xml;
+  EXPECT_FALSE(contains(xml, "name=\"bin\"")) << "the run is covered by its cases\n" << xml;
+}
+
+TEST(Report, SummaryListsTheCasesThatDidNotPass) {
+  auto text = summary_table(loaded({with_cases(result("bin", "crashed"))}));
+  EXPECT_TRUE(contains(text, "bin: failed  Suite.Fails  (a.cc:7: one)")) << text;
+  EXPECT_TRUE(contains(text, "bin: skipped  Suite.Skips  (no GPU)")) << text;
+  EXPECT_FALSE(contains(text, "Suite.Passes")) << text;
+}
+
 TEST(Report, FlakyAttemptsBecomeFlakyFailures) {
   auto flaky = result("t", "flaky");
   flaky["attempts"] = {result("t", "failed"), result("t", "passed")};

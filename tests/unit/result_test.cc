@@ -29,6 +29,77 @@ TEST(Classify, ExitCodesPassThrough) {
   }
 }
 
+CaseResult case_with(const std::string& name, CaseStatus status) {
+  CaseResult result;
+  result.name = name;
+  result.status = status;
+  return result;
+}
+
+TEST(Classify, AllCasesSkippedIsSkippedWith77) {
+  auto result = exited_with(0);
+  result.cases = {case_with("A.Skips", CaseStatus::skipped),
+                  case_with("A.DISABLED_Later", CaseStatus::disabled)};
+  classify(result);
+  EXPECT_EQ(result.status, RunStatus::skipped);
+  EXPECT_EQ(result.launcher_exit_code, 77);
+}
+
+TEST(Classify, OneCaseThatRanMakesItAPassNotASkip) {
+  auto result = exited_with(0);
+  result.cases = {case_with("A.Skips", CaseStatus::skipped),
+                  case_with("A.Passes", CaseStatus::passed)};
+  classify(result);
+  EXPECT_EQ(result.status, RunStatus::passed);
+  EXPECT_EQ(result.launcher_exit_code, 0);
+  result.cases = std::vector<CaseResult>{};
+  classify(result);
+  EXPECT_EQ(result.status, RunStatus::passed) << "no cases at all is not a skip";
+}
+
+TEST(Classify, SkippedCasesDoNotHideAFailingExit) {
+  auto result = exited_with(1);
+  result.cases = {case_with("A.Skips", CaseStatus::skipped)};
+  classify(result);
+  EXPECT_EQ(result.status, RunStatus::failed);
+  EXPECT_EQ(result.launcher_exit_code, 1);
+}
+
+TEST(Classify, ExitZeroWithAnUnfinishedCaseOrPrematureExitIsAFailure) {
+  auto result = exited_with(0);
+  result.cases = {case_with("A.Exits", CaseStatus::crashed)};
+  classify(result);
+  EXPECT_EQ(result.status, RunStatus::failed);
+  EXPECT_EQ(result.launcher_exit_code, 1);
+  auto premature = exited_with(0);
+  premature.gtest = GtestRun{.premature_exit = true};
+  classify(premature);
+  EXPECT_EQ(premature.status, RunStatus::failed);
+  EXPECT_EQ(premature.launcher_exit_code, 1);
+}
+
+TEST(ResultJson, CasesCarryFailuresSkipMessageAndProperties) {
+  auto result = exited_with(1);
+  auto failed = case_with("A.Fails", CaseStatus::failed);
+  failed.failures = {{"a.cc", 12, "boom"}, {"", -1, "no place"}};
+  failed.properties = {{"key", "value"}};
+  auto skipped = case_with("A.Skips", CaseStatus::skipped);
+  skipped.skip_message = "why";
+  result.cases = {failed, skipped};
+  result.gtest = GtestRun{.cases_source = "plugin"};
+  classify(result);
+  auto json = to_json(result);
+  EXPECT_EQ(json["cases"][0]["status"], "failed");
+  EXPECT_EQ(json["cases"][0]["failures"][0]["line"], 12);
+  EXPECT_EQ(json["cases"][0]["failures"][1]["file"], "");
+  EXPECT_EQ(json["cases"][0]["properties"]["key"], "value");
+  EXPECT_FALSE(json["cases"][0].contains("skip_message"));
+  EXPECT_EQ(json["cases"][1]["skip_message"], "why");
+  EXPECT_EQ(json["gtest"]["cases_source"], "plugin");
+  EXPECT_TRUE(json["gtest"]["shard"].is_null());
+  EXPECT_FALSE(to_json(exited_with(0)).contains("cases"));
+}
+
 TEST(Classify, SignalIsCrashWith128PlusN) {
   RunResult result;
   result.signal = SIGSEGV;

@@ -1,0 +1,369 @@
+#include "gtest_cases.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "setup_error.h"
+
+namespace isotest {
+
+namespace {
+
+// Where the private directory appears inside a sandbox with its own mount namespace: below the
+// sandbox's fresh /tmp, where isotest can create the mount point.
+constexpr const char* kInsideDir = "/tmp/.isotest";
+
+// What detect_gtest_binary() looks for, stored backwards: isotest itself, and GoogleTest
+// binaries that link isotest's code (its own tests), must not contain the words they look for.
+// GoogleTest's colour-coded help text names the flag as "@G--gtest_list_tests@D": the colour
+// marks keep a program that merely passes the flag (`isotest gtest`) from matching. The plugin
+// carries its own marker (gtest-plugin/listener.cc).
+constexpr std::string_view kGtestWordBackwards = "D@stset_tsil_tsetg--G@";
+constexpr std::string_view kPluginMarkerBackwards = "1v-stneve:nigulp-tsetg-tsetosi";
+
+std::string forwards(std::string_view backwards) {
+  return {backwards.rbegin(), backwards.rend()};
+}
+
+bool contains_bytes(std::string_view haystack, std::string_view needle) {
+  return ::memmem(haystack.data(), haystack.size(), needle.data(), needle.size()) != nullptr;
+}
+
+const char* text_or_empty(const nlohmann::json& value) {
+  return value.is_string() ? value.get_ref<const std::string&>().c_str() : "";
+}
+
+double number_or_zero(const nlohmann::json& value) {
+  return value.is_number() ? value.get<double>() : 0.0;
+}
+
+// "file.cc:12\nmessage", as GoogleTest writes a failure into its JSON output; "unknown file"
+// and "file.cc" alone when it knows less.
+CaseFailure parse_gtest_failure(const std::string& text) {
+  CaseFailure failure;
+  const auto newline = text.find('\n');
+  const std::string location = text.substr(0, newline);
+  failure.message = newline == std::string::npos ? std::string() : text.substr(newline + 1);
+  const auto colon = location.rfind(':');
+  if (colon != std::string::npos && colon + 1 < location.size() &&
+      location.find_first_not_of("0123456789", colon + 1) == std::string::npos) {
+    failure.file = location.substr(0, colon);
+    failure.line = std::atoi(location.c_str() + colon + 1);
+  } else if (location != "unknown file") {
+    failure.file = location;
+  }
+  return failure;
+}
+
+// The variable's value as the test will see it: the spec's --env wins over the caller's.
+std::optional<std::string> variable_for_test(const SandboxSpec& spec, char* const* inherited,
+                                             std::string_view key, bool even_if_cleared = false) {
+  for (auto it = spec.environment.rbegin(); it != spec.environment.rend(); ++it) {
+    if (it->first == key) return it->second;
+  }
+  if ((spec.clear_environment && !even_if_cleared) || inherited == nullptr) return std::nullopt;
+  for (char* const* entry = inherited; *entry != nullptr; ++entry) {
+    std::string_view text(*entry);
+    if (text.size() > key.size() && text.starts_with(key) && text[key.size()] == '=') {
+      return std::string(text.substr(key.size() + 1));
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<int> parse_int(const std::optional<std::string>& text) {
+  if (!text || text->empty()) return std::nullopt;
+  char* end = nullptr;
+  const long value = std::strtol(text->c_str(), &end, 10);
+  if (*end != '\0' || value < 0 || value > 1'000'000) return std::nullopt;
+  return static_cast<int>(value);
+}
+
+bool has_output_flag(const std::vector<std::string>& command) {
+  for (std::size_t i = 1; i < command.size(); ++i) {
+    if (command[i].starts_with("--gtest_output")) return true;
+  }
+  return false;
+}
+
+std::string read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+GtestKind detect_gtest_binary(const std::string& path) {
+  if (path.empty()) return GtestKind::none;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat info {};
+  if (!fd.valid() || ::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode) || info.st_size == 0) {
+    return GtestKind::none;
+  }
+  const auto size = static_cast<std::size_t>(info.st_size);
+  void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  if (mapped == MAP_FAILED) return GtestKind::none;
+  const std::string_view bytes(static_cast<const char*>(mapped), size);
+  // Only executables: a script mentioning GoogleTest is not one.
+  GtestKind kind = GtestKind::none;
+  if (bytes.starts_with("\x7f"
+                        "ELF") &&
+      contains_bytes(bytes, forwards(kGtestWordBackwards))) {
+    kind = contains_bytes(bytes, forwards(kPluginMarkerBackwards)) ? GtestKind::plugin
+                                                                   : GtestKind::plain;
+  }
+  ::munmap(mapped, size);
+  return kind;
+}
+
+void CaseAssembler::feed(std::string_view bytes, double now_ms) {
+  pending_.append(bytes);
+  std::size_t start = 0;
+  for (auto newline = pending_.find('\n', start); newline != std::string::npos;
+       newline = pending_.find('\n', start)) {
+    const auto event = nlohmann::json::parse(
+        pending_.begin() + static_cast<std::ptrdiff_t>(start),
+        pending_.begin() + static_cast<std::ptrdiff_t>(newline), nullptr, false);
+    if (event.is_object()) on_event(event, now_ms);
+    start = newline + 1;
+  }
+  pending_.erase(0, start);
+}
+
+CaseResult& CaseAssembler::case_named(const std::string& name) {
+  for (auto& known : cases_) {
+    if (known.name == name) return known;
+  }
+  cases_.push_back(CaseResult{.name = name});
+  return cases_.back();
+}
+
+void CaseAssembler::on_event(const nlohmann::json& event, double now_ms) {
+  const std::string kind = text_or_empty(event.value("event", nlohmann::json()));
+  if (kind == "start") {
+    started_ = true;
+    for (const auto& name : event.value("cases", nlohmann::json::array())) {
+      if (name.is_string()) case_named(name.get<std::string>());
+    }
+    for (const auto& name : event.value("disabled", nlohmann::json::array())) {
+      if (name.is_string()) case_named(name.get<std::string>()).status = CaseStatus::disabled;
+    }
+    return;
+  }
+  if (kind == "case_start") {
+    started_ = true;
+    CaseResult& started = case_named(text_or_empty(event.value("name", nlohmann::json())));
+    // --gtest_repeat runs a case again: the last run counts.
+    started.failures.clear();
+    started.skip_message.clear();
+    started.properties.clear();
+    running_ = static_cast<std::size_t>(&started - cases_.data());
+    running_since_ms_ = now_ms;
+    return;
+  }
+  if (!running_) return;  // a failure outside any case (global set-up) belongs to none
+  CaseResult& current = cases_[*running_];
+  if (kind == "failure") {
+    current.failures.push_back(CaseFailure{
+        .file = text_or_empty(event.value("file", nlohmann::json())),
+        .line = static_cast<int>(number_or_zero(event.value("line", nlohmann::json(-1)))),
+        .message = text_or_empty(event.value("message", nlohmann::json()))});
+  } else if (kind == "skip") {
+    current.skip_message = text_or_empty(event.value("message", nlohmann::json()));
+  } else if (kind == "case_end") {
+    const std::string outcome = text_or_empty(event.value("result", nlohmann::json()));
+    current.status = outcome == "passed"    ? CaseStatus::passed
+                     : outcome == "skipped" ? CaseStatus::skipped
+                                            : CaseStatus::failed;
+    current.duration_ms = number_or_zero(event.value("duration_ms", nlohmann::json()));
+    const nlohmann::json properties = event.value("properties", nlohmann::json::object());
+    for (const auto& [key, value] : properties.items()) {
+      if (value.is_string()) current.properties[key] = value.get<std::string>();
+    }
+    running_.reset();
+  }
+}
+
+std::vector<CaseResult> CaseAssembler::finish(CaseStatus running_status, double end_ms) const {
+  std::vector<CaseResult> result = cases_;
+  if (running_) {
+    CaseResult& running = result[*running_];
+    running.status = running_status;
+    running.duration_ms = std::max(0.0, end_ms - running_since_ms_);
+  }
+  // Statuses a case can have only after it ran; anything else still `notrun` never started.
+  return result;
+}
+
+std::optional<std::vector<CaseResult>> cases_from_gtest_json(std::string_view text) {
+  const auto document = nlohmann::json::parse(text, nullptr, false);
+  if (!document.is_object() || !document.contains("testsuites")) return std::nullopt;
+  static const char* const kKnownKeys[] = {"name",     "file",       "line",        "status",
+                                           "result",   "timestamp",  "time",        "classname",
+                                           "failures", "type_param", "value_param", "skipped"};
+  std::vector<CaseResult> cases;
+  for (const auto& suite : document["testsuites"]) {
+    if (!suite.is_object()) continue;
+    const std::string suite_name = text_or_empty(suite.value("name", nlohmann::json()));
+    for (const auto& test : suite.value("testsuite", nlohmann::json::array())) {
+      if (!test.is_object()) continue;
+      CaseResult result{.name =
+                            suite_name + "." + text_or_empty(test.value("name", nlohmann::json()))};
+      const std::string status = text_or_empty(test.value("status", nlohmann::json()));
+      const std::string outcome = text_or_empty(test.value("result", nlohmann::json()));
+      // "0.012s"
+      result.duration_ms = std::atof(text_or_empty(test.value("time", nlohmann::json()))) * 1000;
+      for (const auto& failure : test.value("failures", nlohmann::json::array())) {
+        result.failures.push_back(
+            parse_gtest_failure(text_or_empty(failure.value("failure", nlohmann::json()))));
+      }
+      if (status == "NOTRUN") {
+        result.status = CaseStatus::disabled;
+        result.duration_ms = 0;
+      } else if (outcome == "SKIPPED") {
+        result.status = CaseStatus::skipped;
+        // GoogleTest 1.12 does not write the skip message; later versions do.
+        for (const auto& skip : test.value("skipped", nlohmann::json::array())) {
+          result.skip_message = text_or_empty(skip.value("message", nlohmann::json()));
+        }
+      } else {
+        result.status = result.failures.empty() ? CaseStatus::passed : CaseStatus::failed;
+      }
+      for (const auto& [key, value] : test.items()) {
+        if (std::find(std::begin(kKnownKeys), std::end(kKnownKeys), key) != std::end(kKnownKeys)) {
+          continue;
+        }
+        result.properties[key] = value.is_string() ? value.get<std::string>() : value.dump();
+      }
+      cases.push_back(std::move(result));
+    }
+  }
+  return cases;
+}
+
+GtestSession::GtestSession(SandboxSpec& spec, const std::string& executable, char* const* inherited)
+    : kind_(detect_gtest_binary(executable)) {
+  if (kind_ == GtestKind::none) return;
+  const std::string parent = variable_for_test(SandboxSpec{}, inherited, "TMPDIR").value_or("/tmp");
+  std::string pattern = (parent.empty() ? std::string("/tmp") : parent) + "/isotest-gtest-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    throw_errno("gtest: create private directory", "mkdtemp " + pattern + " failed",
+                "set TMPDIR to a writable directory");
+  }
+  host_dir_ = pattern;
+  const bool own_mounts = !spec.shares(Namespace::mount);
+  inside_dir_ = own_mounts ? kInsideDir : host_dir_;
+  if (own_mounts) spec.binds.push_back(BindMount{.source = host_dir_, .target = inside_dir_});
+
+  auto set = [&](const char* key, const std::string& value) {
+    spec.environment.emplace_back(key, value);
+  };
+  if (kind_ == GtestKind::plugin) {
+    Pipe events = make_pipe();
+    events_read_ = std::move(events.read_end);
+    events_write_ = std::move(events.write_end);
+    ::fcntl(events_read_.get(), F_SETFL, ::fcntl(events_read_.get(), F_GETFL) | O_NONBLOCK);
+    set("ISOTEST_EVENTS_FD", std::to_string(events_write_.get()));
+  } else if (!variable_for_test(spec, inherited, "GTEST_OUTPUT") &&
+             !has_output_flag(spec.command)) {
+    own_output_ = true;
+    set("GTEST_OUTPUT", "json:" + inside_dir_ + "/gtest.json");
+  }
+  if (!variable_for_test(spec, inherited, "TEST_PREMATURE_EXIT_FILE")) {
+    own_premature_ = true;
+    set("TEST_PREMATURE_EXIT_FILE", inside_dir_ + "/premature-exit");
+  }
+
+  // Sharding: GoogleTest's variables, or Bazel's, passed through (also past --clear-env).
+  const auto gtest_total = variable_for_test(spec, inherited, "GTEST_TOTAL_SHARDS", true);
+  const auto gtest_index = variable_for_test(spec, inherited, "GTEST_SHARD_INDEX", true);
+  const auto bazel_total = variable_for_test(spec, inherited, "TEST_TOTAL_SHARDS", true);
+  const auto bazel_index = variable_for_test(spec, inherited, "TEST_SHARD_INDEX", true);
+  total_shards_ = parse_int(gtest_total ? gtest_total : bazel_total);
+  shard_index_ = parse_int(gtest_index ? gtest_index : bazel_index);
+  if (!total_shards_) return;
+  for (const auto& [key, value] :
+       {std::pair{"GTEST_TOTAL_SHARDS", gtest_total ? gtest_total : bazel_total},
+        std::pair{"GTEST_SHARD_INDEX", gtest_index ? gtest_index : bazel_index},
+        std::pair{"TEST_TOTAL_SHARDS", bazel_total}, std::pair{"TEST_SHARD_INDEX", bazel_index}}) {
+    if (value) set(key, *value);
+  }
+  caller_shard_status_file_ =
+      variable_for_test(spec, inherited, "TEST_SHARD_STATUS_FILE").value_or("");
+  if (!variable_for_test(spec, inherited, "GTEST_SHARD_STATUS_FILE")) {
+    own_shard_status_ = true;
+    set("GTEST_SHARD_STATUS_FILE", inside_dir_ + "/shard-status");
+  }
+}
+
+GtestSession::~GtestSession() {
+  if (host_dir_.empty()) return;
+  std::error_code ignored;
+  std::filesystem::remove_all(host_dir_, ignored);
+}
+
+double GtestSession::elapsed_ms() const {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_)
+      .count();
+}
+
+void GtestSession::read_events() {
+  char buffer[64 * 1024];
+  while (events_read_.valid()) {
+    const ssize_t got = ::read(events_read_.get(), buffer, sizeof buffer);
+    if (got > 0) {
+      assembler_.feed(std::string_view(buffer, static_cast<std::size_t>(got)), elapsed_ms());
+      continue;
+    }
+    if (got < 0 && errno == EINTR) continue;
+    if (got == 0 || errno != EAGAIN) events_read_.reset();
+    return;
+  }
+}
+
+void GtestSession::finish(RunResult& result) {
+  if (!active()) return;
+  GtestRun gtest;
+  const bool ran = !result.error;
+  gtest.premature_exit =
+      own_premature_ && ran && ::access((host_dir_ + "/premature-exit").c_str(), F_OK) == 0;
+  if (kind_ == GtestKind::plugin && assembler_.started()) {
+    const bool timed_out =
+        result.killed_by_harness && result.killed_by_harness->reason == "timeout";
+    result.cases =
+        assembler_.finish(timed_out ? CaseStatus::timeout : CaseStatus::crashed, elapsed_ms());
+    gtest.cases_source = "plugin";
+  } else if (own_output_ && ran) {
+    if (auto cases = cases_from_gtest_json(read_whole_file(host_dir_ + "/gtest.json"))) {
+      result.cases = std::move(cases);
+      gtest.cases_source = "gtest_output";
+    }
+  }
+  if (total_shards_) {
+    gtest.total_shards = total_shards_;
+    gtest.shard_index = shard_index_;
+    // Unknown when the binary never got as far as selecting its tests.
+    const bool got_going = ran && (result.cases || (!result.signal && result.exit_code));
+    if (own_shard_status_ && got_going) {
+      gtest.honoured_sharding = ::access((host_dir_ + "/shard-status").c_str(), F_OK) == 0;
+      if (*gtest.honoured_sharding && !caller_shard_status_file_.empty()) {
+        std::ofstream touch(caller_shard_status_file_, std::ios::app);
+      }
+    }
+  }
+  result.gtest = std::move(gtest);
+}
+
+}  // namespace isotest

@@ -1,0 +1,315 @@
+// A GoogleTest binary under `isotest run`, with the plugin and without it (the same source built
+// twice, sample_cases.cc): the result's `cases` against what the binary really did, case by
+// case and field by field, and every result valid against docs/result.schema.json.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+
+#include "host_view.h"
+#include "result_file.h"
+#include "spawned_process.h"
+
+namespace isotest::integration {
+namespace {
+
+enum class Build { plugin, plain };
+
+std::string sample(Build build) {
+  const char* variable = build == Build::plugin ? "ISOTEST_SAMPLE_PLUGIN" : "ISOTEST_SAMPLE_PLAIN";
+  if (const char* path = std::getenv(variable)) return path;
+  return build == Build::plugin ? ISOTEST_DEFAULT_SAMPLE_PLUGIN : ISOTEST_DEFAULT_SAMPLE_PLAIN;
+}
+
+struct SampleRun {
+  Finished run;
+  nlohmann::json result;
+};
+
+class GtestCases : public ::testing::TestWithParam<Build> {
+ protected:
+  SampleRun run_sample(const std::string& filter, std::vector<std::string> options = {},
+                       const SpawnOptions& spawn = {}) {
+    const std::string json = dir_ / ("result" + std::to_string(++runs_) + ".json");
+    options.insert(options.begin(), {"--json", json});
+    auto run =
+        run_to_end(isotest_run(options, {sample(GetParam()), "--gtest_filter=" + filter}), spawn);
+    auto result = load_result(json);
+    EXPECT_TRUE(results_match_schema({json}));
+    return {std::move(run), std::move(result)};
+  }
+  bool plugin() const { return GetParam() == Build::plugin; }
+
+  TempDir dir_;
+  int runs_ = 0;
+};
+
+const nlohmann::json& case_named(const nlohmann::json& result, const std::string& name) {
+  static const nlohmann::json kMissing;
+  if (!result.contains("cases")) {
+    ADD_FAILURE() << "no cases in " << result.dump();
+    return kMissing;
+  }
+  for (const auto& c : result["cases"]) {
+    if (c["name"] == name) return c;
+  }
+  ADD_FAILURE() << "no case " << name << " in " << result.value("cases", nlohmann::json()).dump();
+  return kMissing;
+}
+
+std::vector<std::string> names_of(const nlohmann::json& result) {
+  std::vector<std::string> names;
+  for (const auto& c : result.value("cases", nlohmann::json::array())) names.push_back(c["name"]);
+  return names;
+}
+
+// The lines the sample printed before each failing assertion.
+std::vector<int> failure_lines(const std::string& out) {
+  std::vector<int> lines;
+  static const std::regex kLine(R"(failure at (\d+))");
+  for (std::sregex_iterator it(out.begin(), out.end(), kLine), end; it != end; ++it) {
+    lines.push_back(std::stoi((*it)[1]));
+  }
+  return lines;
+}
+
+// The finished cases of the Basic suite, which both sources must describe the same way.
+void expect_basic_cases(const nlohmann::json& result, const std::string& out, bool plugin) {
+  const auto& passes = case_named(result, "Basic.Passes");
+  EXPECT_EQ(passes["status"], "passed");
+  EXPECT_EQ(passes["failures"], nlohmann::json::array());
+  EXPECT_EQ(passes["properties"], (nlohmann::json{{"answer", "42"}}));
+  EXPECT_GE(passes["duration_ms"].get<double>(), 0);
+  EXPECT_FALSE(passes.contains("skip_message"));
+
+  const auto& fails = case_named(result, "Basic.FailsTwice");
+  EXPECT_EQ(fails["status"], "failed");
+  const auto lines = failure_lines(out);
+  ASSERT_EQ(lines.size(), 2u) << out;
+  ASSERT_EQ(fails["failures"].size(), 2u) << fails.dump();
+  for (int i = 0; i < 2; ++i) {
+    const auto& failure = fails["failures"][i];
+    EXPECT_TRUE(failure["file"].get<std::string>().ends_with("sample_cases.cc")) << failure;
+    EXPECT_EQ(failure["line"], lines[i]) << failure;
+    EXPECT_NE(
+        failure["message"].get<std::string>().find(i == 0 ? "first failure" : "second failure"),
+        std::string::npos)
+        << failure;
+  }
+  EXPECT_NE(fails["failures"][0]["message"].get<std::string>().find("1 + 1"), std::string::npos);
+
+  const auto& skips = case_named(result, "Basic.Skips");
+  EXPECT_EQ(skips["status"], "skipped");
+  // GoogleTest 1.12's JSON output has no skip message; the plugin has it.
+  if (plugin) {
+    EXPECT_EQ(skips["skip_message"], "no GPU here");
+  }
+  EXPECT_TRUE(skips["skip_message"].is_string());
+
+  const auto& disabled = case_named(result, "Basic.DISABLED_Later");
+  EXPECT_EQ(disabled["status"], "disabled");
+  EXPECT_EQ(disabled["duration_ms"], 0);
+}
+
+TEST_P(GtestCases, FinishedRunHasEveryCaseWithItsRealResult) {
+  auto [run, result] = run_sample("Basic.*:After.*");
+  EXPECT_EQ(run.exit.exit_code, 1) << describe(run);
+  EXPECT_EQ(result["status"], "failed");
+  EXPECT_EQ(result["gtest"]["cases_source"], plugin() ? "plugin" : "gtest_output");
+  EXPECT_EQ(result["gtest"]["premature_exit"], false);
+  auto names = names_of(result);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"After.Runs", "Basic.DISABLED_Later",
+                                             "Basic.FailsTwice", "Basic.Passes", "Basic.Skips"}));
+  expect_basic_cases(result, run.out, plugin());
+  EXPECT_EQ(case_named(result, "After.Runs")["status"], "passed");
+}
+
+TEST_P(GtestCases, SegfaultMarksTheRunningCaseCrashedAndTheRestNotRun) {
+  auto [run, result] = run_sample("Basic.*:Crash.Segfault:After.*");
+  EXPECT_EQ(run.exit.exit_code, 139) << describe(run);
+  EXPECT_EQ(run.out.find("about to segfault") != std::string::npos, true) << run.out;
+  EXPECT_EQ(result["status"], "crashed");
+  EXPECT_EQ(result["signal_name"], "SIGSEGV");
+  EXPECT_EQ(result["gtest"]["premature_exit"], true);
+  if (!plugin()) {
+    // GoogleTest writes its JSON only at the end: a crash loses every case.
+    EXPECT_FALSE(result.contains("cases")) << result.dump();
+    EXPECT_TRUE(result["gtest"]["cases_source"].is_null());
+    return;
+  }
+  EXPECT_EQ(result["gtest"]["cases_source"], "plugin");
+  expect_basic_cases(result, run.out, true);
+  const auto& crashed = case_named(result, "Crash.Segfault");
+  EXPECT_EQ(crashed["status"], "crashed");
+  EXPECT_EQ(crashed["failures"], nlohmann::json::array());
+  EXPECT_EQ(case_named(result, "After.Runs")["status"], "notrun");
+  EXPECT_EQ(case_named(result, "After.Runs")["duration_ms"], 0);
+}
+
+TEST_P(GtestCases, AbortMarksTheRunningCaseCrashed) {
+  auto [run, result] = run_sample("Crash.Aborts:After.Runs");
+  EXPECT_EQ(run.exit.exit_code, 134) << describe(run);
+  EXPECT_EQ(result["signal_name"], "SIGABRT");
+  if (!plugin()) {
+    EXPECT_FALSE(result.contains("cases"));
+    return;
+  }
+  EXPECT_EQ(names_of(result), (std::vector<std::string>{"Crash.Aborts", "After.Runs"}));
+  EXPECT_EQ(case_named(result, "Crash.Aborts")["status"], "crashed");
+  EXPECT_EQ(case_named(result, "After.Runs")["status"], "notrun");
+}
+
+TEST_P(GtestCases, TimeoutMarksTheHangingCaseTimeout) {
+  auto [run, result] = run_sample("Basic.Passes:Hang.Forever:After.Runs",
+                                  {"--timeout", "1s", "--kill-after", "200ms"});
+  EXPECT_EQ(run.exit.exit_code, 124) << describe(run);
+  EXPECT_EQ(result["status"], "timeout");
+  if (!plugin()) {
+    EXPECT_FALSE(result.contains("cases"));
+    return;
+  }
+  EXPECT_EQ(case_named(result, "Basic.Passes")["status"], "passed");
+  const auto& hang = case_named(result, "Hang.Forever");
+  EXPECT_EQ(hang["status"], "timeout");
+  // It ran from its start until isotest stopped the binary: about the --timeout.
+  EXPECT_GE(hang["duration_ms"].get<double>(), 800);
+  EXPECT_LE(hang["duration_ms"].get<double>(), result["duration_ms"].get<double>());
+  EXPECT_EQ(case_named(result, "After.Runs")["status"], "notrun");
+}
+
+TEST_P(GtestCases, MemoryHogKilledByTheLimitIsCrashedInAnOomRun) {
+  auto [run, result] = run_sample("Basic.Passes:Memory.Hog:After.Runs", {"--memory", "64M"});
+  if (result["status"] == "sandbox_error") {
+    GTEST_SKIP() << "no memory limit for this caller: " << result["error"]["message"];
+  }
+  EXPECT_EQ(run.exit.exit_code, 137) << describe(run);
+  EXPECT_EQ(result["status"], "oom");
+  if (!plugin()) {
+    EXPECT_FALSE(result.contains("cases"));
+    return;
+  }
+  EXPECT_EQ(case_named(result, "Basic.Passes")["status"], "passed");
+  EXPECT_EQ(case_named(result, "Memory.Hog")["status"], "crashed");
+  EXPECT_EQ(case_named(result, "After.Runs")["status"], "notrun");
+}
+
+TEST_P(GtestCases, AllSkippedIsStatusSkippedAndExit77) {
+  auto [run, result] = run_sample("Basic.Skips:Basic.DISABLED_Later");
+  EXPECT_EQ(run.exit.exit_code, 77) << describe(run);
+  EXPECT_EQ(result["status"], "skipped");
+  EXPECT_EQ(result["exit_code"], 0);
+  EXPECT_EQ(result["launcher_exit_code"], 77);
+  EXPECT_EQ(case_named(result, "Basic.Skips")["status"], "skipped");
+  EXPECT_EQ(case_named(result, "Basic.DISABLED_Later")["status"], "disabled");
+}
+
+TEST_P(GtestCases, ExitInTheMiddleIsAFailureWithPrematureExit) {
+  auto [run, result] = run_sample("Basic.Passes:Exit.Early:After.Runs");
+  EXPECT_EQ(run.exit.exit_code, 1) << describe(run);
+  EXPECT_EQ(result["exit_code"], 0);
+  EXPECT_EQ(result["status"], "failed");
+  EXPECT_EQ(result["gtest"]["premature_exit"], true);
+  if (plugin()) {
+    EXPECT_EQ(case_named(result, "Exit.Early")["status"], "crashed");
+    EXPECT_EQ(case_named(result, "After.Runs")["status"], "notrun");
+  }
+}
+
+TEST_P(GtestCases, ShardingIsPassedThroughAndCheckedWithTheStatusFile) {
+  // Bazel's variables only, and --clear-env: isotest passes them on as GoogleTest's.
+  const SpawnOptions sharded{.extra_environment = {"TEST_TOTAL_SHARDS=2", "TEST_SHARD_INDEX=1"}};
+  auto [run, result] = run_sample("Basic.Passes:After.Runs", {"--clear-env"}, sharded);
+  EXPECT_EQ(run.exit.exit_code, 0) << describe(run);
+  EXPECT_EQ(result["gtest"]["shard"],
+            (nlohmann::json{{"index", 1}, {"total", 2}, {"honoured", true}}));
+  // Two cases over two shards: this shard ran one of them.
+  EXPECT_EQ(names_of(result).size(), 1u) << result["cases"].dump();
+
+  const SpawnOptions ignoring{.extra_environment = {"GTEST_TOTAL_SHARDS=2", "GTEST_SHARD_INDEX=0",
+                                                    "SAMPLE_IGNORE_SHARDING=1"}};
+  auto ignored = run_sample("Basic.Passes:After.Runs", {}, ignoring);
+  EXPECT_EQ(ignored.result["gtest"]["shard"]["honoured"], false) << ignored.result["gtest"];
+  EXPECT_EQ(names_of(ignored.result).size(), 2u);
+
+  auto unsharded = run_sample("Basic.Passes");
+  EXPECT_TRUE(unsharded.result["gtest"]["shard"].is_null());
+}
+
+TEST_P(GtestCases, CallersOwnGtestOutputIsLeftAlone) {
+  TempDir outside("/var/tmp");
+  const std::string own = outside / "own.json";
+  auto [run, result] = run_sample("Basic.Passes", {"--env", "GTEST_OUTPUT=json:" + own});
+  EXPECT_EQ(run.exit.exit_code, 0) << describe(run);
+  EXPECT_TRUE(path_exists(own)) << "GoogleTest should have written the caller's file";
+  if (!plugin()) {
+    EXPECT_FALSE(result.contains("cases"));
+    EXPECT_TRUE(result["gtest"]["cases_source"].is_null());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Builds, GtestCases, ::testing::Values(Build::plugin, Build::plain),
+                         [](const auto& param_info) {
+                           return param_info.param == Build::plugin ? "WithPlugin"
+                                                                    : "WithoutPlugin";
+                         });
+
+TEST(GtestPlugin, InSandboxApiReportsWhatTheRunApplied) {
+  TempDir dir;
+  const std::string json = dir / "result.json";
+  auto run = run_to_end(isotest_run(
+      {"--json", json, "--network", "none", "--timeout", "20s", "--pids", "40", "--allow-degraded"},
+      {sample(Build::plugin), "--gtest_filter=Api.*"}));
+  EXPECT_EQ(run.exit.exit_code, 0) << describe(run);
+  auto result = load_result(json);
+  const auto& pids = result["isolation"]["cgroup"]["limits"]["pids_max"];
+  const std::string expected =
+      "under_isotest=1 memory=0 pids=" + std::to_string(pids.is_null() ? 0 : pids.get<int>()) +
+      " network=none timeout_ms=20000 scratch=/tmp";
+  EXPECT_NE(run.out.find(expected), std::string::npos) << run.out;
+
+  // Outside isotest the API says so.
+  auto outside = run_to_end({sample(Build::plugin), "--gtest_filter=Api.*"});
+  EXPECT_NE(outside.out.find("under_isotest=0 memory=0 pids=0 network= timeout_ms=-1"),
+            std::string::npos)
+      << outside.out;
+}
+
+TEST(GtestPlugin, ListingWritesTheDeclaredNeeds) {
+  TempDir dir;
+  const std::string needs = dir / "needs.json";
+  auto run = run_to_end({sample(Build::plugin), "--gtest_list_tests"},
+                        {.extra_environment = {"ISOTEST_LIST_NEEDS=" + needs}});
+  EXPECT_EQ(run.exit.exit_code, 0) << describe(run);
+  EXPECT_EQ(
+      nlohmann::json::parse(read_file(needs)),
+      (nlohmann::json{{"Memory.Hog", {"--memory", "96M", "--pids", "32", "--timeout", "30000ms"}},
+                      {"Hang.Forever", {"--network", "none"}}}));
+  // Without the plugin, nothing.
+  const std::string none = dir / "none.json";
+  run_to_end({sample(Build::plain), "--gtest_list_tests"},
+             {.extra_environment = {"ISOTEST_LIST_NEEDS=" + none}});
+  EXPECT_FALSE(path_exists(none));
+}
+
+TEST(GtestPlugin, IsotestItselfIsNotTakenForAGoogleTestBinary) {
+  TempDir dir;
+  const std::string json = dir / "result.json";
+  auto run = run_to_end(isotest_run({"--json", json}, {tools().isotest, "--version"}));
+  EXPECT_EQ(run.exit.exit_code, 0) << describe(run);
+  EXPECT_FALSE(load_result(json).contains("gtest"));
+}
+
+TEST(GtestPlugin, OtherCommandsGetNoEventPipeNorGtestVariables) {
+  auto run = run_to_end(isotest_run({}, {"/bin/sh", "-c", "ls /proc/self/fd; env"}));
+  EXPECT_EQ(run.exit.exit_code, 0) << describe(run);
+  EXPECT_EQ(run.out.find("GTEST_OUTPUT"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("ISOTEST_EVENTS_FD"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("TEST_PREMATURE_EXIT_FILE"), std::string::npos) << run.out;
+  // ls's own fds are 0, 1, 2 and the directory it reads.
+  EXPECT_EQ(run.out.substr(0, run.out.find("ISOTEST")).find("4\n"), std::string::npos) << run.out;
+}
+
+}  // namespace
+}  // namespace isotest::integration

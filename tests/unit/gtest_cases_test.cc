@@ -1,0 +1,81 @@
+#include "gtest_cases.h"
+
+#include <gtest/gtest.h>
+
+namespace isotest {
+namespace {
+
+TEST(CaseAssembler, EventsInPiecesBecomeCasesAndTheRunningOneTakesTheEnding) {
+  CaseAssembler assembler;
+  const std::string events =
+      R"({"event":"start","cases":["A.Passes","A.Crashes","A.Later"],"disabled":["A.DISABLED_X"]})"
+      "\n"
+      R"({"event":"case_start","name":"A.Passes"})"
+      "\n"
+      R"({"event":"failure","message":"m","file":"a.cc","line":3})"
+      "\n"
+      R"({"event":"case_end","name":"A.Passes","result":"failed","duration_ms":5,"properties":{"k":"v"}})"
+      "\n"
+      R"({"event":"case_start","name":"A.Crashes"})"
+      "\n"
+      R"({"event":"case_end","name":"A.Cr)";  // cut off by the crash
+  // Split at every byte boundary would be slow to read; three pieces cross lines and objects.
+  assembler.feed(events.substr(0, 40), 0);
+  assembler.feed(events.substr(40, 200), 10);
+  assembler.feed(events.substr(240), 10);
+  ASSERT_TRUE(assembler.started());
+  const auto cases = assembler.finish(CaseStatus::timeout, 110);
+  ASSERT_EQ(cases.size(), 4u);
+  EXPECT_EQ(cases[0].name, "A.Passes");
+  EXPECT_EQ(cases[0].status, CaseStatus::failed);
+  ASSERT_EQ(cases[0].failures.size(), 1u);
+  EXPECT_EQ(cases[0].failures[0].line, 3);
+  EXPECT_EQ(cases[0].properties.at("k"), "v");
+  EXPECT_EQ(cases[1].status, CaseStatus::timeout);
+  EXPECT_DOUBLE_EQ(cases[1].duration_ms, 100);
+  EXPECT_EQ(cases[2].status, CaseStatus::notrun);
+  EXPECT_EQ(cases[3].name, "A.DISABLED_X");
+  EXPECT_EQ(cases[3].status, CaseStatus::disabled);
+}
+
+TEST(CaseAssembler, NothingHeardIsNotStarted) {
+  CaseAssembler assembler;
+  assembler.feed("garbage\n{\"event\":\"failure\"}\n", 0);
+  EXPECT_FALSE(assembler.started());
+  EXPECT_TRUE(assembler.finish(CaseStatus::crashed, 0).empty());
+}
+
+TEST(GtestJson, FailuresLocationsSkipsAndProperties) {
+  const auto cases = cases_from_gtest_json(R"({"testsuites":[{"name":"S","testsuite":[
+    {"name":"F","status":"RUN","result":"COMPLETED","time":"0.25s","classname":"S",
+     "failures":[{"failure":"dir/a.cc:12\nExpected x\nmore","type":""},
+                 {"failure":"unknown file\nthrown","type":""}]},
+    {"name":"K","status":"RUN","result":"SKIPPED","time":"0s","classname":"S","owner":"me"},
+    {"name":"DISABLED_D","status":"NOTRUN","result":"SUPPRESSED","time":"0s","classname":"S"}]}]})");
+  ASSERT_TRUE(cases);
+  ASSERT_EQ(cases->size(), 3u);
+  const auto& failed = (*cases)[0];
+  EXPECT_EQ(failed.name, "S.F");
+  EXPECT_EQ(failed.status, CaseStatus::failed);
+  EXPECT_DOUBLE_EQ(failed.duration_ms, 250);
+  EXPECT_EQ(failed.failures[0].file, "dir/a.cc");
+  EXPECT_EQ(failed.failures[0].line, 12);
+  EXPECT_EQ(failed.failures[0].message, "Expected x\nmore");
+  EXPECT_EQ(failed.failures[1].file, "");
+  EXPECT_EQ(failed.failures[1].line, -1);
+  EXPECT_EQ((*cases)[1].status, CaseStatus::skipped);
+  EXPECT_EQ((*cases)[1].properties.at("owner"), "me");
+  EXPECT_EQ((*cases)[2].status, CaseStatus::disabled);
+  EXPECT_FALSE(cases_from_gtest_json("not json"));
+}
+
+TEST(DetectGtestBinary, AGoogleTestBinaryLinkingIsotestIsNotMistakenForThePlugin) {
+  // This binary is GoogleTest and links isotest's own code, which must not carry the words
+  // the detection looks for.
+  EXPECT_EQ(detect_gtest_binary("/proc/self/exe"), GtestKind::plain);
+  EXPECT_EQ(detect_gtest_binary("/bin/sh"), GtestKind::none);
+  EXPECT_EQ(detect_gtest_binary("/nonexistent"), GtestKind::none);
+}
+
+}  // namespace
+}  // namespace isotest
