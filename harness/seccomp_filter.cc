@@ -19,6 +19,24 @@ namespace isotest {
 
 namespace {
 
+// One byte carrying one fd (SCM_RIGHTS): how the sandbox hands the filter's listener over.
+// Points into itself, so it stays where it was made.
+struct FdMessage {
+  char byte = 0;
+  iovec payload{.iov_base = &byte, .iov_len = 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr message{};
+
+  FdMessage() {
+    message.msg_iov = &payload;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+  }
+  FdMessage(const FdMessage&) = delete;
+  FdMessage& operator=(const FdMessage&) = delete;
+};
+
 constexpr std::string_view kVsock = "socket(AF_VSOCK)";
 
 // Why each call is refused: what it reaches that no namespace isolates. Most of them already
@@ -180,14 +198,8 @@ bool install_seccomp_filter(const SeccompFilter& filter, int socket, ChildError&
     return false;
   }
   const int fd = static_cast<int>(listener);
-  char byte = 0;
-  iovec payload{.iov_base = &byte, .iov_len = 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr message{};
-  message.msg_iov = &payload;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
+  FdMessage packet;
+  msghdr& message = packet.message;
   cmsghdr* header = CMSG_FIRSTHDR(&message);
   header->cmsg_level = SOL_SOCKET;
   header->cmsg_type = SCM_RIGHTS;
@@ -207,14 +219,8 @@ bool install_seccomp_filter(const SeccompFilter& filter, int socket, ChildError&
 }
 
 bool SeccompListener::receive(int socket) {
-  char byte = 0;
-  iovec payload{.iov_base = &byte, .iov_len = 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr message{};
-  message.msg_iov = &payload;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
+  FdMessage packet;
+  msghdr& message = packet.message;
   const ssize_t got = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
   if (got < 0) return errno == EAGAIN || errno == EINTR;
   const cmsghdr* header = CMSG_FIRSTHDR(&message);
