@@ -45,7 +45,8 @@ void append_json_string(std::string& out, std::string_view text) {
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
+          static_cast<void>(
+              std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c)));
           out += escaped;
         } else {
           out += c;  // UTF-8 passes through; the launcher repairs invalid bytes
@@ -189,7 +190,8 @@ struct PluginSetUp {
       unit_test->listeners().Append(new StreamingListener(fd));
     }
     // Registered after GoogleTest's UnitTest exists, so it runs before that is destroyed.
-    if (std::getenv("ISOTEST_LIST_NEEDS") != nullptr) std::atexit(write_needs_at_exit);
+    if (std::getenv("ISOTEST_LIST_NEEDS") != nullptr)
+      static_cast<void>(std::atexit(write_needs_at_exit));
   }
 };
 

@@ -64,7 +64,8 @@ void append_json_string(std::string& out, std::string_view text) {
       out += c;
     } else if (static_cast<unsigned char>(c) < 0x20) {
       char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
+      static_cast<void>(
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c)));
       out += escaped;
     } else {
       out += c;
@@ -125,13 +126,15 @@ void write_needs_file(const char* path, const testing::UnitTest& unit_test) {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     out << json;
     if (!out.flush()) {
-      std::fprintf(stderr, "isotest plugin: cannot write ISOTEST_LIST_NEEDS file %s\n", path);
+      static_cast<void>(
+          std::fprintf(stderr, "isotest plugin: cannot write ISOTEST_LIST_NEEDS file %s\n", path));
       std::_Exit(1);
     }
   }
   if (std::rename(temporary.c_str(), path) != 0) {
-    std::fprintf(stderr, "isotest plugin: cannot write ISOTEST_LIST_NEEDS file %s: %s\n", path,
-                 std::strerror(errno));
+    static_cast<void>(std::fprintf(stderr,
+                                   "isotest plugin: cannot write ISOTEST_LIST_NEEDS file %s: %s\n",
+                                   path, std::strerror(errno)));
     std::_Exit(1);
   }
 }

@@ -238,10 +238,15 @@ class Supervisor {
         if (errno == EINTR) continue;
         throw_errno("supervise", "poll failed");
       }
-      if (fds[seccomp_socket].revents != 0 && !seccomp_->receive(seccomp_socket_.get())) {
+      // Unwatched entries (fd -1) never report events; the checks of seccomp_ say so to readers
+      // and to the static analyser.
+      if (seccomp_ != nullptr && fds[seccomp_socket].revents != 0 &&
+          !seccomp_->receive(seccomp_socket_.get())) {
         seccomp_socket_.reset();
       }
-      if (fds[seccomp_listener].revents != 0) answer_seccomp(fds[seccomp_listener].revents);
+      if (seccomp_ != nullptr && fds[seccomp_listener].revents != 0) {
+        answer_seccomp(fds[seccomp_listener].revents);
+      }
       if (fds[events].revents != 0) gtest_.read_events();
       for (std::size_t i = 0; i < streams_.size(); ++i) {
         if (fds[first_stream + i].revents != 0) pump(streams_[i]);

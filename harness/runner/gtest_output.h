@@ -20,7 +20,7 @@ struct CaseOutcome {
 
 class GtestOutputParser {
  public:
-  explicit GtestOutputParser(std::size_t output_limit_bytes = 64 * 1024)
+  explicit GtestOutputParser(std::size_t output_limit_bytes = std::size_t{64} * 1024)
       : output_limit_bytes_(output_limit_bytes) {}
 
   void feed(std::string_view bytes);

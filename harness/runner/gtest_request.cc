@@ -87,6 +87,10 @@ CLI::App* add_gtest_command(CLI::App& app, GtestRequest& request) {
       ->add_option("--silence-warning", request.silence_warning,
                    "name a case that printed nothing for this long (default 60s)")
       ->option_text("DURATION");
+  gtest
+      ->add_option("--list-timeout", request.list_timeout,
+                   "give up when BINARY --gtest_list_tests takes longer (default 30s)")
+      ->option_text("DURATION");
   gtest->add_option("binary", request.binary, "the GoogleTest binary")->required();
   gtest->add_option("args", request.binary_arguments, "arguments for the binary, after --");
   return gtest;
@@ -104,6 +108,13 @@ std::vector<std::string> validate(GtestRequest& request) {
                        request.silence_warning + "`");
   } else {
     request.silence_warning_ms = *silence;
+  }
+  auto list_timeout = parse_duration_ms(request.list_timeout);
+  if (!list_timeout || *list_timeout <= 0) {
+    problems.push_back("--list-timeout takes a duration such as 30s or 2m; got `" +
+                       request.list_timeout + "`");
+  } else {
+    request.list_timeout_ms = *list_timeout;
   }
   shard_from_environment(request, problems);
   if (request.shard_index.has_value() != request.shard_count.has_value()) {

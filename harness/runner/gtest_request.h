@@ -31,6 +31,8 @@ struct GtestRequest {
   std::string timings_path;  // empty: BINARY.isotest-timings.json next to the binary
   std::string silence_warning = "60s";
   std::int64_t silence_warning_ms = 60000;
+  std::string list_timeout = "30s";  // for BINARY --gtest_list_tests
+  std::int64_t list_timeout_ms = 30000;
 };
 
 // Declares the `gtest` subcommand and its own options (the isolation and limit options are added

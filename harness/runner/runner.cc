@@ -133,11 +133,24 @@ Listing list_cases(asio::io_context& io, const GtestRequest& request, const std:
   asio::readable_pipe out(io);
   std::string text;
   int exit_code = -1;
+  bool timed_out = false;
   try {
     bp::process lister(io, request.binary, arguments, bp::process_stdio{nullptr, out, {}},
                        ChildSetup{});
-    boost::system::error_code error;
-    asio::read(out, asio::dynamic_buffer(text), error);
+    // A binary that hangs while listing (a global fixture waiting on a server, say) must not
+    // hang the runner: read until EOF or the deadline, whichever comes first.
+    asio::steady_timer deadline(io, std::chrono::milliseconds(request.list_timeout_ms));
+    asio::async_read(out, asio::dynamic_buffer(text),
+                     [&](const boost::system::error_code&, std::size_t) { deadline.cancel(); });
+    deadline.async_wait([&](const boost::system::error_code& error) {
+      if (error) return;  // cancelled: the listing finished in time
+      timed_out = true;
+      boost::system::error_code ignored;
+      lister.terminate(ignored);
+      out.close(ignored);  // grandchildren may still hold the pipe's other end
+    });
+    io.run();
+    io.restart();
     exit_code = lister.wait();
   } catch (const boost::system::system_error& error) {
     ::unsetenv("ISOTEST_LIST_NEEDS");
@@ -145,6 +158,13 @@ Listing list_cases(asio::io_context& io, const GtestRequest& request, const std:
                 error.code().message(), "check that BINARY is an executable GoogleTest binary");
   }
   ::unsetenv("ISOTEST_LIST_NEEDS");
+  if (timed_out) {
+    throw_error("gtest: list the cases of " + request.binary, 0,
+                "`" + request.binary + " --gtest_list_tests` did not finish within " +
+                    request.list_timeout + "; it printed:\n" + text,
+                "find what the binary waits for before main() lists its cases (a global "
+                "fixture or static initialiser), or raise --list-timeout");
+  }
   if (exit_code != 0) {
     throw_error("gtest: list the cases of " + request.binary, 0,
                 "`" + request.binary + " --gtest_list_tests` exited with " +
@@ -187,7 +207,7 @@ struct Running {
   Job job;
   std::optional<bp::process> process;
   asio::readable_pipe pipe;
-  std::array<char, 16 * 1024> buffer{};
+  std::array<char, std::size_t{16} * 1024> buffer{};
   std::string output;  // stdout and stderr merged, as the child printed them
   GtestOutputParser parser;
   std::string json_path;
@@ -554,15 +574,17 @@ void print_summary(std::FILE* stream, const std::vector<nlohmann::json>& documen
   for (const auto& [status, number] : counts) {
     if (!is_good_status(status)) bad += number;
   }
-  std::fprintf(stream, "\n%d passed, %d failed, %d skipped\n", count("passed") + count("flaky"),
-               bad, count("skipped"));
-  if (count("flaky") > 0) std::fprintf(stream, "of the passed, flaky: %d\n", count("flaky"));
+  static_cast<void>(std::fprintf(stream, "\n%d passed, %d failed, %d skipped\n",
+                                 count("passed") + count("flaky"), bad, count("skipped")));
+  if (count("flaky") > 0)
+    static_cast<void>(std::fprintf(stream, "of the passed, flaky: %d\n", count("flaky")));
   for (const auto& document : documents) {
     const std::string status = document.value("status", "");
     if (status == "passed" || status == "skipped") continue;
-    std::fprintf(stream, "  %-8s %s (%d of %zu attempts failed)\n", status.c_str(),
-                 document.value("name", "").c_str(), document.value("failed_attempts", 0),
-                 document["attempts"].size());
+    static_cast<void>(std::fprintf(stream, "  %-8s %s (%d of %zu attempts failed)\n",
+                                   status.c_str(), document.value("name", "").c_str(),
+                                   document.value("failed_attempts", 0),
+                                   document["attempts"].size()));
   }
 }
 
@@ -609,8 +631,9 @@ int run_gtest(const GtestRequest& original) {
       }
     }
     if (cases.empty()) {
-      std::fprintf(stderr, "isotest: no case of %s matches%s%s\n", request.binary.c_str(),
-                   request.filter.empty() ? "" : " --filter ", request.filter.c_str());
+      static_cast<void>(
+          std::fprintf(stderr, "isotest: no case of %s matches%s%s\n", request.binary.c_str(),
+                       request.filter.empty() ? "" : " --filter ", request.filter.c_str()));
     }
 
     const auto started_at = std::chrono::system_clock::now();
@@ -647,16 +670,17 @@ int run_gtest(const GtestRequest& original) {
     const std::string timings_path =
         request.timings_path.empty() ? default_timings_path(request.binary) : request.timings_path;
     if (!cases.empty() && !save_timings(timings_path, timings)) {
-      std::fprintf(stderr,
-                   "isotest: note: cannot write the timings to %s; the next run will not start "
-                   "the slowest cases first (give --timings FILE in a writable place)\n",
-                   timings_path.c_str());
+      static_cast<void>(
+          std::fprintf(stderr,
+                       "isotest: note: cannot write the timings to %s; the next run will not start "
+                       "the slowest cases first (give --timings FILE in a writable place)\n",
+                       timings_path.c_str()));
     }
     print_summary(stdout, documents);
-    std::fflush(stdout);
+    static_cast<void>(std::fflush(stdout));
     return outcome.exit_code;
   } catch (const SetupFailure& failure) {
-    std::fflush(stdout);
+    static_cast<void>(std::fflush(stdout));
     std::cerr << "isotest: " << failure.error().describe() << "\n";
     if (!failure.error().hint.empty())
       std::cerr << "isotest: hint: " << failure.error().hint << "\n";

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -378,9 +379,48 @@ TEST(GtestRunner, BadUsageIsRefusedWithStatus125) {
   auto run = run_to_end(gtest_argv(scratch, {}), environment);
   EXPECT_EQ(run.exit.exit_code, 125) << describe(run);
   EXPECT_NE(run.err.find("GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS"), std::string::npos) << run.err;
+  run = run_to_end(gtest_argv(scratch, {"--list-timeout", "never"}));
+  EXPECT_EQ(run.exit.exit_code, 125) << describe(run);
+  EXPECT_NE(run.err.find("--list-timeout takes a duration"), std::string::npos) << run.err;
   run = run_to_end({tools().isotest, "gtest", scratch / "no-such-binary"});
   EXPECT_EQ(run.exit.exit_code, 125) << describe(run);
   EXPECT_NE(run.err.find("not an executable file"), std::string::npos) << run.err;
+}
+
+// No live process runs PROGRAM with ARGUMENT (read from /proc/*/cmdline; zombies do not count).
+bool process_gone_with_argument(const std::string& program, const std::string& argument) {
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream cmdline(entry.path() / "cmdline");
+    std::string text((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+    if (text.empty()) continue;  // a zombie, or gone meanwhile
+    std::vector<std::string> words;
+    std::istringstream split(text);
+    for (std::string word; std::getline(split, word, '\0');) words.push_back(word);
+    if (!words.empty() && words[0] == program &&
+        std::find(words.begin(), words.end(), argument) != words.end()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+TEST(GtestRunner, ABinaryThatHangsWhileListingIsGivenUpOnWithStatus125) {
+  Scratch scratch;
+  SpawnOptions options;
+  options.extra_environment = {"ISOTEST_SAMPLE_HANG_WHILE_LISTING=1"};
+  options.deadline = 60s;
+  const auto started = std::chrono::steady_clock::now();
+  const auto run = run_to_end(gtest_argv(scratch, {"--list-timeout", "1s"}), options);
+  EXPECT_EQ(run.exit.exit_code, 125) << describe(run);
+  EXPECT_NE(run.err.find("--gtest_list_tests` did not finish within 1s"), std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find("waiting for a server that never comes"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("raise --list-timeout"), std::string::npos) << run.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 30s) << describe(run);
+  // The lister is gone too: nothing of the sample is left running.
+  EXPECT_TRUE(process_gone_with_argument(sample(), "--gtest_list_tests")) << describe(run);
 }
 
 }  // namespace

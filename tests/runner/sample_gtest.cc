@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -144,6 +145,13 @@ TEST(Sample, DISABLED_NeverRuns) {
 
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
+  // A binary whose start-up waits forever (a global fixture stuck on a server, say).
+  if (std::getenv("ISOTEST_SAMPLE_HANG_WHILE_LISTING") != nullptr &&
+      testing::GTEST_FLAG(list_tests)) {
+    std::printf("waiting for a server that never comes\n");
+    std::fflush(stdout);
+    while (true) ::pause();
+  }
   // What the isotest plugin does for --gtest_list_tests (COMMON contract 3), by hand.
   const char* needs = std::getenv("ISOTEST_LIST_NEEDS");
   if (needs != nullptr && testing::GTEST_FLAG(list_tests)) {
