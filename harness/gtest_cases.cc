@@ -13,7 +13,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "elf_rodata.h"
 #include "setup_error.h"
+#include "temporary_parent.h"
 
 namespace isotest {
 
@@ -96,6 +98,26 @@ bool has_output_flag(const std::vector<std::string>& command) {
   return false;
 }
 
+// A file mapped read-only, unmapped when it goes.
+class MappedFile {
+ public:
+  MappedFile(int fd, std::size_t size)
+      : size_(size), address_(::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0)) {}
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile() {
+    if (valid()) ::munmap(address_, size_);
+  }
+  [[nodiscard]] bool valid() const { return address_ != MAP_FAILED; }
+  [[nodiscard]] std::string_view bytes() const {
+    return {static_cast<const char*>(address_), size_};
+  }
+
+ private:
+  std::size_t size_;
+  void* address_;
+};
+
 std::string read_whole_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
@@ -113,18 +135,30 @@ GtestKind detect_gtest_binary(const std::string& path) {
     return GtestKind::none;
   }
   const auto size = static_cast<std::size_t>(info.st_size);
-  void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
-  if (mapped == MAP_FAILED) return GtestKind::none;
-  const std::string_view bytes(static_cast<const char*>(mapped), size);
   // Only executables: a script mentioning GoogleTest is not one.
-  GtestKind kind = GtestKind::none;
-  if (bytes.starts_with("\x7f"
-                        "ELF") &&
-      contains_bytes(bytes, forwards(kGtestWordBackwards))) {
-    kind = contains_bytes(bytes, forwards(kPluginMarkerBackwards)) ? GtestKind::plugin
-                                                                   : GtestKind::plain;
+  char magic[4] = {};
+  if (::pread(fd.get(), magic, sizeof magic, 0) != sizeof magic ||
+      std::string_view(magic, sizeof magic) !=
+          "\x7f"
+          "ELF") {
+    return GtestKind::none;
   }
-  ::munmap(mapped, size);
+  const MappedFile mapped(fd.get(), size);
+  if (!mapped.valid()) return GtestKind::none;
+  const std::string_view file = mapped.bytes();
+  // Both strings are constants, so they are in the read-only data: only those pages are read,
+  // unless the file's sections cannot be told apart.
+  const auto ranges = elf_rodata_ranges(fd.get(), size).value_or(std::vector<FileRange>{{0, size}});
+  auto anywhere = [&](std::string_view backwards) {
+    const std::string needle = forwards(backwards);
+    return std::any_of(ranges.begin(), ranges.end(), [&](const FileRange& range) {
+      return contains_bytes(file.substr(range.offset, range.size), needle);
+    });
+  };
+  GtestKind kind = GtestKind::none;
+  if (anywhere(kGtestWordBackwards)) {
+    kind = anywhere(kPluginMarkerBackwards) ? GtestKind::plugin : GtestKind::plain;
+  }
   return kind;
 }
 
@@ -256,8 +290,7 @@ std::optional<std::vector<CaseResult>> cases_from_gtest_json(std::string_view te
 GtestSession::GtestSession(SandboxSpec& spec, const std::string& executable, char* const* inherited)
     : kind_(detect_gtest_binary(executable)) {
   if (kind_ == GtestKind::none) return;
-  const std::string parent = variable_for_test(SandboxSpec{}, inherited, "TMPDIR").value_or("/tmp");
-  std::string pattern = (parent.empty() ? std::string("/tmp") : parent) + "/isotest-gtest-XXXXXX";
+  std::string pattern = temporary_parent(inherited) + "/isotest-gtest-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) {
     throw_errno("gtest: create private directory", "mkdtemp " + pattern + " failed",
                 "set TMPDIR to a writable directory");

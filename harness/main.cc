@@ -7,36 +7,12 @@
 #include "cli.h"
 #include "doctor_findings.h"
 #include "doctor_report.h"
-#include "launch.h"
 #include "report.h"
 #include "result.h"
+#include "run_command.h"
 #include "runner/runner.h"
 
 namespace {
-
-// A sandbox that could not be built also points to `isotest doctor`, which checks every cause.
-void report_setup_error(const isotest::SetupError& error,
-                        isotest::RunStatus status = isotest::RunStatus::passed) {
-  std::cerr << "isotest: " << error.describe() << "\n";
-  std::string hint = error.hint;
-  const bool about_the_machine = error.stage != "exec" && !error.stage.starts_with("chdir") &&
-                                 !error.stage.starts_with("resolve working directory");
-  if (status == isotest::RunStatus::sandbox_error && about_the_machine) {
-    hint +=
-        std::string(hint.empty() ? "" : "; ") + "`isotest doctor` checks what this machine allows";
-  }
-  if (!hint.empty()) std::cerr << "isotest: hint: " << hint << "\n";
-}
-
-// --allow-degraded runs without some limits; say so where people look, not only in the JSON.
-void warn_missing_limits(const isotest::CgroupIsolation& cgroup) {
-  if (cgroup.missing_limits.empty()) return;
-  std::string limits;
-  for (const auto& limit : cgroup.missing_limits)
-    limits += (limits.empty() ? "--" : ", --") + limit;
-  std::cerr << "isotest: warning: ran without " << limits
-            << " (--allow-degraded): " << cgroup.unavailable_reason << "\n";
-}
 
 int report(const isotest::ReportRequest& request) {
   try {
@@ -47,7 +23,7 @@ int report(const isotest::ReportRequest& request) {
     }
     return isotest::report_exit_code(results);
   } catch (const isotest::SetupFailure& failure) {
-    report_setup_error(failure.error());
+    isotest::report_setup_error(failure.error());
     return 125;
   }
 }
@@ -87,30 +63,7 @@ int run_command_line(int argc, char** argv) {
     return isotest::run_gtest(command_line.gtest);
   }
 
-  const auto& spec = command_line.spec;
-  auto result = isotest::run_sandboxed(spec, environ);
-  if (result.error) report_setup_error(*result.error, result.status);
-  if (!result.error) warn_missing_limits(result.isolation.cgroup);
-  if (result.status == isotest::RunStatus::timeout) {
-    std::cerr << "isotest: " << result.name << ": timed out after " << *spec.timeout_ms << " ms\n";
-  }
-  if (result.killed_by_harness && result.killed_by_harness->reason == "seccomp") {
-    std::cerr << "isotest: " << result.name << ": seccomp: refused "
-              << result.killed_by_harness->syscall << "; the sandbox was killed (--seccomp kill)\n";
-  }
-  if (!spec.json_path.empty()) {
-    try {
-      // Test output may be any bytes; invalid UTF-8 becomes U+FFFD so the file is always JSON.
-      auto text =
-          isotest::to_json(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-      text += '\n';
-      isotest::write_file_atomically(spec.json_path, text);
-    } catch (const isotest::SetupFailure& failure) {
-      report_setup_error(failure.error());
-      return 125;
-    }
-  }
-  return result.launcher_exit_code;
+  return isotest::run_command(command_line.spec, environ);
 }
 
 }  // namespace

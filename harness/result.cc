@@ -208,15 +208,16 @@ void classify(RunResult& result) {
 
 std::string rfc3339_utc(std::chrono::system_clock::time_point time) {
   using namespace std::chrono;
-  const auto since_epoch = time.time_since_epoch();
-  const std::time_t seconds = duration_cast<std::chrono::seconds>(since_epoch).count();
-  const auto millis = duration_cast<milliseconds>(since_epoch).count() % 1000;
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
+  // Calendar arithmetic, not gmtime_r: glibc's reads the time zone file on first use.
+  const auto day = floor<days>(time);
+  const year_month_day date{day};
+  const hh_mm_ss clock{floor<milliseconds>(time - day)};
   char text[80];
-  static_cast<void>(std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                                  utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
-                                  utc.tm_min, utc.tm_sec, static_cast<int>(millis)));
+  static_cast<void>(std::snprintf(
+      text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(date.year()),
+      static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+      static_cast<int>(clock.hours().count()), static_cast<int>(clock.minutes().count()),
+      static_cast<int>(clock.seconds().count()), static_cast<int>(clock.subseconds().count())));
   return text;
 }
 
@@ -318,6 +319,18 @@ void write_file_atomically(const std::string& path, std::string_view text) {
   const mode_t umask_now = ::umask(022);
   ::umask(umask_now);
   ::fchmod(fd.get(), 0666 & ~umask_now);
+  // Swapped with the old file, which then goes, rather than renamed over it: on ext4 a rename
+  // that replaces a file flushes the new file's data first (auto_da_alloc), about a millisecond
+  // per result, and a result file is rewritten on every run. Readers see the old file or the new
+  // one either way.
+  struct stat existing {};
+  const bool replaces_a_file =
+      ::lstat(path.c_str(), &existing) == 0 && S_ISREG(existing.st_mode);
+  if (replaces_a_file &&
+      ::renameat2(AT_FDCWD, temporary.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) == 0) {
+    ::unlink(temporary.c_str());
+    return;
+  }
   if (::rename(temporary.c_str(), path.c_str()) != 0) {
     int saved = errno;
     ::unlink(temporary.c_str());

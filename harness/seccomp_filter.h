@@ -1,6 +1,7 @@
 // The default seccomp filter: system calls that reach kernel state the namespaces do not
 // isolate (keyrings, module loading, kexec, eBPF, perf events, the real-time clock, ...) are
-// refused. The filter is built as data in the launcher (libseccomp compiles it to classic BPF),
+// refused (seccomp_rules.h). The filter is built as data in the launcher (classic BPF, compiled
+// by libseccomp at build time for the default list),
 // installed by the test's process just before execve, and answered by the launcher: each refused
 // call raises a seccomp user notification (SECCOMP_RET_USER_NOTIF) on a listener fd that the
 // sandbox hands to the launcher, so the result can name every call that was refused -- in
@@ -19,18 +20,16 @@
 #include <vector>
 
 #include "child_error.h"
+#include "seccomp_rules.h"
 #include "spec.h"
 #include "unique_fd.h"
 
 namespace isotest {
 
-struct RefusedSyscall {
-  std::string_view name;  // as libseccomp and syscalls(2) name it; "socket(AF_VSOCK)" is special
-  std::string_view why;
-};
-
-// The default list, in the order docs/security.md explains it.
-std::span<const RefusedSyscall> default_refused_syscalls();
+// The program compiled from the whole default list when isotest was built
+// (seccomp_program_gen.cc); empty when the build could not compile it (cross-compiled, or a
+// build machine whose kernel lacks user notifications): each run compiles its own then.
+std::span<const sock_filter> default_seccomp_program();
 
 // Problems with --seccomp-allow names (not in the default list), each naming the fix.
 std::vector<std::string> check_seccomp_allow(const std::vector<std::string>& names);

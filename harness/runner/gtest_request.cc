@@ -44,8 +44,7 @@ void shard_from_environment(GtestRequest& request, std::vector<std::string>& pro
 }  // namespace
 
 CLI::App* add_gtest_command(CLI::App& app, GtestRequest& request) {
-  auto* gtest = app.add_subcommand(
-      "gtest", "run every case of a GoogleTest binary, each in its own sandbox, in parallel");
+  auto* gtest = app.add_subcommand("gtest", kGtestDescription);
   gtest->footer(
       "Usage: isotest gtest [OPTIONS] BINARY [-- ARGS...]\n"
       "The isolation and limit options apply to every case. See docs/gtest-runner.md.");

@@ -35,6 +35,9 @@ struct GtestRequest {
   std::int64_t list_timeout_ms = 30000;
 };
 
+inline constexpr const char* kGtestDescription =
+    "run every case of a GoogleTest binary, each in its own sandbox, in parallel";
+
 // Declares the `gtest` subcommand and its own options (the isolation and limit options are added
 // by the caller, shared with `run`).
 CLI::App* add_gtest_command(CLI::App& app, GtestRequest& request);

@@ -33,11 +33,13 @@
 #include "report.h"
 #include "result.h"
 #include "runner/case_list.h"
+#include "runner/case_process.h"
 #include "runner/gtest_output.h"
 #include "runner/progress.h"
 #include "runner/runner_report.h"
 #include "runner/timings.h"
 #include "setup_error.h"
+#include "temporary_parent.h"
 
 namespace isotest {
 
@@ -75,9 +77,7 @@ struct ChildSetup {
 class ScratchDirectory {
  public:
   ScratchDirectory() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern =
-        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/isotest-gtest.XXXXXX";
+    std::string pattern = temporary_parent(environ) + "/isotest-gtest.XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) {
       throw_errno("gtest: create a scratch directory " + pattern, "mkdtemp failed",
                   "set TMPDIR to a writable directory");
@@ -342,15 +342,12 @@ class Supervisor {
     asio::writable_pipe write_end(io_);
     asio::connect_pipe(running->pipe, write_end);
     const int output_fd = write_end.native_handle();
-    try {
-      running->process.emplace(io_, self_, arguments,
-                               bp::process_stdio{nullptr, output_fd, output_fd}, ChildSetup{});
-    } catch (const boost::system::system_error& error) {
-      throw_error(
-          "gtest: start `isotest run` for " + cases_[running->job.cases.front()].record.name,
-          error.code().value(), error.code().message(),
-          "check that /proc is mounted and the isotest binary is still there");
+    const pid_t pid = start_case_process(self_, arguments, output_fd);
+    if (pid < 0) {
+      throw_errno("gtest: start the sandbox of " + cases_[running->job.cases.front()].record.name,
+                  "fork failed", "see `ulimit -u` and the pids limit of isotest's own cgroup");
     }
+    running->process.emplace(io_.get_executor(), pid);
     write_end.close();
     Running& started = *running;
     running_.emplace(started.id, std::move(running));

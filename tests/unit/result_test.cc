@@ -212,5 +212,15 @@ TEST_F(AtomicWrite, MissingDirectoryFailsWithStageAndErrno) {
   }
 }
 
+TEST_F(AtomicWrite, ADirectoryInTheWayIsAnErrorAndStaysAsItWas) {
+  const auto path = dir_ / "r.json";
+  std::filesystem::create_directory(path);
+  std::ofstream(path / "inside") << "kept";
+  EXPECT_THROW(write_file_atomically(path.string(), "{}\n"), SetupFailure);
+  EXPECT_TRUE(std::filesystem::is_directory(path));
+  EXPECT_TRUE(std::filesystem::exists(path / "inside"));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_), {}), 1) << "no file left over";
+}
+
 }  // namespace
 }  // namespace isotest
