@@ -8,8 +8,6 @@
 
 #include <cerrno>
 
-extern char** environ;
-
 namespace isotest {
 
 namespace {
@@ -28,7 +26,7 @@ struct ChildPlan {
 int exec_case(void* argument) {
   const auto& plan = *static_cast<const ChildPlan*>(argument);
   for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE}) {
-    ::signal(sig, SIG_DFL);
+    static_cast<void>(::signal(sig, SIG_DFL));
   }
   sigset_t none;
   sigemptyset(&none);

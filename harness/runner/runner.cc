@@ -117,6 +117,11 @@ void take_shard_variables() {
   }
 }
 
+// A signal arrived while the cases were being listed: nothing ran, nothing is reported.
+struct ListingInterrupted {
+  int signal_number = 0;
+};
+
 struct Listing {
   std::vector<std::string> cases;
   std::map<std::string, std::vector<std::string>> needs;  // COMMON contract 3
@@ -134,20 +139,36 @@ Listing list_cases(asio::io_context& io, const GtestRequest& request, const std:
   std::string text;
   int exit_code = -1;
   bool timed_out = false;
+  int interrupted_by = 0;
   try {
+    // Ctrl-C while the cases are listed stops the lister and ends the run; without this the
+    // runner would die of the signal and leave its scratch directory behind.
+    asio::signal_set interrupt(io, SIGINT, SIGTERM, SIGHUP);
     bp::process lister(io, request.binary, arguments, bp::process_stdio{nullptr, out, {}},
                        ChildSetup{});
     // A binary that hangs while listing (a global fixture waiting on a server, say) must not
     // hang the runner: read until EOF or the deadline, whichever comes first.
     asio::steady_timer deadline(io, std::chrono::milliseconds(request.list_timeout_ms));
-    asio::async_read(out, asio::dynamic_buffer(text),
-                     [&](const boost::system::error_code&, std::size_t) { deadline.cancel(); });
-    deadline.async_wait([&](const boost::system::error_code& error) {
-      if (error) return;  // cancelled: the listing finished in time
-      timed_out = true;
+    auto stop_lister = [&] {
       boost::system::error_code ignored;
       lister.terminate(ignored);
       out.close(ignored);  // grandchildren may still hold the pipe's other end
+    };
+    asio::async_read(out, asio::dynamic_buffer(text),
+                     [&](const boost::system::error_code&, std::size_t) {
+                       deadline.cancel();
+                       interrupt.cancel();
+                     });
+    deadline.async_wait([&](const boost::system::error_code& error) {
+      if (error) return;  // cancelled: the listing finished in time
+      timed_out = true;
+      stop_lister();
+    });
+    interrupt.async_wait([&](const boost::system::error_code& error, int signal_number) {
+      if (error) return;  // cancelled: the listing is over
+      interrupted_by = signal_number;
+      deadline.cancel();
+      stop_lister();
     });
     io.run();
     io.restart();
@@ -158,6 +179,7 @@ Listing list_cases(asio::io_context& io, const GtestRequest& request, const std:
                 error.code().message(), "check that BINARY is an executable GoogleTest binary");
   }
   ::unsetenv("ISOTEST_LIST_NEEDS");
+  if (interrupted_by != 0) throw ListingInterrupted{interrupted_by};
   if (timed_out) {
     throw_error("gtest: list the cases of " + request.binary, 0,
                 "`" + request.binary + " --gtest_list_tests` did not finish within " +
@@ -676,6 +698,11 @@ int run_gtest(const GtestRequest& original) {
     print_summary(stdout, documents);
     static_cast<void>(std::fflush(stdout));
     return outcome.exit_code;
+  } catch (const ListingInterrupted& interrupted) {
+    static_cast<void>(std::fflush(stdout));
+    std::cerr << "isotest: interrupted by " << sigabbrev_np(interrupted.signal_number)
+              << " while listing the cases of " << request.binary << "; no case ran\n";
+    return kInterrupted;
   } catch (const SetupFailure& failure) {
     static_cast<void>(std::fflush(stdout));
     std::cerr << "isotest: " << failure.error().describe() << "\n";

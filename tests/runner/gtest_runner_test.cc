@@ -423,5 +423,43 @@ TEST(GtestRunner, ABinaryThatHangsWhileListingIsGivenUpOnWithStatus125) {
   EXPECT_TRUE(process_gone_with_argument(sample(), "--gtest_list_tests")) << describe(run);
 }
 
+// The value of `key` in the environment process `pid` started with, or "".
+std::string environment_value(pid_t pid, const std::string& key) {
+  std::ifstream environ("/proc/" + std::to_string(pid) + "/environ");
+  for (std::string entry; std::getline(environ, entry, '\0');) {
+    if (entry.starts_with(key + "=")) return entry.substr(key.size() + 1);
+  }
+  return "";
+}
+
+TEST(GtestRunner, CtrlCWhileListingStopsTheListerAndLeavesNoScratchDirectory) {
+  Scratch scratch;
+  SpawnOptions options;
+  options.extra_environment = {"ISOTEST_SAMPLE_HANG_WHILE_LISTING=1"};
+  SpawnedProcess runner(gtest_argv(scratch, {"--list-timeout", "60s"}), options);
+  runner.close_stdin();
+  // The lister's environment names the file it writes the needs to, in the runner's scratch
+  // directory.
+  std::string needs_file;
+  for (int i = 0; i < 400 && needs_file.empty(); ++i) {
+    std::this_thread::sleep_for(25ms);
+    for (pid_t pid : descendants_of(runner.pid())) {
+      if (needs_file.empty()) needs_file = environment_value(pid, "ISOTEST_LIST_NEEDS");
+    }
+  }
+  ASSERT_FALSE(needs_file.empty()) << "the lister did not start";
+  const fs::path scratch_directory = fs::path(needs_file).parent_path();
+  ASSERT_TRUE(fs::is_directory(scratch_directory)) << scratch_directory;
+  const auto interrupted = std::chrono::steady_clock::now();
+  runner.send_signal(SIGINT);
+  const ExitInfo exit = runner.wait();
+  EXPECT_EQ(exit.exit_code, 130) << describe(exit) << runner.stderr_text();
+  EXPECT_LT(std::chrono::steady_clock::now() - interrupted, 10s) << "not the 60 s list timeout";
+  EXPECT_NE(runner.stderr_text().find("interrupted by INT while listing"), std::string::npos)
+      << runner.stderr_text();
+  EXPECT_FALSE(fs::exists(scratch_directory)) << scratch_directory << " was left behind";
+  EXPECT_TRUE(process_gone_with_argument(sample(), "--gtest_list_tests"));
+}
+
 }  // namespace
 }  // namespace isotest::integration
