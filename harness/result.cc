@@ -324,8 +324,7 @@ void write_file_atomically(const std::string& path, std::string_view text) {
   // per result, and a result file is rewritten on every run. Readers see the old file or the new
   // one either way.
   struct stat existing {};
-  const bool replaces_a_file =
-      ::lstat(path.c_str(), &existing) == 0 && S_ISREG(existing.st_mode);
+  const bool replaces_a_file = ::lstat(path.c_str(), &existing) == 0 && S_ISREG(existing.st_mode);
   if (replaces_a_file &&
       ::renameat2(AT_FDCWD, temporary.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) == 0) {
     ::unlink(temporary.c_str());
