@@ -415,10 +415,12 @@ class Supervisor {
   }
 
   // The child's result file; a result of our own when it wrote none (it was SIGKILLed, or
-  // crashed itself), so that no attempt disappears.
+  // crashed itself), so that no attempt disappears. The file goes once read: the scratch
+  // directory may be on a small /dev/shm, and a long run writes thousands of them.
   nlohmann::json child_result(const Running& running) const {
     try {
       auto loaded = load_results({running.json_path});
+      ::unlink(running.json_path.c_str());
       if (!loaded.empty()) return std::move(loaded.front().document);
     } catch (const SetupFailure&) {
     }
