@@ -139,6 +139,12 @@ std::string hint_for(const ChildError& error) {
                            "is not mounted noexec";
   }
   if (stage.starts_with("chdir")) return "pass an existing directory to --chdir";
+  if (stage == "install seccomp filter") {
+    // The program is compiled when isotest is built; the kernel it runs on may lack user
+    // notifications (Linux < 5.0) or forbid filters (a seccomp profile of its own).
+    return "this kernel does not accept isotest's seccomp filter; run with --seccomp off "
+           "(docs/security.md)";
+  }
   if (stage == "mount proc on /proc" && (err == EPERM || err == EACCES)) {
     return "procfs cannot be mounted here, usually because a container masks parts of /proc: "
            "give the container an unmasked /proc (docker --security-opt systempaths=unconfined, "
