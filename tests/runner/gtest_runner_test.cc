@@ -330,6 +330,15 @@ std::vector<std::string> cgroups_left(const std::set<pid_t>& pids) {
   return left;
 }
 
+// The word after `option` in the command line of process `pid`, or "".
+std::string argument_after(pid_t pid, const std::string& option) {
+  std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+  for (std::string word; std::getline(cmdline, word, '\0');) {
+    if (word == option && std::getline(cmdline, word, '\0')) return word;
+  }
+  return "";
+}
+
 TEST(GtestRunner, CtrlCStopsEverythingAndStillWritesResults) {
   Scratch scratch;
   SpawnOptions options = with_state(scratch);
@@ -347,6 +356,16 @@ TEST(GtestRunner, CtrlCStopsEverythingAndStillWritesResults) {
   ASSERT_GE(tree.size(), 6U) << "the hanging cases did not start";
   std::this_thread::sleep_for(200ms);
   tree = descendants_of(runner.pid());
+  // The finished case's result file was removed once read; the running ones have none yet.
+  std::string result_file;
+  for (pid_t pid : tree) {
+    if (result_file.empty()) result_file = argument_after(pid, "--json");
+  }
+  ASSERT_FALSE(result_file.empty()) << "no `isotest run --json` among the runner's children";
+  for (const auto& entry : fs::directory_iterator(fs::path(result_file).parent_path())) {
+    if (entry.path().filename() == "needs.json") continue;  // the cases' needs, from listing
+    EXPECT_NE(entry.path().extension(), ".json") << entry.path() << " was left in the scratch";
+  }
   runner.send_signal(SIGINT);
   const ExitInfo exit = runner.wait();
   EXPECT_EQ(exit.exit_code, 130) << describe(exit) << runner.stdout_text() << runner.stderr_text();
