@@ -33,13 +33,6 @@ bool has_variable(const std::vector<std::string>& env, std::string_view key) {
   return false;
 }
 
-std::string_view path_of(const std::vector<std::string>& env) {
-  for (const auto& existing : env) {
-    if (key_of(existing) == "PATH") return std::string_view(existing).substr(5);
-  }
-  return kDefaultPath;
-}
-
 std::vector<char*> pointers_to(std::vector<std::string>& strings) {
   std::vector<char*> pointers;
   pointers.reserve(strings.size() + 1);
@@ -49,6 +42,42 @@ std::vector<char*> pointers_to(std::vector<std::string>& strings) {
 }
 
 }  // namespace
+
+std::optional<std::string> variable_for_test(const SandboxSpec& spec, char* const* inherited,
+                                             std::string_view key, bool even_if_cleared) {
+  for (auto it = spec.environment.rbegin(); it != spec.environment.rend(); ++it) {
+    if (it->first == key) return it->second;
+  }
+  if ((spec.clear_environment && !even_if_cleared) || inherited == nullptr) return std::nullopt;
+  for (char* const* entry = inherited; *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    if (text.size() > key.size() && text.starts_with(key) && text[key.size()] == '=') {
+      return std::string(text.substr(key.size() + 1));
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> exec_candidates(const SandboxSpec& spec, char* const* inherited) {
+  std::vector<std::string> candidates;
+  const std::string program = spec.command.empty() ? std::string() : spec.command.front();
+  if (program.find('/') != std::string::npos) {
+    candidates.push_back(program);
+    return candidates;
+  }
+  if (program.empty()) return candidates;
+  const auto path_variable = variable_for_test(spec, inherited, "PATH");
+  std::string_view path = path_variable ? std::string_view(*path_variable) : kDefaultPath;
+  while (true) {
+    auto colon = path.find(':');
+    std::string_view dir = path.substr(0, colon);
+    // An empty PATH element means the current directory, as in execvp.
+    candidates.push_back((dir.empty() ? std::string(".") : std::string(dir)) + "/" + program);
+    if (colon == std::string_view::npos) break;
+    path.remove_prefix(colon + 1);
+  }
+  return candidates;
+}
 
 ExecPlan::ExecPlan(const SandboxSpec& spec, char* const* inherited, std::string working_directory)
     : argv_(spec.command), working_directory_(std::move(working_directory)) {
@@ -62,20 +91,7 @@ ExecPlan::ExecPlan(const SandboxSpec& spec, char* const* inherited, std::string 
     if (!has_variable(env_, "TEST_TMPDIR")) set_variable(env_, "TEST_TMPDIR", "/tmp");
   }
 
-  const std::string& program = spec.command.empty() ? std::string() : spec.command.front();
-  if (program.find('/') != std::string::npos) {
-    candidates_.push_back(program);
-  } else if (!program.empty()) {
-    std::string_view path = path_of(env_);
-    while (true) {
-      auto colon = path.find(':');
-      std::string_view dir = path.substr(0, colon);
-      // An empty PATH element means the current directory, as in execvp.
-      candidates_.push_back((dir.empty() ? std::string(".") : std::string(dir)) + "/" + program);
-      if (colon == std::string_view::npos) break;
-      path.remove_prefix(colon + 1);
-    }
-  }
+  candidates_ = exec_candidates(spec, inherited);
   argv_pointers_ = pointers_to(argv_);
   env_pointers_ = pointers_to(env_);
 }

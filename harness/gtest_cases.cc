@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "elf_rodata.h"
+#include "exec_plan.h"
 #include "setup_error.h"
 #include "temporary_parent.h"
 
@@ -65,22 +66,6 @@ CaseFailure parse_gtest_failure(const std::string& text) {
     failure.file = location;
   }
   return failure;
-}
-
-// The variable's value as the test will see it: the spec's --env wins over the caller's.
-std::optional<std::string> variable_for_test(const SandboxSpec& spec, char* const* inherited,
-                                             std::string_view key, bool even_if_cleared = false) {
-  for (auto it = spec.environment.rbegin(); it != spec.environment.rend(); ++it) {
-    if (it->first == key) return it->second;
-  }
-  if ((spec.clear_environment && !even_if_cleared) || inherited == nullptr) return std::nullopt;
-  for (char* const* entry = inherited; *entry != nullptr; ++entry) {
-    std::string_view text(*entry);
-    if (text.size() > key.size() && text.starts_with(key) && text[key.size()] == '=') {
-      return std::string(text.substr(key.size() + 1));
-    }
-  }
-  return std::nullopt;
 }
 
 std::optional<int> parse_int(const std::optional<std::string>& text) {

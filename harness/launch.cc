@@ -572,9 +572,7 @@ void run(const SandboxSpec& requested, char* const* environment, RunResult& resu
   // What the sandbox really gets: the request, plus what a GoogleTest binary needs and the
   // ISOTEST_* variables.
   SandboxSpec spec = requested;
-  GtestSession gtest(spec,
-                     find_executable(ExecPlan(spec, environment, working_directory).candidates(),
-                                     working_directory),
+  GtestSession gtest(spec, find_executable(exec_candidates(spec, environment), working_directory),
                      environment);
   const MountPlan mounts = plan_mounts_for_host(spec, working_directory);
   for (const auto& op : mounts.ops) result.isolation.mounts.push_back(op.description);

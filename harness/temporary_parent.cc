@@ -4,7 +4,8 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include <string_view>
+#include "exec_plan.h"
+#include "spec.h"
 
 namespace isotest {
 
@@ -14,11 +15,8 @@ std::string temporary_parent(char* const* environment) {
       ::access("/dev/shm", W_OK | X_OK) == 0) {
     return "/dev/shm";
   }
-  for (char* const* entry = environment; entry != nullptr && *entry != nullptr; ++entry) {
-    const std::string_view text(*entry);
-    if (text.starts_with("TMPDIR=") && text.size() > 7) return std::string(text.substr(7));
-  }
-  return "/tmp";
+  const auto tmpdir = variable_for_test(SandboxSpec{}, environment, "TMPDIR");
+  return tmpdir && !tmpdir->empty() ? *tmpdir : std::string("/tmp");
 }
 
 }  // namespace isotest

@@ -8,6 +8,8 @@
 
 #include <cerrno>
 
+#include "unique_fd.h"
+
 namespace isotest {
 
 namespace {
@@ -50,11 +52,11 @@ pid_t start_case_process(const std::string& program, const std::vector<std::stri
   argv.push_back(const_cast<char*>(program.c_str()));
   for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
   argv.push_back(nullptr);
-  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (null_fd < 0) return -1;
+  const UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!null.valid()) return -1;
   ChildPlan plan{.program = program.c_str(),
                  .argv = argv.data(),
-                 .null_fd = null_fd,
+                 .null_fd = null.get(),
                  .output_fd = output_fd,
                  .runner = ::getpid()};
   // Signals blocked across the clone: none may run a runner handler on the child's stack.
@@ -73,7 +75,6 @@ pid_t start_case_process(const std::string& program, const std::vector<std::stri
 #endif
   const int clone_error = errno;
   ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  ::close(null_fd);
   errno = clone_error;
   return pid;
 }
