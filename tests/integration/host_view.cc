@@ -39,10 +39,15 @@ std::string unique_name(const std::string& stem) {
          std::to_string(counter++);
 }
 
+// A /proc file of a process that exits while it is read fails with ESRCH, which libstdc++'s
+// filebuf reports by throwing even without an exception mask: what was read so far counts.
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;
-  text << in.rdbuf();
+  try {
+    text << in.rdbuf();
+  } catch (const std::ios_base::failure&) {
+  }
   return text.str();
 }
 
@@ -92,8 +97,7 @@ std::optional<SandboxedPid> parse_sandboxed_pid(const std::string& line) {
 namespace {
 
 std::optional<std::string> status_field(pid_t pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);) {
+  for (const auto& line : lines_of(read_file("/proc/" + std::to_string(pid) + "/status"))) {
     if (line.starts_with(field + ":")) return line.substr(field.size() + 1);
   }
   return std::nullopt;
