@@ -41,9 +41,11 @@ timeout plus its grace period plus 5 seconds, so that isotest stops the
 test and records the timeout (status ``timeout``, exit status 124) before
 CTest would kill isotest.
 
-When the build tree is below ``/tmp`` or ``/dev/shm``, which the sandbox
-replaces with empty ones, it is bound into the sandbox (``--bind``) so the
-test still finds its executable and files.
+Every test also gets ``--keep-visible`` for the top-level source and build
+trees: where they lie below ``/tmp``, ``/dev/shm`` or a ``TMPFS`` target,
+which the sandbox replaces with empty ones, isotest keeps them visible at
+the same path (read-only with ``READ_ONLY``), so a test still finds its
+executable, its libraries and the files it reads through paths compiled in.
 
 Result files
 ^^^^^^^^^^^^
@@ -306,7 +308,11 @@ function(_isotest_run_args run_args_var timeout_var prefix caller)
 
   list(APPEND args ${${prefix}_ISOTEST_ARGS})
 
-  # The sandbox has fresh, empty /tmp and /dev/shm: a build tree below them would vanish.
+  # The sandbox's fresh /tmp, /dev/shm and TMPFS mounts hide what lies below them. isotest
+  # keeps what a command line names visible; these trees are declared to the same rule, for the
+  # paths compiled into tests (-DDATA_DIR=${CMAKE_SOURCE_DIR}/data) that no command line shows.
+  # They follow READ_ONLY; elsewhere, and with SHARE mount, the option changes nothing.
+  list(APPEND args --keep-visible "${CMAKE_SOURCE_DIR}" --keep-visible "${CMAKE_BINARY_DIR}")
   # Binds are refused when the mount namespace is shared, and then nothing vanishes anyway.
   set(mount_shared FALSE)
   set(previous "")
@@ -319,9 +325,6 @@ function(_isotest_run_args run_args_var timeout_var prefix caller)
   endforeach()
   if(NOT mount_shared)
     set(hidden_below_tmp "^/(tmp|dev/shm)(/|$)")
-    if(CMAKE_BINARY_DIR MATCHES "${hidden_below_tmp}")
-      list(APPEND args --bind "${CMAKE_BINARY_DIR}")
-    endif()
     foreach(folder IN LISTS ARGN)
       if(${prefix}_READ_ONLY OR folder MATCHES "${hidden_below_tmp}")
         list(APPEND args --bind "${folder}")

@@ -146,6 +146,10 @@ void add_sandbox_options(CLI::App& command, SandboxSpec& spec, SandboxOptionText
       ->option_text("SRC[:DST]");
   repeated(command.add_option("--tmpfs", texts.tmpfs, "fresh tmpfs on DST"))
       ->option_text("DST[:SIZE]");
+  repeated(command.add_option("--keep-visible", spec.keep_visible,
+                              "keep this host path visible at the same path where a fresh mount "
+                              "(/tmp, /dev/shm, --tmpfs) would hide it; follows --read-only"))
+      ->option_text("PATH");
   command
       .add_flag("--read-only", spec.read_only_root,
                 "host tree read-only, except the working directory, binds and tmpfs")

@@ -1,38 +1,24 @@
 #include "elf_rodata.h"
 
 #include <elf.h>
-#include <unistd.h>
 
-#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "elf_file.h"
 
 namespace isotest {
 
 namespace {
 
+using elf::read_exactly;
+using elf::within;
+
 // A binary with more sections than this is not one a compiler made; search it whole.
 constexpr std::size_t kMaxSections = 4096;
 
-bool read_exactly(int fd, void* buffer, std::size_t size, std::size_t offset) {
-  auto* bytes = static_cast<char*>(buffer);
-  while (size > 0) {
-    const ssize_t got = ::pread(fd, bytes, size, static_cast<off_t>(offset));
-    if (got <= 0) return false;
-    bytes += got;
-    size -= static_cast<std::size_t>(got);
-    offset += static_cast<std::size_t>(got);
-  }
-  return true;
-}
-
-bool within(std::size_t offset, std::size_t size, std::size_t file_size) {
-  return offset <= file_size && size <= file_size - offset;
-}
-
-// One ELF class (32 or 64 bit); the file's byte order is the machine's, or the binary could not
-// run here anyway.
+// One ELF class (32 or 64 bit).
 template <typename Header, typename Section>
 std::optional<std::vector<FileRange>> rodata_ranges(int fd, std::size_t file_size) {
   Header header{};
@@ -67,14 +53,14 @@ std::optional<std::vector<FileRange>> rodata_ranges(int fd, std::size_t file_siz
 }  // namespace
 
 std::optional<std::vector<FileRange>> elf_rodata_ranges(int fd, std::size_t file_size) {
-  unsigned char ident[EI_NIDENT] = {};
-  if (file_size < sizeof ident || !read_exactly(fd, ident, sizeof ident, 0) ||
-      std::memcmp(ident, ELFMAG, SELFMAG) != 0) {
-    return std::nullopt;
+  switch (elf::elf_class(fd, file_size)) {
+    case ELFCLASS64:
+      return rodata_ranges<Elf64_Ehdr, Elf64_Shdr>(fd, file_size);
+    case ELFCLASS32:
+      return rodata_ranges<Elf32_Ehdr, Elf32_Shdr>(fd, file_size);
+    default:
+      return std::nullopt;
   }
-  if (ident[EI_CLASS] == ELFCLASS64) return rodata_ranges<Elf64_Ehdr, Elf64_Shdr>(fd, file_size);
-  if (ident[EI_CLASS] == ELFCLASS32) return rodata_ranges<Elf32_Ehdr, Elf32_Shdr>(fd, file_size);
-  return std::nullopt;
 }
 
 }  // namespace isotest

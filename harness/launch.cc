@@ -22,6 +22,7 @@
 #include "child_error.h"
 #include "exec_plan.h"
 #include "gtest_cases.h"
+#include "host_paths.h"
 #include "mounts.h"
 #include "sandbox_child.h"
 #include "sandbox_environment.h"
@@ -451,10 +452,12 @@ void describe_namespaces(const SandboxSpec& spec, Isolation& isolation) {
   isolation.read_only_root = spec.read_only_root;
 }
 
-// Optional mounts (/dev/mqueue, /sys/fs/cgroup) whose target this host lacks are dropped here,
-// so the plan -- and the result -- list only what is really mounted.
-MountPlan plan_mounts_for_host(const SandboxSpec& spec, const std::string& working_directory) {
-  MountPlan plan = plan_mounts(spec, working_directory);
+// The plan for this host: what the command needs from it stays visible (host_paths.h), and
+// optional mounts (/dev/mqueue, /sys/fs/cgroup) whose target this host lacks are dropped, so the
+// plan -- and the result -- list only what is really mounted.
+MountPlan plan_mounts_for_host(const SandboxSpec& spec, char* const* environment,
+                               const std::string& working_directory) {
+  MountPlan plan = plan_mounts(spec, host_paths_needed(spec, environment, working_directory));
   std::erase_if(plan.ops, [](const MountOp& op) {
     return op.skip_if_missing && ::access(op.target.c_str(), F_OK) != 0;
   });
@@ -574,7 +577,7 @@ void run(const SandboxSpec& requested, char* const* environment, RunResult& resu
   SandboxSpec spec = requested;
   GtestSession gtest(spec, find_executable(exec_candidates(spec, environment), working_directory),
                      environment);
-  const MountPlan mounts = plan_mounts_for_host(spec, working_directory);
+  const MountPlan mounts = plan_mounts_for_host(spec, environment, working_directory);
   for (const auto& op : mounts.ops) result.isolation.mounts.push_back(op.description);
   const bool own_users = !spec.shares(Namespace::user);
   const IdMaps maps = plan_id_maps(spec.map_root);

@@ -15,19 +15,14 @@ namespace isotest {
 
 namespace {
 
-// More binds than this in one sandbox is a usage problem, not something to allocate for.
-constexpr int kMaxBinds = 64;
+// More binds than this in one sandbox (the caller's, and the host paths kept visible) is a usage
+// problem, not something to allocate for.
+constexpr int kMaxBinds = 256;
 
 MountOp op(MountOp::Kind kind, std::string source, std::string target, std::string description) {
   MountOp result{.kind = kind, .source = std::move(source), .target = std::move(target)};
   result.description = std::move(description);
   return result;
-}
-
-bool is_within(const std::string& path, const std::string& directory) {
-  if (directory == "/") return true;
-  return path == directory || (path.starts_with(directory) && path.size() > directory.size() &&
-                               path[directory.size()] == '/');
 }
 
 bool set_read_only(const char* target, bool recursive) {
@@ -119,33 +114,47 @@ void add_proc_covers(const SandboxSpec& spec, std::vector<MountOp>& ops) {
   }
 }
 
+// Whether each bind and tmpfs may create its target: only inside a tmpfs of ours. The mount a
+// target lands in is the innermost one made before it whose target holds it (the plan is sorted
+// parents first); inside a bind that is the host's tree, where isotest creates nothing.
+void mark_targets_to_create(std::vector<MountOp>& ops) {
+  using Kind = MountOp::Kind;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].kind != Kind::bind && ops[i].kind != Kind::tmpfs) continue;
+    const MountOp* underneath = nullptr;
+    for (std::size_t j = 0; j < i; ++j) {
+      const MountOp& earlier = ops[j];
+      if (earlier.kind == Kind::make_private || earlier.kind == Kind::read_only_tree ||
+          earlier.target == ops[i].target || !path_is_within(ops[i].target, earlier.target)) {
+        continue;
+      }
+      if (underneath == nullptr || earlier.target.size() >= underneath->target.size()) {
+        underneath = &earlier;
+      }
+    }
+    ops[i].create_target = underneath != nullptr && underneath->kind == Kind::tmpfs;
+  }
+}
+
 }  // namespace
 
-MountPlan plan_mounts(const SandboxSpec& spec, const std::string& working_directory) {
+MountPlan plan_mounts(const SandboxSpec& spec, const std::vector<NeededPath>& needed) {
   MountPlan plan;
   if (spec.shares(Namespace::mount)) return plan;
   using Kind = MountOp::Kind;
   auto& ops = plan.ops;
-  std::vector<std::string> fresh;  // tmpfs targets: paths below them are ours to create
-  auto inside_fresh = [&](const std::string& target) {
-    for (const auto& directory : fresh) {
-      if (is_within(target, directory) && target != directory) return true;
-    }
-    return false;
-  };
+  MountSurroundings surroundings{.read_only_root = spec.read_only_root};
   auto add_tmpfs = [&](const std::string& target, std::string options, bool optional) {
     auto tmpfs = op(Kind::tmpfs, "tmpfs", target, "mount tmpfs on " + target);
     tmpfs.options = std::move(options);
     tmpfs.skip_if_missing = optional;
-    tmpfs.create_target = inside_fresh(target);
     ops.push_back(tmpfs);
-    fresh.push_back(target);
+    surroundings.fresh.push_back(target);
   };
   auto add_bind = [&](const std::string& source, const std::string& target, bool read_only,
                       std::string description) {
     auto bind = op(Kind::bind, source, target, std::move(description));
     bind.read_only = read_only;
-    bind.create_target = inside_fresh(target);
     ops.push_back(bind);
   };
 
@@ -162,6 +171,10 @@ MountPlan plan_mounts(const SandboxSpec& spec, const std::string& working_direct
   auto sysfs = op(Kind::read_only_tree, "", "/sys", "make /sys read-only");
   sysfs.skip_if_missing = true;
   ops.push_back(sysfs);
+  // From here on a mount may land inside another (a bind inside a kept directory, a kept
+  // directory inside a --tmpfs, a kept /dev around the fresh /dev/shm): they are sorted below so
+  // that parents come first.
+  const std::size_t nested_from = ops.size();
   add_tmpfs("/tmp", "mode=1777", false);
   if (!spec.shares(Namespace::ipc)) {
     add_tmpfs("/dev/shm", "mode=1777", true);
@@ -169,9 +182,6 @@ MountPlan plan_mounts(const SandboxSpec& spec, const std::string& working_direct
     mqueue.skip_if_missing = true;
     ops.push_back(mqueue);
   }
-  // From here on a mount may land inside another (a bind inside the working directory, the
-  // working directory inside a --tmpfs): they are sorted below so parents come first.
-  const std::size_t nested_from = ops.size();
   for (const auto& mount : spec.tmpfs) {
     std::string options = "mode=1777";
     if (mount.size_bytes) options += ",size=" + std::to_string(*mount.size_bytes);
@@ -188,22 +198,17 @@ MountPlan plan_mounts(const SandboxSpec& spec, const std::string& working_direct
     add_bind(bind.source, bind.target, bind.read_only,
              std::string(bind.read_only ? "read-only bind " : "bind ") + bind.source + " on " +
                  bind.target);
+    surroundings.bind_targets.push_back(bind.target);
   }
-  // A working directory below /tmp (a build tree, say) stays reachable; /tmp itself is the new,
-  // empty one -- binding the host's /tmp there would undo the isolation.
-  bool hidden = false;
-  for (const auto& directory : fresh) {
-    hidden = hidden || (is_within(working_directory, directory) && working_directory != directory);
-  }
-  if ((spec.read_only_root || hidden) && working_directory != "/") {
-    add_bind(working_directory, working_directory, false,
-             "keep working directory " + working_directory);
+  for (const auto& kept : paths_to_keep(needed, surroundings)) {
+    add_bind(kept.path, kept.path, kept.access == KeptPath::Access::read_only, kept.description());
   }
   auto depth = [](const MountOp& mount) {
     return std::count(mount.target.begin(), mount.target.end(), '/');
   };
   std::stable_sort(ops.begin() + static_cast<std::ptrdiff_t>(nested_from), ops.end(),
                    [&](const MountOp& a, const MountOp& b) { return depth(a) < depth(b); });
+  mark_targets_to_create(ops);
   return plan;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "child_error.h"
+#include "host_paths.h"
 #include "spec.h"
 
 namespace isotest {
@@ -36,10 +37,12 @@ struct MountPlan {
   std::vector<MountOp> ops;
 };
 
-// `working_directory` is the resolved directory the test starts in. When it would be hidden (by
-// a fresh tmpfs such as /tmp) or read-only (--read-only), the plan binds it onto itself.
-// Bind sources must already be absolute (the CLI resolves them against the caller's cwd).
-MountPlan plan_mounts(const SandboxSpec& spec, const std::string& working_directory);
+// `needed` is what the command line needs from the host (host_paths_needed(): the working
+// directory, the executable, ...). The plan binds back at the same path those of them that its
+// fresh mounts would hide, or that must stay writable under --read-only, as paths_to_keep()
+// decides. Bind sources must already be absolute (the CLI resolves them against the caller's
+// cwd).
+MountPlan plan_mounts(const SandboxSpec& spec, const std::vector<NeededPath>& needed);
 
 // Sandbox side. Allocation-free: runs between clone and execve. Bind sources are captured
 // (open_tree) right after propagation is made private, before anything is mounted over them, so

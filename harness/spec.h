@@ -67,6 +67,8 @@ struct SandboxSpec {
   std::vector<BindMount> binds;
   std::vector<TmpfsMount> tmpfs;
   bool read_only_root = false;
+  std::vector<std::string> keep_visible;  // host paths kept at the same path if a fresh mount
+                                          // would hide them (--keep-visible; host_paths.h)
 
   std::string working_directory;                                 // empty: the caller's
   std::vector<std::pair<std::string, std::string>> environment;  // --env, in order

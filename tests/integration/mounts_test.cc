@@ -2,14 +2,16 @@
 // nothing mounted inside shows up in the host's mount table.
 //
 // The sandbox replaces /tmp, so the directories these tests mount or work in live under /var/tmp
-// (world-writable like /tmp, and left as the host has it). The last two tests pin what happens
-// with host paths under /tmp.
+// (world-writable like /tmp, and left as the host has it). The last tests pin what happens with
+// host paths under /tmp: what the command line needs from there stays visible, nothing else.
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 
 #include <gtest/gtest.h>
 
 #include "host_view.h"
+#include "result_file.h"
 #include "spawned_process.h"
 
 namespace isotest::integration {
@@ -152,6 +154,92 @@ TEST(RunTest, WorkingDirectoryUnderHostTmpIsReachable) {
   EXPECT_EQ(run.exit.exit_code, 0) << describe(run);
   EXPECT_EQ(run.out, work.path() + "\n");
   EXPECT_EQ(read_file(work / "written-inside"), "inside\n");
+}
+
+// A copy of `file` in `directory`, executable: a test binary as a build below /tmp leaves it.
+std::string copy_executable(const std::string& file, const std::string& directory) {
+  std::filesystem::create_directories(directory);
+  const auto copy = directory + "/" + std::filesystem::path(file).filename().string();
+  std::filesystem::copy_file(file, copy);
+  std::filesystem::permissions(copy, std::filesystem::perms::owner_all);
+  return copy;
+}
+
+// The caller's directory plays no part: from /, a command below the host's /tmp runs all the
+// same, and the result says what was kept and why.
+TEST(RunTest, CommandBelowHostTmpRunsFromAnyDirectory) {
+  TempDir build;  // under the host's /tmp
+  TempDir results(kVisibleTmp);
+  const auto probe = copy_executable(tools().probe, build / "bin");
+  const auto json = results / "result.json";
+  auto run = run_to_end(isotest_run({"--json", json}, {probe, "cwd"}));
+  EXPECT_EQ(run.exit.exit_code, 0) << describe(run);
+  EXPECT_EQ(run.out, "/\n") << describe(run);
+  const auto mounts = load_result(json)["isolation"]["mounts"];
+  EXPECT_NE(std::find(mounts.begin(), mounts.end(),
+                      "keep " + (build / "bin") + " (directory of the executable " + probe +
+                          "; /tmp is the sandbox's own)"),
+            mounts.end())
+      << mounts.dump(1);
+  EXPECT_TRUE(results_match_schema({json}));
+}
+
+// A file named in the arguments is readable inside; its sibling, which nothing names, is not:
+// the sandbox's /tmp holds only what was kept.
+TEST(RunTest, FileNamedInTheArgumentsIsVisibleButNotItsSiblings) {
+  TempDir data;  // under the host's /tmp
+  write_file(data / "named", "from the host's /tmp\n");
+  write_file(data / "sibling", "must stay hidden\n");
+  auto run = run_to_end(isotest_run({}, {"/bin/sh", "-c", R"sh(
+    cat "$1"
+    dir=${1%/*}
+    if [ -e "$dir/sibling" ]; then echo "sibling visible"; else echo "sibling hidden"; fi
+    ls -A "$dir"
+    ls -A /tmp)sh",
+                                         "sh", data / "named"}));
+  EXPECT_EQ(run.exit.exit_code, 0) << describe(run);
+  EXPECT_EQ(run.out, "from the host's /tmp\nsibling hidden\nnamed\n" +
+                         std::filesystem::path(data.path()).filename().string() + "\n")
+      << describe(run);
+}
+
+const char* from_environment(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+// A binary whose RUNPATH ($ORIGIN/../lib) leads to its shared library below /tmp: the loader
+// inside finds the library where the build left it.
+TEST(RunTest, SharedLibraryFoundThroughRunpathBelowHostTmpLoads) {
+  TempDir build;  // under the host's /tmp
+  const auto sample = copy_executable(
+      from_environment("ISOTEST_RUNPATH_SAMPLE", ISOTEST_DEFAULT_RUNPATH_SAMPLE), build / "bin");
+  copy_executable(from_environment("ISOTEST_RUNPATH_LIBRARY", ISOTEST_DEFAULT_RUNPATH_LIBRARY),
+                  build / "lib");
+  auto run = run_to_end(isotest_run({}, {sample}));
+  EXPECT_EQ(run.exit.exit_code, 0) << describe(run);
+  EXPECT_EQ(run.out, "loaded through RUNPATH\n") << describe(run);
+}
+
+// --read-only holds wherever the tree is: a kept path below /tmp is read-only too; the working
+// directory stays writable.
+TEST(RunTest, ReadOnlyMakesKeptPathsReadOnlyButNotTheWorkingDirectory) {
+  TempDir build;  // under the host's /tmp
+  TempDir work;   // under the host's /tmp
+  const auto probe = copy_executable(tools().probe, build / "bin");
+  write_file(build / "bin/data", "");
+  const SpawnOptions in_work{.working_directory = work.path()};
+  auto read_only =
+      run_to_end(isotest_run({"--read-only"}, {probe, "open-write", build / "bin/data"}), in_work);
+  EXPECT_EQ(read_only.exit.exit_code, 0) << describe(read_only);
+  EXPECT_EQ(read_only.out, (build / "bin/data") + ": EROFS\n") << describe(read_only);
+  write_file(work / "in-work", "");
+  auto in_work_directory =
+      run_to_end(isotest_run({"--read-only"}, {probe, "open-write", "in-work"}), in_work);
+  EXPECT_EQ(in_work_directory.out, "in-work: ok\n") << describe(in_work_directory);
+  // Without --read-only the same write reaches the host's file: the refusal was --read-only's.
+  auto writable = run_to_end(isotest_run({}, {probe, "open-write", build / "bin/data"}), in_work);
+  EXPECT_EQ(writable.out, (build / "bin/data") + ": ok\n") << describe(writable);
 }
 
 }  // namespace

@@ -26,9 +26,14 @@ std::vector<std::string> targets(const MountPlan& plan) {
 
 using Kind = MountOp::Kind;
 
+// What a command started in `working_directory` that names nothing else needs.
+std::vector<NeededPath> working_in(const std::string& working_directory) {
+  return {{.path = working_directory, .why = "working directory", .writable = true}};
+}
+
 TEST(MountPlan, DefaultsArePrivateProcTmpShmMqueueAndReadOnlyCgroupfs) {
   SandboxSpec spec;
-  auto plan = plan_mounts(spec, "/work");
+  auto plan = plan_mounts(spec, working_in("/work"));
   EXPECT_EQ(kinds(plan),
             (std::vector<Kind>{Kind::make_private, Kind::proc, Kind::cover, Kind::cover,
                                Kind::cover, Kind::cover, Kind::cover, Kind::read_only_tree,
@@ -45,7 +50,7 @@ TEST(MountPlan, DefaultsArePrivateProcTmpShmMqueueAndReadOnlyCgroupfs) {
 
 TEST(MountPlan, ProcSysIsReadOnlyButTheSandboxsOwnNetworkSettingsAreNot) {
   SandboxSpec spec;
-  auto plan = plan_mounts(spec, "/work");
+  auto plan = plan_mounts(spec, working_in("/work"));
   const MountOp* net = find_target(plan, "/proc/sys/net");
   const MountOp* sys = find_target(plan, "/proc/sys");
   ASSERT_NE(net, nullptr);
@@ -58,21 +63,21 @@ TEST(MountPlan, ProcSysIsReadOnlyButTheSandboxsOwnNetworkSettingsAreNot) {
 
   spec.share(Namespace::net);
   spec.network = NetworkMode::host;
-  EXPECT_EQ(find_target(plan_mounts(spec, "/work"), "/proc/sys/net"), nullptr)
+  EXPECT_EQ(find_target(plan_mounts(spec, working_in("/work")), "/proc/sys/net"), nullptr)
       << "the host's network settings stay read-only";
 }
 
 TEST(MountPlan, SharedMountNamespaceMountsNothing) {
   SandboxSpec spec;
   spec.share(Namespace::mount);
-  EXPECT_TRUE(plan_mounts(spec, "/").ops.empty());
+  EXPECT_TRUE(plan_mounts(spec, working_in("/")).ops.empty());
 }
 
 TEST(MountPlan, SharedPidAndIpcSkipProcAndIpcMounts) {
   SandboxSpec spec;
   spec.share(Namespace::pid);
   spec.share(Namespace::ipc);
-  auto plan = plan_mounts(spec, "/work");
+  auto plan = plan_mounts(spec, working_in("/work"));
   EXPECT_EQ(kinds(plan), (std::vector<Kind>{Kind::make_private, Kind::read_only_tree, Kind::tmpfs,
                                             Kind::read_only_tree}));
 }
@@ -82,7 +87,7 @@ TEST(MountPlan, ReadOnlyComesFirstAndWorkingDirectoryStaysWritable) {
   spec.read_only_root = true;
   spec.binds.push_back({"/src", "/dst", true});
   spec.tmpfs.push_back({"/scratch", 1024});
-  auto plan = plan_mounts(spec, "/work");
+  auto plan = plan_mounts(spec, working_in("/work"));
   ASSERT_GE(plan.ops.size(), 3U);
   EXPECT_EQ(plan.ops[1].kind, Kind::read_only_tree);
   const MountOp* kept = find_target(plan, "/work");
@@ -110,7 +115,7 @@ TEST(MountPlan, ReadOnlyComesFirstAndWorkingDirectoryStaysWritable) {
 
 TEST(MountPlan, WorkingDirectoryUnderTmpIsBoundIntoTheNewTmp) {
   SandboxSpec spec;
-  auto plan = plan_mounts(spec, "/tmp/build");
+  auto plan = plan_mounts(spec, working_in("/tmp/build"));
   const MountOp* kept = find_target(plan, "/tmp/build");
   ASSERT_NE(kept, nullptr);
   EXPECT_EQ(kept->kind, Kind::bind);
@@ -122,7 +127,7 @@ TEST(MountPlan, MountsInsideTheWorkingDirectoryComeAfterIt) {
   spec.read_only_root = true;
   spec.binds.push_back({"/b", "/w/bind", false});
   spec.tmpfs.push_back({"/w/scratch", std::nullopt});
-  auto plan = plan_mounts(spec, "/w");
+  auto plan = plan_mounts(spec, working_in("/w"));
   std::vector<std::string> order;
   for (const auto& op : plan.ops) {
     if (op.target.starts_with("/w")) order.push_back(op.target);
@@ -133,17 +138,21 @@ TEST(MountPlan, MountsInsideTheWorkingDirectoryComeAfterIt) {
 
 TEST(MountPlan, WorkingDirectoryThatIsTmpItselfGetsTheFreshTmp) {
   SandboxSpec spec;
-  const auto plan = plan_mounts(spec, "/tmp");
+  const auto plan = plan_mounts(spec, working_in("/tmp"));
   const MountOp* tmp = find_target(plan, "/tmp");
   ASSERT_NE(tmp, nullptr);
   EXPECT_EQ(tmp->kind, Kind::tmpfs);  // and no bind of the host's /tmp over it
+  spec.read_only_root = true;         // not even to keep it writable
+  for (const auto& op : plan_mounts(spec, working_in("/tmp")).ops) {
+    EXPECT_NE(op.kind, Kind::bind) << op.description;
+  }
 }
 
 TEST(MountPlan, BindTargetsInsideOurTmpfsAreCreatedOthersNot) {
   SandboxSpec spec;
   spec.binds.push_back({"/data", "/tmp/data", false});
   spec.binds.push_back({"/data", "/opt/data", false});
-  auto plan = plan_mounts(spec, "/work");
+  auto plan = plan_mounts(spec, working_in("/work"));
   std::vector<bool> created;
   for (const auto& op : plan.ops) {
     if (op.kind == Kind::bind && op.source == "/data") created.push_back(op.create_target);
@@ -151,12 +160,71 @@ TEST(MountPlan, BindTargetsInsideOurTmpfsAreCreatedOthersNot) {
   EXPECT_EQ(created, (std::vector<bool>{true, false}));
 }
 
+TEST(MountPlan, WhatTheCommandNeedsBelowAFreshMountIsBoundAtTheSamePath) {
+  SandboxSpec spec;
+  const std::vector<NeededPath> needed = {
+      {.path = "/", .why = "working directory", .writable = true},
+      {.path = "/tmp/x/mytest", .why = "the executable /tmp/x/mytest", .with_directory = true},
+      {.path = "/tmp/x/data/input", .why = "named in the arguments"},
+      {.path = "/tmp/y/input", .why = "named in the arguments"}};
+  auto plan = plan_mounts(spec, needed);
+  std::vector<std::string> binds;
+  for (const auto& op : plan.ops) {
+    if (op.kind != Kind::bind) continue;
+    binds.push_back(op.description);
+    EXPECT_EQ(op.source, op.target);
+    EXPECT_TRUE(op.create_target) << "inside the fresh /tmp: ours to create";
+    EXPECT_FALSE(op.read_only);
+  }
+  EXPECT_EQ(binds, (std::vector<std::string>{
+                       "keep /tmp/x (directory of the executable /tmp/x/mytest; /tmp is the "
+                       "sandbox's own)",
+                       "keep /tmp/y/input (named in the arguments; /tmp is the sandbox's own)"}));
+
+  spec.read_only_root = true;
+  plan = plan_mounts(spec, needed);
+  const MountOp* kept = find_target(plan, "/tmp/x");
+  ASSERT_NE(kept, nullptr);
+  EXPECT_TRUE(kept->read_only) << "--read-only: read-only wherever the tree is";
+  for (const auto& op : plan.ops) {
+    EXPECT_FALSE(op.kind == Kind::bind && op.target == "/") << "/ itself is never bound";
+  }
+}
+
+TEST(MountPlan, NothingIsCreatedInsideABindOfTheHostsTree) {
+  SandboxSpec spec;
+  spec.tmpfs.push_back({"/tmp/w/cache", std::nullopt});
+  spec.binds.push_back({"/data", "/tmp/w/data", false});
+  spec.binds.push_back({"/data", "/tmp/elsewhere", false});
+  spec.binds.push_back({"/data", "/tmp/w/cache/data", false});
+  const auto plan = plan_mounts(spec, working_in("/tmp/w"));
+  // The working directory is the host's /tmp/w: what is missing there stays missing (ENOENT),
+  // the fresh /tmp and the fresh tmpfs inside it are ours.
+  EXPECT_TRUE(find_target(plan, "/tmp/w")->create_target);
+  EXPECT_FALSE(find_target(plan, "/tmp/w/cache")->create_target);
+  EXPECT_FALSE(find_target(plan, "/tmp/w/data")->create_target);
+  EXPECT_TRUE(find_target(plan, "/tmp/elsewhere")->create_target);
+  EXPECT_TRUE(find_target(plan, "/tmp/w/cache/data")->create_target);
+}
+
+TEST(MountPlan, AKeptDirectoryAroundAFreshMountComesBeforeIt) {
+  SandboxSpec spec;
+  spec.read_only_root = true;
+  const auto plan = plan_mounts(spec, working_in("/dev"));
+  std::vector<std::string> order;
+  for (const auto& op : plan.ops) {
+    if (op.target.starts_with("/dev")) order.push_back(op.target);
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"/dev", "/dev/shm", "/dev/mqueue"}))
+      << "the host's /dev bound after them would bring back the host's /dev/shm";
+}
+
 TEST(MountPlan, NothingExtraForAWorkingDirectoryOnTheHostTree) {
   SandboxSpec spec;
-  const auto plan = plan_mounts(spec, "/work");
+  const auto plan = plan_mounts(spec, working_in("/work"));
   EXPECT_EQ(find_target(plan, "/work"), nullptr);
   spec.read_only_root = true;
-  EXPECT_EQ(plan_mounts(spec, "/").ops.back().target, "/sys/fs/cgroup");
+  EXPECT_EQ(plan_mounts(spec, working_in("/")).ops.back().target, "/sys/fs/cgroup");
 }
 
 }  // namespace
