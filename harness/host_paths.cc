@@ -161,7 +161,7 @@ std::vector<NeededPath> host_paths_needed(const SandboxSpec& spec, char* const* 
     const std::string path = absolute_path(caller_directory, text);
     if (text.empty() || !exists(path)) {
       throw_error("keep visible", text.empty() ? EINVAL : errno,
-                  "--keep-visible `" + text + "`: no such host path",
+                  "--keep-visible `" + text + "`: cannot reach this host path",
                   "pass an existing file or directory");
     }
     add({.path = path, .why = "--keep-visible"});

@@ -242,5 +242,25 @@ TEST(RunTest, ReadOnlyMakesKeptPathsReadOnlyButNotTheWorkingDirectory) {
   EXPECT_EQ(writable.out, (build / "bin/data") + ": ok\n") << describe(writable);
 }
 
+// A tree that no command line names (a source tree a test reaches through a path compiled in)
+// is kept visible with --keep-visible; one that does not exist is refused before anything runs.
+TEST(RunTest, KeepVisibleKeepsATreeNoCommandLineNames) {
+  TempDir source;  // under the host's /tmp
+  write_file(source / "data", "compiled-in data\n");
+  const std::vector<std::string> command = {"/bin/sh", "-c", R"sh(cat "$DATA_DIR/data")sh"};
+  auto hidden = run_to_end(isotest_run({"--env", "DATA_DIR=" + source.path()}, command));
+  EXPECT_NE(hidden.exit.exit_code, 0) << "visible without being named: " << describe(hidden);
+  auto kept = run_to_end(isotest_run(
+      {"--env", "DATA_DIR=" + source.path(), "--keep-visible", source.path()}, command));
+  EXPECT_EQ(kept.exit.exit_code, 0) << describe(kept);
+  EXPECT_EQ(kept.out, "compiled-in data\n") << describe(kept);
+  auto missing =
+      run_to_end(isotest_run({"--keep-visible", source / "missing"}, {"/bin/echo", "ran"}));
+  EXPECT_EQ(missing.exit.exit_code, 125) << describe(missing);
+  EXPECT_EQ(missing.out, "") << describe(missing);
+  EXPECT_NE(missing.err.find("--keep-visible `" + (source / "missing") + "`"), std::string::npos)
+      << describe(missing);
+}
+
 }  // namespace
 }  // namespace isotest::integration

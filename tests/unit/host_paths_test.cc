@@ -255,7 +255,8 @@ TEST_F(HostPathsNeeded, KeepVisiblePathsAreNeededAndMissingOnesRefused) {
       host_paths_needed(spec, nullptr, "/");
       ADD_FAILURE() << "accepted --keep-visible `" << missing << "`";
     } catch (const SetupFailure& failure) {
-      EXPECT_EQ(failure.error().message, "--keep-visible `" + missing + "`: no such host path");
+      EXPECT_EQ(failure.error().message,
+                "--keep-visible `" + missing + "`: cannot reach this host path");
       EXPECT_FALSE(failure.error().hint.empty());
     }
   }
