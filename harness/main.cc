@@ -11,8 +11,16 @@
 #include "report.h"
 #include "run_command.h"
 #include "runner/runner.h"
+#include "safe_text.h"
 
 namespace {
+
+void say_passed_over(const std::vector<isotest::PassedOver>& passed_over) {
+  for (const auto& file : passed_over) {
+    std::cerr << "isotest: report: passed over " << isotest::terminal_text(file.file) << ": "
+              << file.reason << "\n";
+  }
+}
 
 int report(const isotest::ReportRequest& request) {
   try {
@@ -25,7 +33,15 @@ int report(const isotest::ReportRequest& request) {
         console = &std::cerr;
       }
     }
-    const auto results = isotest::load_results(request.inputs);
+    std::vector<isotest::PassedOver> passed_over;
+    std::vector<isotest::LoadedResult> results;
+    try {
+      results = isotest::load_results(request.inputs, &passed_over);
+    } catch (const isotest::SetupFailure&) {
+      say_passed_over(passed_over);
+      throw;
+    }
+    say_passed_over(passed_over);
     *console << isotest::summary_table(results) << std::flush;
     if (!request.junit_path.empty()) {
       isotest::write_output(request.junit_path, isotest::junit_xml(results));

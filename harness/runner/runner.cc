@@ -39,6 +39,7 @@
 #include "runner/progress.h"
 #include "runner/runner_report.h"
 #include "runner/timings.h"
+#include "safe_text.h"
 #include "setup_error.h"
 #include "temporary_parent.h"
 
@@ -580,10 +581,8 @@ void write_outputs(const GtestRequest& request, const RunnerSettings& settings,
     write_output(request.json_path, text);
   }
   if (!request.junit_path.empty()) {
-    std::vector<LoadedResult> results;
-    results.reserve(documents.size());
-    for (const auto& entry : documents) results.push_back({request.binary, entry});
-    write_output(request.junit_path, junit_xml(results));
+    write_output(request.junit_path,
+                 junit_xml(runner_results(request.binary, std::move(document))));
   }
 }
 
@@ -619,10 +618,10 @@ void print_summary(std::FILE* stream, const std::vector<nlohmann::json>& documen
   for (const auto& document : documents) {
     const std::string status = document.value("status", "");
     if (status == "passed" || status == "skipped") continue;
-    static_cast<void>(std::fprintf(stream, "  %-8s %s (%d of %zu attempts failed)\n",
-                                   status.c_str(), document.value("name", "").c_str(),
-                                   document.value("failed_attempts", 0),
-                                   document["attempts"].size()));
+    static_cast<void>(
+        std::fprintf(stream, "  %-8s %s (%d of %zu attempts failed)\n", status.c_str(),
+                     terminal_text(document.value("name", "")).c_str(),
+                     document.value("failed_attempts", 0), document["attempts"].size()));
   }
 }
 

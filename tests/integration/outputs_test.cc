@@ -1,5 +1,6 @@
 // Every file isotest writes lands safely wherever the user points it: a FIFO, a device, a
-// symlink, /dev/stdout; a destination it must not write is refused before the test runs.
+// symlink, /dev/stdout; a destination it must not write is refused before the test runs. And what
+// `isotest report` writes is well-formed XML and terminal-safe text, whatever the names hold.
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -61,6 +62,15 @@ class BoundSocket {
 // symlink. Nobody, who cannot write /dev, tests /dev/stdout itself.
 std::string stdout_path() {
   return ::geteuid() == 0 ? "/dev/fd/1" : "/dev/stdout";
+}
+
+::testing::AssertionResult well_formed_xml(const std::string& path) {
+  auto parse = run_to_end({"/usr/bin/python3", "-c",
+                           "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])", path});
+  if (parse.exit.exit_code == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << path << " is not well-formed XML:\n"
+                                       << parse.err << "\n"
+                                       << read_file(path);
 }
 
 TEST(OutputTest, AFifoGetsTheResultAndStaysAFifo) {
@@ -151,6 +161,78 @@ TEST(OutputTest, ADirectoryOrSocketIsRefusedBeforeTheCommandRuns) {
   EXPECT_EQ(file_type(dir / "results"), S_IFDIR);
   EXPECT_EQ(file_type(dir / "results.sock"), S_IFSOCK);
   EXPECT_TRUE(fs::is_empty(dir / "results"));
+}
+
+// A result whose name and output hold what XML 1.0 forbids and terminals act on.
+std::string hostile_result(const TempDir& dir) {
+  const std::string name = "evil\xef\xbf\xbf\x1b[31m.case\x01";
+  auto run = run_to_end(
+      isotest_run({"--json", dir / "hostile.json", "--name", name},
+                  {"/usr/bin/printf", R"(\xef\xbf\xbe out \x01 \x1b[2J \xed\xa0\x80 \xff\n)"}));
+  EXPECT_EQ(run.exit.exit_code, 0) << describe(run);
+  return dir / "hostile.json";
+}
+
+TEST(ReportTest, JunitIsWellFormedAndTheSummaryTerminalSafeWhateverTheNames) {
+  TempDir dir;
+  const auto result = hostile_result(dir);
+  auto report = run_to_end({tools().isotest, "report", result, "--junit", dir / "junit.xml"});
+  EXPECT_EQ(report.exit.exit_code, 0) << describe(report);
+  EXPECT_TRUE(well_formed_xml(dir / "junit.xml"));
+  EXPECT_FALSE(contains(report.out, "\x1b")) << "an escape sequence reached the terminal";
+  EXPECT_FALSE(contains(report.out, "\x01")) << report.out;
+  EXPECT_TRUE(contains(report.out, "evil\xef\xbf\xbf\\x1b[31m.case\\x01")) << report.out;
+}
+
+TEST(ReportTest, JunitGoesThroughStdoutAndFifosAndIsRefusedForADirectory) {
+  TempDir dir;
+  auto run = run_to_end(isotest_run_probe({"--json", dir / "r.json"}, {"exit", "0"}));
+  ASSERT_EQ(run.exit.exit_code, 0) << describe(run);
+
+  auto to_stdout =
+      run_to_end({tools().isotest, "report", dir / "r.json", "--junit", stdout_path()});
+  EXPECT_EQ(to_stdout.exit.exit_code, 0) << describe(to_stdout);
+  write_file(dir / "stdout.xml", to_stdout.out);
+  EXPECT_TRUE(well_formed_xml(dir / "stdout.xml")) << "the summary went to stdout too";
+  EXPECT_TRUE(contains(to_stdout.err, "1 passed, 0 failed, 0 skipped")) << to_stdout.err;
+
+  const auto fifo = dir / "junit.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+  SpawnedProcess reader({"/bin/cat", fifo}, SpawnOptions{.deadline = 30s});
+  auto to_fifo = run_to_end({tools().isotest, "report", dir / "r.json", "--junit", fifo});
+  EXPECT_EQ(to_fifo.exit.exit_code, 0) << describe(to_fifo);
+  reader.close_stdin();
+  EXPECT_FALSE(reader.wait().hit_deadline);
+  EXPECT_TRUE(contains(reader.stdout_text(), "<testsuites name=\"isotest\" tests=\"1\""))
+      << reader.stdout_text();
+  EXPECT_EQ(file_type(fifo), S_IFIFO);
+
+  auto to_directory =
+      run_to_end({tools().isotest, "report", dir / "r.json", "--junit", dir.path()});
+  EXPECT_EQ(to_directory.exit.exit_code, 125) << describe(to_directory);
+  EXPECT_TRUE(contains(to_directory.err, "is a directory")) << to_directory.err;
+  EXPECT_EQ(file_type(dir.path()), S_IFDIR);
+}
+
+TEST(ReportTest, AFolderScanPassesOverForeignJsonAndSaysSo) {
+  TempDir dir;
+  auto run = run_to_end(isotest_run_probe({"--json", dir / "r.json"}, {"exit", "0"}));
+  ASSERT_EQ(run.exit.exit_code, 0) << describe(run);
+  write_file(dir / "compile_commands.json", "[{\"file\": \"a.cc\"}]");
+  write_file(dir / "package.json", "{\"name\": \"web\"}");
+
+  auto scan = run_to_end({tools().isotest, "report", dir.path()});
+  EXPECT_EQ(scan.exit.exit_code, 0) << describe(scan);
+  EXPECT_TRUE(contains(scan.out, "1 passed, 0 failed, 0 skipped")) << scan.out;
+  EXPECT_TRUE(contains(scan.err, "passed over " + (dir / "compile_commands.json") + ": not a"))
+      << scan.err;
+  EXPECT_TRUE(contains(scan.err, "passed over " + (dir / "package.json") + ": not an isotest"))
+      << scan.err;
+  EXPECT_EQ(lines_of(scan.err).size(), 2U) << scan.err;
+
+  auto named = run_to_end({tools().isotest, "report", dir / "r.json", dir / "package.json"});
+  EXPECT_EQ(named.exit.exit_code, 125) << describe(named);
+  EXPECT_TRUE(contains(named.err, dir / "package.json")) << named.err;
 }
 
 }  // namespace
