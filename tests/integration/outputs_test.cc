@@ -7,8 +7,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -24,6 +26,23 @@ namespace fs = std::filesystem;
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
+}
+
+// The state letter of /proc/PID/stat ('Z' once it has exited, unreaped); 0 when it is gone.
+char process_state(pid_t pid) {
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const auto paren = stat.rfind(')');
+  return paren == std::string::npos || paren + 2 >= stat.size() ? '\0' : stat[paren + 2];
+}
+
+// Whether PID has SIG blocked, from the SigBlk mask in /proc/PID/status.
+bool blocks_signal(pid_t pid, int sig) {
+  for (const auto& line : lines_of(read_file("/proc/" + std::to_string(pid) + "/status"))) {
+    if (!line.starts_with("SigBlk:")) continue;
+    const auto mask = std::stoull(line.substr(line.find_first_not_of(" \t", 7)), nullptr, 16);
+    return ((mask >> static_cast<unsigned>(sig - 1)) & 1U) != 0;
+  }
+  return false;
 }
 
 mode_t file_type(const std::string& path) {
@@ -87,6 +106,28 @@ TEST(OutputTest, AFifoGetsTheResultAndStaysAFifo) {
   const auto result = nlohmann::json::parse(reader.stdout_text(), nullptr, false);
   ASSERT_TRUE(result.is_object()) << reader.stdout_text();
   EXPECT_EQ(result.value("status", ""), "passed");
+}
+
+TEST(OutputTest, AWaitForAFifoReaderEndsAtCtrlC) {
+  TempDir dir;
+  const auto fifo = dir / "nobody-reads.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+  SpawnedProcess isotest(isotest_run_probe({"--json", fifo}, {"exit", "0"}));
+  isotest.close_stdin();
+  // Until isotest blocks SIGINT (to stop its sandbox gracefully) the signal would just kill it.
+  // A first SIGINT may still reach the run itself (which then stops the sandbox and waits for a
+  // reader all the same); the wait must end at the next one.
+  ASSERT_TRUE(wait_until([&] { return blocks_signal(isotest.pid(), SIGINT); }))
+      << "isotest never blocked SIGINT";
+  for (int i = 0; i < 10 && process_state(isotest.pid()) != 'Z'; ++i) {
+    isotest.send_signal(SIGINT);
+    std::this_thread::sleep_for(300ms);
+  }
+  const auto exit = isotest.wait();
+  EXPECT_EQ(exit.exit_code, 125) << describe(exit) << isotest.stderr_text();
+  EXPECT_TRUE(contains(isotest.stderr_text(), "interrupted by SIGINT while waiting for a reader"))
+      << isotest.stderr_text();
+  EXPECT_EQ(file_type(fifo), S_IFIFO);
 }
 
 TEST(OutputTest, DevStdoutIntoAPipeHoldsTheJsonAlone) {
