@@ -653,7 +653,7 @@ void run(const SandboxSpec& requested, char* const* environment, RunResult& resu
     output_pipes[i].write_end.reset();
     set_nonblocking(output_pipes[i].read_end.get());
     streams.push_back(CaptureStream{.pipe = std::move(output_pipes[i].read_end),
-                                    .passthrough_fd = i == 0 ? STDOUT_FILENO : STDERR_FILENO,
+                                    .passthrough_fd = i == 0 ? spec.stdout_copy_fd : STDERR_FILENO,
                                     .capture = OutputCapture(spec.output_limit_bytes)});
   }
   set_nonblocking(errors.read_end.get());

@@ -7,19 +7,44 @@
 #include "cli.h"
 #include "doctor_findings.h"
 #include "doctor_report.h"
+#include "output_file.h"
 #include "report.h"
-#include "result.h"
 #include "run_command.h"
 #include "runner/runner.h"
+#include "safe_text.h"
 
 namespace {
 
+void say_passed_over(const std::vector<isotest::PassedOver>& passed_over) {
+  for (const auto& file : passed_over) {
+    std::cerr << "isotest: report: passed over " << isotest::terminal_text(file.file) << ": "
+              << file.reason << "\n";
+  }
+}
+
 int report(const isotest::ReportRequest& request) {
   try {
-    const auto results = isotest::load_results(request.inputs);
-    std::cout << isotest::summary_table(results);
+    // The summary goes to stderr when the JUnit XML takes stdout (`--junit /dev/stdout`).
+    std::ostream* console = &std::cout;
     if (!request.junit_path.empty()) {
-      isotest::write_file_atomically(request.junit_path, isotest::junit_xml(results));
+      const auto destination = isotest::resolve_output(request.junit_path);
+      if (destination.method == isotest::OutputMethod::inherited_fd &&
+          destination.fd == STDOUT_FILENO) {
+        console = &std::cerr;
+      }
+    }
+    std::vector<isotest::PassedOver> passed_over;
+    std::vector<isotest::LoadedResult> results;
+    try {
+      results = isotest::load_results(request.inputs, &passed_over);
+    } catch (const isotest::SetupFailure&) {
+      say_passed_over(passed_over);
+      throw;
+    }
+    say_passed_over(passed_over);
+    *console << isotest::summary_table(results) << std::flush;
+    if (!request.junit_path.empty()) {
+      isotest::write_output(request.junit_path, isotest::junit_xml(results));
     }
     return isotest::report_exit_code(results);
   } catch (const isotest::SetupFailure& failure) {

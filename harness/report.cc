@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "result.h"
+#include "safe_text.h"
 #include "setup_error.h"
 
 namespace isotest {
@@ -17,8 +18,9 @@ namespace {
 namespace fs = std::filesystem;
 
 // Order of the summary: what needs attention first.
-constexpr std::string_view kStatusOrder[] = {
-    "sandbox_error", "crashed", "oom", "timeout", "failed", "notrun", "flaky", "skipped", "passed"};
+constexpr std::string_view kStatusOrder[] = {"sandbox_error", "crashed", "oom",   "timeout",
+                                             "failed",        "notrun",  "flaky", "skipped",
+                                             "disabled",      "passed"};
 
 int severity(const std::string& status) {
   for (std::size_t i = 0; i < std::size(kStatusOrder); ++i) {
@@ -27,8 +29,20 @@ int severity(const std::string& status) {
   return 0;
 }
 
+// What a status counts as, on the console and in JUnit alike: a flaky test passed in the end; a
+// disabled case was skipped; a case not run because its binary ended early did not pass.
+enum class Verdict { passed, failure, error, skipped };
+
+Verdict verdict_of(const std::string& status) {
+  if (status == "passed" || status == "flaky") return Verdict::passed;
+  if (status == "skipped" || status == "disabled") return Verdict::skipped;
+  if (status == "failed") return Verdict::failure;
+  return Verdict::error;
+}
+
 bool is_good(const std::string& status) {
-  return status == "passed" || status == "skipped" || status == "flaky";
+  const Verdict verdict = verdict_of(status);
+  return verdict == Verdict::passed || verdict == Verdict::skipped;
 }
 
 // nlohmann's const operator[] asserts (or is undefined) for a missing key; result files are
@@ -44,52 +58,68 @@ std::string text_of(const nlohmann::json& value) {
   return value.is_string() ? value.get<std::string>() : std::string();
 }
 
+double number_of(const nlohmann::json& value) {
+  return value.is_number() ? value.get<double>() : 0.0;
+}
+
 std::string status_of(const nlohmann::json& document) {
   return text_of(field(document, "status"));
 }
 
-// `isotest gtest --json` documents hold one result per case; each counts as a result of its own,
-// so shards of one binary merge into one summary.
 constexpr std::string_view kRunnerSchema = "isotest-gtest/1";
 
-std::vector<LoadedResult> load_file(const fs::path& file) {
+// FILE's results; none, with the reason in PASSED_OVER, when a folder scan (PASSED_OVER given)
+// finds a file that is not a result at all. A damaged result is an error either way: passing
+// over it would lose a test.
+std::vector<LoadedResult> load_file(const fs::path& file, std::vector<PassedOver>* passed_over) {
   const std::string name = file.string();
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     throw_errno("report: read " + name, "cannot open the file", "check the path");
   }
   nlohmann::json document = nlohmann::json::parse(in, nullptr, false);
+  const std::string schema = text_of(field(document, "schema"));
+  std::string not_a_result;
   if (document.is_discarded() || !document.is_object()) {
-    throw_error("report: read " + name, 0, "not a JSON document",
-                "pass result files written by `isotest run --json`");
+    not_a_result = "not a JSON object";
+  } else if (schema != kResultSchema && schema != kRunnerSchema) {
+    not_a_result = "not an isotest result (no \"schema\": \"" + std::string(kResultSchema) +
+                   "\" or \"" + std::string(kRunnerSchema) + "\")";
   }
-  const std::string schema = document.value("schema", "");
-  if (schema == kRunnerSchema) {
-    std::vector<LoadedResult> cases;
-    if (!field(document, "cases").is_array()) {
-      throw_error("report: read " + name, 0, "runner document without a \"cases\" array",
-                  "the file is damaged; run isotest gtest again");
+  if (!not_a_result.empty()) {
+    if (passed_over != nullptr) {
+      passed_over->push_back({name, not_a_result});
+      return {};
     }
-    for (auto& entry : document["cases"]) {
-      if (!field(entry, "name").is_string() || !field(entry, "status").is_string()) {
-        throw_error("report: read " + name, 0, "case without a name or status",
-                    "the file is damaged; run isotest gtest again");
-      }
-      cases.push_back(LoadedResult{name, std::move(entry)});
-    }
-    return cases;
-  }
-  if (schema != kResultSchema) {
-    throw_error("report: read " + name, 0,
-                "not an isotest result (no \"schema\": \"" + std::string(kResultSchema) +
-                    "\" or \"" + std::string(kRunnerSchema) + "\")",
+    throw_error("report: read " + name, 0, not_a_result,
                 "pass result files written by `isotest run --json` or `isotest gtest --json`");
   }
+  if (schema == kRunnerSchema) return runner_results(name, std::move(document));
   if (!field(document, "name").is_string() || !field(document, "status").is_string()) {
     throw_error("report: read " + name, 0, "result without a name or status",
                 "the file is damaged; run the test again");
   }
-  return {LoadedResult{name, std::move(document)}};
+  return {LoadedResult{name, std::move(document), std::nullopt}};
+}
+
+// The *.json files below FOLDER, in name order. A subfolder that cannot be read is an error:
+// the results in it would be missing without a word.
+std::vector<fs::path> json_files_below(const std::string& folder) {
+  std::vector<fs::path> files;
+  std::error_code error;
+  fs::recursive_directory_iterator it(folder, error);
+  for (; !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+    std::error_code ignored;
+    if (it->is_regular_file(ignored) && it->path().extension() == ".json") {
+      files.push_back(it->path());
+    }
+  }
+  if (error) {
+    throw_error("report: read " + folder, error.value(), "cannot list the folder",
+                "check its permissions, or name the result files");
+  }
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 std::string format_bytes(const nlohmann::json& bytes) {
@@ -115,38 +145,6 @@ std::string format_exit(const nlohmann::json& document) {
     return std::to_string(field(document, "launcher_exit_code").get<int>());
   }
   return "-";
-}
-
-// XML 1.0 allows no control characters but tab, newline and carriage return.
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-          out += '?';
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
 }
 
 std::string output_text(const nlohmann::json& document, const char* stream) {
@@ -197,12 +195,6 @@ std::pair<std::string, std::string> class_and_name(const std::string& name) {
   return {name.substr(0, dot), name.substr(dot + 1)};
 }
 
-double seconds_of(const nlohmann::json& document) {
-  return field(document, "duration_ms").is_number()
-             ? field(document, "duration_ms").get<double>() / 1000
-             : 0;
-}
-
 std::string case_location(const nlohmann::json& failure) {
   const std::string file = text_of(field(failure, "file"));
   if (file.empty()) return {};
@@ -232,99 +224,287 @@ std::string case_reason(const nlohmann::json& test_case, const nlohmann::json& r
   return status;
 }
 
-// Under the table, the cases of GoogleTest runs that did not pass.
+// A case's reason, for the cases of one result that were not run, said once for all of them.
+constexpr const char* kNotRunReason = "not run: the binary ended before them";
+
+// Under the table: the cases of GoogleTest runs that did not pass, then those skipped.
 std::string case_lines(const std::vector<const LoadedResult*>& ordered) {
-  std::string lines;
+  std::string failed;
+  std::string skipped;
   for (const auto* result : ordered) {
     const auto& cases = field(result->document, "cases");
     if (!cases.is_array()) continue;
+    const std::string run = terminal_text(text_of(field(result->document, "name")));
+    int not_run = 0;
     for (const auto& test_case : cases) {
       const std::string status = status_of(test_case);
-      if (status == "passed") continue;
-      lines += "  " + text_of(field(result->document, "name")) + ": " + status + "  " +
-               text_of(field(test_case, "name"));
+      const Verdict verdict = verdict_of(status);
+      if (verdict == Verdict::passed) continue;
+      if (status == "notrun") {
+        ++not_run;
+        continue;
+      }
+      std::string line = "  " + run + ": " + terminal_text(status) + "  " +
+                         terminal_text(text_of(field(test_case, "name")));
       const std::string reason = case_reason(test_case, result->document);
-      if (!reason.empty() && reason != status) lines += "  (" + reason + ")";
-      lines += "\n";
+      if (!reason.empty() && reason != status) line += "  (" + terminal_text(reason) + ")";
+      (verdict == Verdict::skipped ? skipped : failed) += line + "\n";
+    }
+    if (not_run > 0) {
+      failed += "  " + run + ": notrun  " + std::to_string(not_run) +
+                (not_run == 1 ? " case" : " cases") + "  (" + kNotRunReason + ")\n";
     }
   }
-  return lines.empty() ? lines : "\ncases that did not pass:\n" + lines;
+  std::string lines;
+  if (!failed.empty()) lines += "\ncases that did not pass:\n" + failed;
+  if (!skipped.empty()) lines += "\ncases skipped:\n" + skipped;
+  return lines;
 }
 
-struct JunitCounts {
-  int tests = 0;
+// One JUnit <testcase>, and one test of the console's test totals: a GoogleTest case of a
+// result, or the result itself.
+struct TestUnit {
+  const LoadedResult* result = nullptr;
+  const nlohmann::json* test_case = nullptr;  // null: the result itself
+
+  [[nodiscard]] std::string status() const {
+    return status_of(test_case != nullptr ? *test_case : result->document);
+  }
+};
+
+bool any_case_failed(const nlohmann::json& run) {
+  const auto& cases = field(run, "cases");
+  return std::any_of(cases.begin(), cases.end(),
+                     [](const nlohmann::json& c) { return !is_good(status_of(c)); });
+}
+
+std::vector<TestUnit> units_of(const LoadedResult& result) {
+  const auto& cases = field(result.document, "cases");
+  if (!cases.is_array() || cases.empty()) return {TestUnit{&result, nullptr}};
+  std::vector<TestUnit> units;
+  units.reserve(cases.size() + 1);
+  for (const auto& test_case : cases) units.push_back(TestUnit{&result, &test_case});
+  // The run failed although none of its cases did (a crash in a global tear-down, say): it is a
+  // test of its own, so that its failure is counted.
+  if (!is_good(status_of(result.document)) && !any_case_failed(result.document)) {
+    units.push_back(TestUnit{&result, nullptr});
+  }
+  return units;
+}
+
+// One <testsuite>: a result file, whose time is its sandbox's, or an `isotest gtest` document,
+// whose time is the runner's.
+struct Suite {
+  std::string name;
+  double seconds = 0;
+  std::vector<TestUnit> tests;
+};
+
+std::vector<Suite> suites_of(const std::vector<LoadedResult>& results) {
+  std::vector<Suite> suites;
+  const LoadedResult* previous = nullptr;
+  for (const auto& result : results) {
+    const bool same_document = previous != nullptr && result.runner && previous->runner &&
+                               previous->file == result.file &&
+                               previous->runner->binary == result.runner->binary;
+    if (!same_document) {
+      Suite suite;
+      if (result.runner) {
+        suite.name = fs::path(result.runner->binary).filename().string();
+        suite.seconds = result.runner->duration_ms / 1000;
+      } else {
+        suite.name = text_of(field(result.document, "name"));
+        suite.seconds = number_of(field(result.document, "duration_ms")) / 1000;
+      }
+      suites.push_back(std::move(suite));
+    }
+    for (const auto& unit : units_of(result)) suites.back().tests.push_back(unit);
+    previous = &result;
+  }
+  return suites;
+}
+
+struct Counts {
+  int passed = 0;
+  int flaky = 0;
   int failures = 0;
   int errors = 0;
   int skipped = 0;
+  std::map<std::string, int> failed_by_status;
+
+  void add(const std::string& status) {
+    switch (verdict_of(status)) {
+      case Verdict::passed:
+        ++(status == "flaky" ? flaky : passed);
+        return;
+      case Verdict::skipped:
+        ++skipped;
+        return;
+      case Verdict::failure:
+        ++failures;
+        break;
+      case Verdict::error:
+        ++errors;
+        break;
+    }
+    ++failed_by_status[status];
+  }
+  [[nodiscard]] int total() const { return passed + flaky + failures + errors + skipped; }
+
+  // "N passed, N failed, N skipped", the form CI log scanners look for.
+  [[nodiscard]] std::string line() const {
+    return std::to_string(passed + flaky) + " passed, " + std::to_string(failures + errors) +
+           " failed, " + std::to_string(skipped) + " skipped";
+  }
+  // "oom 1, timeout 1, failed 1", worst first.
+  [[nodiscard]] std::string failed_breakdown() const {
+    std::string text;
+    std::map<std::string, int> rest = failed_by_status;
+    for (std::string_view status : kStatusOrder) {
+      const auto it = rest.find(std::string(status));
+      if (it == rest.end()) continue;
+      text += (text.empty() ? "" : ", ") + it->first + " " + std::to_string(it->second);
+      rest.erase(it);
+    }
+    for (const auto& [status, count] : rest) {
+      text += (text.empty() ? "" : ", ") + terminal_text(status) + " " + std::to_string(count);
+    }
+    return text;
+  }
 };
 
-// One <testcase> per GoogleTest case: classname the suite, name the case.
-void junit_cases(const nlohmann::json& run, std::ostringstream& out, JunitCounts& counts) {
+std::string padded(const std::string& text, std::size_t columns) {
+  const std::size_t used = terminal_columns(text);
+  return used >= columns ? text : text + std::string(columns - used, ' ');
+}
+
+std::string seconds_text(double seconds) {
   char number[32];
-  for (const auto& test_case : field(run, "cases")) {
-    const std::string status = status_of(test_case);
-    const std::string full_name = text_of(field(test_case, "name"));
-    const auto dot = full_name.find('.');
-    const std::string classname =
-        dot == std::string::npos ? text_of(field(run, "name")) : full_name.substr(0, dot);
-    const std::string name = dot == std::string::npos ? full_name : full_name.substr(dot + 1);
-    const double seconds = field(test_case, "duration_ms").is_number()
-                               ? field(test_case, "duration_ms").get<double>() / 1000
-                               : 0;
-    static_cast<void>(std::snprintf(number, sizeof number, "%.3f", seconds));
-    ++counts.tests;
-    out << "  <testcase classname=\"" << xml_escape(classname) << "\" name=\"" << xml_escape(name)
-        << "\" time=\"" << number << "\">\n";
-    const std::string message = xml_escape(case_reason(test_case, run));
-    if (status == "failed") {
-      ++counts.failures;
+  static_cast<void>(std::snprintf(number, sizeof number, "%.3f", seconds));
+  return number;
+}
+
+std::string counts_attributes(const Counts& counts, double seconds) {
+  return "tests=\"" + std::to_string(counts.total()) + "\" failures=\"" +
+         std::to_string(counts.failures) + "\" errors=\"" + std::to_string(counts.errors) +
+         "\" skipped=\"" + std::to_string(counts.skipped) + "\" time=\"" + seconds_text(seconds) +
+         "\"";
+}
+
+// A GoogleTest case of a result: classname its suite, name the case.
+void case_testcase(const TestUnit& unit, std::ostringstream& out) {
+  const nlohmann::json& test_case = *unit.test_case;
+  const nlohmann::json& run = unit.result->document;
+  const std::string status = unit.status();
+  const std::string full_name = text_of(field(test_case, "name"));
+  const auto dot = full_name.find('.');
+  const std::string classname =
+      dot == std::string::npos ? text_of(field(run, "name")) : full_name.substr(0, dot);
+  const std::string name = dot == std::string::npos ? full_name : full_name.substr(dot + 1);
+  out << "    <testcase classname=\"" << xml_text(classname) << "\" name=\"" << xml_text(name)
+      << "\" time=\"" << seconds_text(number_of(field(test_case, "duration_ms")) / 1000) << "\">\n";
+  const std::string message = xml_text(case_reason(test_case, run));
+  switch (verdict_of(status)) {
+    case Verdict::passed:
+      break;
+    case Verdict::failure: {
       std::string body;
       for (const auto& failure : field(test_case, "failures")) {
         body += case_location(failure) + text_of(field(failure, "message")) + "\n";
       }
-      out << "    <failure message=\"" << message << "\" type=\"failed\">" << xml_escape(body)
+      out << "      <failure message=\"" << message << "\" type=\"failed\">" << xml_text(body)
           << "</failure>\n";
-    } else if (status == "crashed" || status == "timeout") {
-      ++counts.errors;
-      out << "    <error message=\"" << message << "\" type=\"" << status << "\">"
-          << xml_escape(failure_body(run)) << "</error>\n";
-    } else if (status != "passed") {
-      ++counts.skipped;
-      out << "    <skipped message=\"" << message << "\"/>\n";
+      break;
     }
-    out << "  </testcase>\n";
+    case Verdict::error:
+      // The run's output belongs to the case that was running when it ended, not to every case
+      // it never reached.
+      out << "      <error message=\"" << message << "\" type=\"" << xml_text(status) << "\">"
+          << (status == "notrun" ? std::string() : xml_text(failure_body(run))) << "</error>\n";
+      break;
+    case Verdict::skipped:
+      out << "      <skipped message=\"" << message << "\"/>\n";
+      break;
   }
+  out << "    </testcase>\n";
 }
 
-bool any_case_failed(const nlohmann::json& run) {
-  for (const auto& test_case : field(run, "cases")) {
-    const std::string status = status_of(test_case);
-    if (status == "failed" || status == "crashed" || status == "timeout") return true;
+// A result as a test of its own.
+void result_testcase(const TestUnit& unit, std::ostringstream& out) {
+  const nlohmann::json& document = unit.result->document;
+  const std::string status = unit.status();
+  const auto [classname, name] = class_and_name(text_of(field(document, "name")));
+  out << "    <testcase classname=\"" << xml_text(classname) << "\" name=\"" << xml_text(name)
+      << "\" time=\"" << seconds_text(number_of(field(document, "duration_ms")) / 1000) << "\">\n";
+  const std::string message = xml_text(failure_message(document));
+  switch (verdict_of(status)) {
+    case Verdict::passed:
+      break;
+    case Verdict::failure:
+      out << "      <failure message=\"" << message << "\" type=\"failed\">"
+          << xml_text(failure_body(document)) << "</failure>\n";
+      break;
+    case Verdict::error:
+      out << "      <error message=\"" << message << "\" type=\"" << xml_text(status) << "\">"
+          << xml_text(failure_body(document)) << "</error>\n";
+      break;
+    case Verdict::skipped:
+      out << "      <skipped message=\"" << message << "\"/>\n";
+      break;
   }
-  return false;
+  // A flaky test passed in the end; its failed attempts stay visible (Surefire's element).
+  if (status == "flaky" && field(document, "attempts").is_array()) {
+    for (const auto& attempt : field(document, "attempts")) {
+      if (!attempt.is_object() || is_good(status_of(attempt))) continue;
+      out << "      <flakyFailure message=\"" << xml_text(failure_message(attempt)) << "\" type=\""
+          << xml_text(status_of(attempt)) << "\">" << xml_text(failure_body(attempt))
+          << "</flakyFailure>\n";
+    }
+  }
+  if (const std::string text = output_text(document, "stdout"); !text.empty()) {
+    out << "      <system-out>" << xml_text(text) << "</system-out>\n";
+  }
+  if (const std::string text = output_text(document, "stderr"); !text.empty()) {
+    out << "      <system-err>" << xml_text(text) << "</system-err>\n";
+  }
+  out << "    </testcase>\n";
 }
 
 }  // namespace
 
-std::vector<LoadedResult> load_results(const std::vector<std::string>& paths) {
+std::vector<LoadedResult> runner_results(const std::string& file, nlohmann::json document) {
+  if (!field(document, "cases").is_array()) {
+    throw_error("report: read " + file, 0, "runner document without a \"cases\" array",
+                "the file is damaged; run isotest gtest again");
+  }
+  const RunnerOrigin origin{text_of(field(document, "binary")),
+                            number_of(field(document, "duration_ms"))};
+  std::vector<LoadedResult> cases;
+  for (auto& entry : document["cases"]) {
+    if (!field(entry, "name").is_string() || !field(entry, "status").is_string()) {
+      throw_error("report: read " + file, 0, "case without a name or status",
+                  "the file is damaged; run isotest gtest again");
+    }
+    cases.push_back(LoadedResult{file, std::move(entry), origin});
+  }
+  return cases;
+}
+
+std::vector<LoadedResult> load_results(const std::vector<std::string>& paths,
+                                       std::vector<PassedOver>* passed_over) {
   std::vector<LoadedResult> results;
+  std::vector<PassedOver> not_results;
   for (const auto& path : paths) {
     std::error_code error;
     if (fs::is_directory(path, error)) {
-      std::vector<fs::path> files;
-      for (const auto& entry : fs::recursive_directory_iterator(path, error)) {
-        if (entry.is_regular_file() && entry.path().extension() == ".json") {
-          files.push_back(entry.path());
-        }
-      }
-      std::sort(files.begin(), files.end());
-      for (const auto& file : files) {
-        for (auto& result : load_file(file)) results.push_back(std::move(result));
+      for (const auto& file : json_files_below(path)) {
+        for (auto& result : load_file(file, &not_results)) results.push_back(std::move(result));
       }
       continue;
     }
-    for (auto& result : load_file(path)) results.push_back(std::move(result));
+    for (auto& result : load_file(path, nullptr)) results.push_back(std::move(result));
   }
+  if (passed_over != nullptr) *passed_over = std::move(not_results);
   if (results.empty()) {
     throw_error("report", 0, "no result files found in the given paths",
                 "pass result files or folders that hold them (isotest run --json FILE)");
@@ -340,49 +520,60 @@ std::string summary_table(const std::vector<LoadedResult>& results) {
     return severity(status_of(a->document)) < severity(status_of(b->document));
   });
   std::size_t name_width = 4;
+  std::size_t status_width = 13;
   for (const auto* result : ordered) {
-    name_width = std::max(name_width, text_of(field(result->document, "name")).size());
+    name_width = std::max(
+        name_width, terminal_columns(terminal_text(text_of(field(result->document, "name")))));
+    status_width =
+        std::max(status_width, terminal_columns(terminal_text(status_of(result->document))));
   }
   std::ostringstream out;
-  char line[512];
-  static_cast<void>(std::snprintf(line, sizeof line, "%-13s  %-*s  %8s  %10s  %9s\n", "STATUS",
-                                  static_cast<int>(name_width), "NAME", "EXIT", "TIME",
-                                  "PEAK MEM"));
-  out << line;
-  std::map<std::string, int> counts;
+  char columns[128];
+  static_cast<void>(
+      std::snprintf(columns, sizeof columns, "  %8s  %10s  %9s\n", "EXIT", "TIME", "PEAK MEM"));
+  out << padded("STATUS", status_width) << "  " << padded("NAME", name_width) << columns;
+  Counts of_results;
   for (const auto* result : ordered) {
     const auto& document = result->document;
-    const std::string status = status_of(document);
-    ++counts[status];
+    of_results.add(status_of(document));
     char duration[32];
     static_cast<void>(std::snprintf(duration, sizeof duration, "%.1f ms",
-                                    field(document, "duration_ms").is_number()
-                                        ? field(document, "duration_ms").get<double>()
-                                        : 0.0));
-    const auto& usage = field(document, "usage");
-    static_cast<void>(std::snprintf(line, sizeof line, "%-13s  %-*s  %8s  %10s  %9s\n",
-                                    status.c_str(), static_cast<int>(name_width),
-                                    text_of(field(document, "name")).c_str(),
-                                    format_exit(document).c_str(), duration,
-                                    format_bytes(field(usage, "peak_memory_bytes")).c_str()));
-    out << line;
+                                    number_of(field(document, "duration_ms"))));
+    static_cast<void>(std::snprintf(
+        columns, sizeof columns, "  %8s  %10s  %9s\n", terminal_text(format_exit(document)).c_str(),
+        duration, format_bytes(field(field(document, "usage"), "peak_memory_bytes")).c_str()));
+    out << padded(terminal_text(status_of(document)), status_width) << "  "
+        << padded(terminal_text(text_of(field(document, "name"))), name_width) << columns;
   }
   out << case_lines(ordered);
-  // "N passed, N failed, N skipped" alone on a line, as CI log scanners expect; the statuses
-  // behind the failures on the next.
-  int not_good = 0;
-  std::string breakdown;
-  for (std::string_view status : kStatusOrder) {
-    const auto it = counts.find(std::string(status));
-    if (it == counts.end() || is_good(it->first)) continue;
-    not_good += it->second;
-    breakdown += (breakdown.empty() ? "" : ", ") + it->first + " " + std::to_string(it->second);
+
+  Counts of_tests;
+  bool tests_are_results = true;
+  for (const auto& result : results) {
+    for (const auto& unit : units_of(result)) {
+      of_tests.add(unit.status());
+      if (unit.test_case != nullptr) tests_are_results = false;
+    }
   }
-  out << "\n"
-      << counts["passed"] + counts["flaky"] << " passed, " << not_good << " failed, "
-      << counts["skipped"] << " skipped\n";
-  if (counts["flaky"] > 0) out << "of the passed, flaky: " << counts["flaky"] << "\n";
-  if (!breakdown.empty()) out << "of the failed: " << breakdown << "\n";
+  out << "\n";
+  // The totals line alone on its line; when results hold GoogleTest cases, it counts the tests
+  // JUnit counts, and the results get a line of their own above it.
+  if (!tests_are_results) {
+    out << of_results.total() << (of_results.total() == 1 ? " result: " : " results: ")
+        << of_results.line();
+    if (const auto breakdown = of_results.failed_breakdown(); !breakdown.empty()) {
+      out << " (failed: " << breakdown << ")";
+    }
+    out << "\n"
+        << of_tests.total()
+        << " tests (the JUnit testcases: each GoogleTest case, or the result itself when it has "
+           "none):\n";
+  }
+  out << of_tests.line() << "\n";
+  if (of_tests.flaky > 0) out << "of the passed, flaky: " << of_tests.flaky << "\n";
+  if (const auto breakdown = of_tests.failed_breakdown(); !breakdown.empty()) {
+    out << "of the failed: " << breakdown << "\n";
+  }
   return out.str();
 }
 
@@ -394,69 +585,28 @@ int report_exit_code(const std::vector<LoadedResult>& results) {
 }
 
 std::string junit_xml(const std::vector<LoadedResult>& results) {
-  JunitCounts counts;
-  int& failures = counts.failures;
-  int& errors = counts.errors;
-  int& skipped = counts.skipped;
-  double total_seconds = 0;
-  std::ostringstream cases;
-  char number[32];
-  for (const auto& result : results) {
-    const auto& document = result.document;
-    const std::string status = status_of(document);
-    // A GoogleTest run with cases becomes one testcase per case; the run itself shows up too
-    // only when it failed although no case did (a crash in a global tear-down, say).
-    if (field(document, "cases").is_array() && !field(document, "cases").empty()) {
-      junit_cases(document, cases, counts);
-      if (is_good(status) || any_case_failed(document)) {
-        total_seconds += seconds_of(document);
-        continue;
+  Counts all;
+  double all_seconds = 0;
+  std::ostringstream suites;
+  for (const auto& suite : suites_of(results)) {
+    Counts counts;
+    std::ostringstream tests;
+    for (const auto& unit : suite.tests) {
+      counts.add(unit.status());
+      all.add(unit.status());
+      if (unit.test_case != nullptr) {
+        case_testcase(unit, tests);
+      } else {
+        result_testcase(unit, tests);
       }
     }
-    ++counts.tests;
-    const auto [classname, name] = class_and_name(text_of(field(document, "name")));
-    total_seconds += seconds_of(document);
-    static_cast<void>(std::snprintf(number, sizeof number, "%.3f", seconds_of(document)));
-    cases << "  <testcase classname=\"" << xml_escape(classname) << "\" name=\"" << xml_escape(name)
-          << "\" time=\"" << number << "\">\n";
-    const std::string message = xml_escape(failure_message(document));
-    if (status == "failed") {
-      ++failures;
-      cases << "    <failure message=\"" << message << "\" type=\"failed\">"
-            << xml_escape(failure_body(document)) << "</failure>\n";
-    } else if (status == "skipped") {
-      ++skipped;
-      cases << "    <skipped message=\"" << message << "\"/>\n";
-    } else if (!is_good(status)) {
-      ++errors;
-      cases << "    <error message=\"" << message << "\" type=\"" << xml_escape(status) << "\">"
-            << xml_escape(failure_body(document)) << "</error>\n";
-    }
-    // A flaky test passed in the end; its failed attempts stay visible (Surefire's element).
-    if (field(document, "attempts").is_array()) {
-      for (const auto& attempt : field(document, "attempts")) {
-        if (!attempt.is_object() || is_good(status_of(attempt))) continue;
-        if (status != "flaky") continue;
-        cases << "    <flakyFailure message=\"" << xml_escape(failure_message(attempt))
-              << "\" type=\"" << xml_escape(status_of(attempt)) << "\">"
-              << xml_escape(failure_body(attempt)) << "</flakyFailure>\n";
-      }
-    }
-    if (const std::string out = output_text(document, "stdout"); !out.empty()) {
-      cases << "    <system-out>" << xml_escape(out) << "</system-out>\n";
-    }
-    if (const std::string err = output_text(document, "stderr"); !err.empty()) {
-      cases << "    <system-err>" << xml_escape(err) << "</system-err>\n";
-    }
-    cases << "  </testcase>\n";
+    all_seconds += suite.seconds;
+    suites << "  <testsuite name=\"" << xml_text(suite.name) << "\" "
+           << counts_attributes(counts, suite.seconds) << ">\n"
+           << tests.str() << "  </testsuite>\n";
   }
-  static_cast<void>(std::snprintf(number, sizeof number, "%.3f", total_seconds));
-  std::ostringstream xml;
-  xml << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      << "<testsuite name=\"isotest\" tests=\"" << counts.tests << "\" failures=\"" << failures
-      << "\" errors=\"" << errors << "\" skipped=\"" << skipped << "\" time=\"" << number << "\">\n"
-      << cases.str() << "</testsuite>\n";
-  return xml.str();
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"isotest\" " +
+         counts_attributes(all, all_seconds) + ">\n" + suites.str() + "</testsuites>\n";
 }
 
 }  // namespace isotest

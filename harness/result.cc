@@ -1,9 +1,6 @@
 #include "result.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -11,8 +8,6 @@
 #include <cstring>
 #include <ctime>
 #include <nlohmann/json.hpp>
-
-#include "unique_fd.h"
 
 namespace isotest {
 
@@ -294,48 +289,6 @@ nlohmann::json to_json(const RunResult& result) {
   }
   if (result.gtest) document["gtest"] = gtest_json(*result.gtest);
   return document;
-}
-
-void write_file_atomically(const std::string& path, std::string_view text) {
-  std::string temporary = path + ".tmp.XXXXXX";
-  UniqueFd fd(::mkostemp(temporary.data(), O_CLOEXEC));
-  if (!fd.valid()) {
-    throw_errno("write result " + path, "cannot create a file beside it",
-                "check that the directory exists and is writable");
-  }
-  std::string_view rest = text;
-  while (!rest.empty()) {
-    ssize_t written = ::write(fd.get(), rest.data(), rest.size());
-    if (written < 0 && errno == EINTR) continue;
-    if (written <= 0) {
-      int saved = errno;
-      ::unlink(temporary.c_str());
-      errno = saved;
-      throw_errno("write result " + path, "write failed");
-    }
-    rest.remove_prefix(static_cast<std::size_t>(written));
-  }
-  // mkostemp makes 0600; a result file is an ordinary report, readable like any other output.
-  const mode_t umask_now = ::umask(022);
-  ::umask(umask_now);
-  ::fchmod(fd.get(), 0666 & ~umask_now);
-  // Swapped with the old file, which then goes, rather than renamed over it: on ext4 a rename
-  // that replaces a file flushes the new file's data first (auto_da_alloc), about a millisecond
-  // per result, and a result file is rewritten on every run. Readers see the old file or the new
-  // one either way.
-  struct stat existing {};
-  const bool replaces_a_file = ::lstat(path.c_str(), &existing) == 0 && S_ISREG(existing.st_mode);
-  if (replaces_a_file &&
-      ::renameat2(AT_FDCWD, temporary.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) == 0) {
-    ::unlink(temporary.c_str());
-    return;
-  }
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    int saved = errno;
-    ::unlink(temporary.c_str());
-    errno = saved;
-    throw_errno("write result " + path, "rename into place failed");
-  }
 }
 
 }  // namespace isotest

@@ -141,8 +141,4 @@ nlohmann::json to_json(const RunResult& result);
 // "2026-11-29T18:40:00.123Z"
 std::string rfc3339_utc(std::chrono::system_clock::time_point time);
 
-// Writes `text` to `path` through a temporary file in the same directory and rename(2), so a
-// reader sees either no file or the whole file. Throws SetupFailure.
-void write_file_atomically(const std::string& path, std::string_view text);
-
 }  // namespace isotest

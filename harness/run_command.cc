@@ -1,9 +1,12 @@
 #include "run_command.h"
 
+#include <unistd.h>
+
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "launch.h"
+#include "output_file.h"
 
 namespace isotest {
 
@@ -33,7 +36,23 @@ void report_setup_error(const SetupError& error, RunStatus status) {
   if (!hint.empty()) std::cerr << "isotest: hint: " << hint << "\n";
 }
 
-int run_command(const SandboxSpec& spec, char* const* environment) {
+int run_command(const SandboxSpec& requested, char* const* environment) {
+  SandboxSpec spec = requested;
+  if (!spec.json_path.empty()) {
+    try {
+      // Checked before the run: a run whose result cannot be written is not started.
+      const auto destination = resolve_output(spec.json_path);
+      // The result goes to isotest's stdout (`--json /dev/stdout | jq`): the command's own
+      // stdout is copied to stderr instead, so that stdout holds the JSON alone.
+      if (destination.method == OutputMethod::inherited_fd && destination.fd == STDOUT_FILENO) {
+        spec.stdout_copy_fd = STDERR_FILENO;
+      }
+    } catch (const SetupFailure& failure) {
+      report_setup_error(failure.error());
+      std::cerr << "isotest: the command was not run\n";
+      return 125;
+    }
+  }
   auto result = run_sandboxed(spec, environment);
   if (result.error) report_setup_error(*result.error, result.status);
   if (!result.error) warn_missing_limits(result.isolation.cgroup);
@@ -49,7 +68,7 @@ int run_command(const SandboxSpec& spec, char* const* environment) {
       // Test output may be any bytes; invalid UTF-8 becomes U+FFFD so the file is always JSON.
       auto text = to_json(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
       text += '\n';
-      write_file_atomically(spec.json_path, text);
+      write_output(spec.json_path, text);
     } catch (const SetupFailure& failure) {
       report_setup_error(failure.error());
       return 125;

@@ -82,6 +82,9 @@ struct SandboxSpec {
   std::uint64_t output_limit_bytes = 64ULL * 1024;
 
   std::string json_path;  // empty: no result file
+  // Where the captured stdout of the command is copied as it arrives: isotest's stdout, or its
+  // stderr when the result itself goes to stdout.
+  int stdout_copy_fd = 1;
 
   [[nodiscard]] bool shares(Namespace ns) const {
     return (shared_namespaces & (1U << static_cast<unsigned>(ns))) != 0;

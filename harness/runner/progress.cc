@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "safe_text.h"
+
 namespace isotest {
 
 namespace {
@@ -62,21 +64,23 @@ void Progress::finished(const std::string& name, const std::string& status, doub
   ++done_;
   const bool good = status == "passed" || status == "skipped";
   if (!good) ++failed_;
-  char line[512];
-  static_cast<void>(std::snprintf(line, sizeof line, "[%zu/%zu] %-8s %s (%.0f ms)\n", done_,
-                                  std::max(planned_, done_), status.c_str(), name.c_str(),
-                                  duration_ms));
   if (good && live_) {
     update(running_);
     return;
   }
-  std::string text = line;
+  // Names come from the binary's listing and may hold anything, escape sequences included.
+  char head[64];
+  static_cast<void>(std::snprintf(head, sizeof head, "[%zu/%zu] %-8s ", done_,
+                                  std::max(planned_, done_), terminal_text(status).c_str()));
+  char tail[32];
+  static_cast<void>(std::snprintf(tail, sizeof tail, " (%.0f ms)\n", duration_ms));
+  std::string text = head + terminal_text(name) + tail;
   if (!good && !output.empty()) text += tail_lines(output, kFailureLines);
   print_above(text);
 }
 
 void Progress::silent(const std::string& name, std::int64_t silent_ms) {
-  print_above("isotest: " + name + " has printed nothing for " +
+  print_above("isotest: " + terminal_text(name) + " has printed nothing for " +
               format_seconds(static_cast<double>(silent_ms) / 1000) + " and is still running\n");
 }
 
@@ -100,7 +104,9 @@ void Progress::update(const std::vector<std::string>& running) {
   }
   if (!running.empty()) {
     line += " | running: ";
-    for (std::size_t i = 0; i < running.size(); ++i) line += (i > 0 ? ", " : "") + running[i];
+    for (std::size_t i = 0; i < running.size(); ++i) {
+      line += (i > 0 ? ", " : "") + terminal_text(running[i]);
+    }
   }
   if (line.size() > 160) line = line.substr(0, 157) + "...";
   static_cast<void>(std::fputs(("\r\033[K" + line).c_str(), stream_));

@@ -30,6 +30,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "output_file.h"
 #include "report.h"
 #include "result.h"
 #include "runner/case_list.h"
@@ -38,6 +39,7 @@
 #include "runner/progress.h"
 #include "runner/runner_report.h"
 #include "runner/timings.h"
+#include "safe_text.h"
 #include "setup_error.h"
 #include "temporary_parent.h"
 
@@ -571,18 +573,32 @@ std::vector<Job> make_jobs(const std::vector<std::size_t>& order,
 
 void write_outputs(const GtestRequest& request, const RunnerSettings& settings,
                    const RunnerOutcome& outcome, const std::vector<nlohmann::json>& documents) {
+  if (request.json_path.empty() && request.junit_path.empty()) return;
+  auto document = runner_document(settings, outcome, documents);
   if (!request.json_path.empty()) {
-    auto text = runner_document(settings, outcome, documents)
-                    .dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+    auto text = document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
     text += '\n';
-    write_file_atomically(request.json_path, text);
+    write_output(request.json_path, text);
   }
   if (!request.junit_path.empty()) {
-    std::vector<LoadedResult> results;
-    results.reserve(documents.size());
-    for (const auto& document : documents) results.push_back({request.binary, document});
-    write_file_atomically(request.junit_path, junit_xml(results));
+    write_output(request.junit_path,
+                 junit_xml(runner_results(request.binary, std::move(document))));
   }
+}
+
+// Checked before any case runs, so that a run whose results cannot be written does not start.
+// Returns the stream for the progress and the summary: stdout, unless a result goes there
+// (`--json /dev/stdout | jq`).
+std::FILE* check_outputs(const GtestRequest& request) {
+  bool stdout_taken = false;
+  for (const std::string* path : {&request.json_path, &request.junit_path, &request.timings_path}) {
+    if (path->empty()) continue;
+    const auto destination = resolve_output(*path);
+    if (destination.method == OutputMethod::inherited_fd && destination.fd == STDOUT_FILENO) {
+      stdout_taken = true;
+    }
+  }
+  return stdout_taken ? stderr : stdout;
 }
 
 void print_summary(std::FILE* stream, const std::vector<nlohmann::json>& documents) {
@@ -602,10 +618,10 @@ void print_summary(std::FILE* stream, const std::vector<nlohmann::json>& documen
   for (const auto& document : documents) {
     const std::string status = document.value("status", "");
     if (status == "passed" || status == "skipped") continue;
-    static_cast<void>(std::fprintf(stream, "  %-8s %s (%d of %zu attempts failed)\n",
-                                   status.c_str(), document.value("name", "").c_str(),
-                                   document.value("failed_attempts", 0),
-                                   document["attempts"].size()));
+    static_cast<void>(
+        std::fprintf(stream, "  %-8s %s (%d of %zu attempts failed)\n", status.c_str(),
+                     terminal_text(document.value("name", "")).c_str(),
+                     document.value("failed_attempts", 0), document["attempts"].size()));
   }
 }
 
@@ -623,9 +639,10 @@ int run_gtest(const GtestRequest& original) {
     }
     if (request.jobs == 0) request.jobs = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
     take_shard_variables();
+    std::FILE* const console = check_outputs(request);
     ScratchDirectory scratch;
 
-    Progress progress(stdout, ::isatty(STDOUT_FILENO) == 1);
+    Progress progress(console, ::isatty(::fileno(console)) == 1);
     std::vector<CaseState> cases;
     std::vector<std::size_t> order;
     {
@@ -697,8 +714,8 @@ int run_gtest(const GtestRequest& original) {
                        "the slowest cases first (give --timings FILE in a writable place)\n",
                        timings_path.c_str()));
     }
-    print_summary(stdout, documents);
-    static_cast<void>(std::fflush(stdout));
+    print_summary(console, documents);
+    static_cast<void>(std::fflush(console));
     return outcome.exit_code;
   } catch (const ListingInterrupted& interrupted) {
     static_cast<void>(std::fflush(stdout));

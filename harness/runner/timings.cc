@@ -1,10 +1,11 @@
 #include "runner/timings.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "result.h"
+#include "output_file.h"
 #include "setup_error.h"
 
 namespace isotest {
@@ -15,6 +16,10 @@ std::string default_timings_path(const std::string& binary) {
 
 CaseTimings load_timings(const std::string& path) {
   CaseTimings timings;
+  // Only a regular file is read: a FIFO or /dev/stdout named with --timings would block the read
+  // (or wait for a writer that is isotest itself).
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) return timings;
   std::ifstream in(path, std::ios::binary);
   if (!in) return timings;
   const auto document = nlohmann::json::parse(in, nullptr, false);
@@ -30,7 +35,7 @@ CaseTimings load_timings(const std::string& path) {
 bool save_timings(const std::string& path, const CaseTimings& timings) {
   nlohmann::json document = {{"schema", kTimingsSchema}, {"cases", timings}};
   try {
-    write_file_atomically(path, document.dump(1) + "\n");
+    write_output(path, document.dump(1) + "\n");
     return true;
   } catch (const SetupFailure&) {
     return false;

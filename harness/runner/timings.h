@@ -18,7 +18,7 @@ std::string default_timings_path(const std::string& binary);
 // Empty when the file is missing or not a timings file: order is only an optimisation.
 CaseTimings load_timings(const std::string& path);
 
-// Writes `timings` atomically; false (and nothing written) when the directory is not writable.
+// Writes `timings` as write_output does; false (and nothing written) when it cannot.
 bool save_timings(const std::string& path, const CaseTimings& timings);
 
 // Slowest first; cases without a timing (new ones) before all others, in their listed order.

@@ -406,6 +406,46 @@ TEST(GtestRunner, BadUsageIsRefusedWithStatus125) {
   EXPECT_NE(run.err.find("not an executable file"), std::string::npos) << run.err;
 }
 
+// isotest's stdout, as users name it. As root the tests say /dev/fd/1: a regression that renamed
+// over the path would then fail on /proc rather than replace the host's /dev/stdout symlink.
+std::string stdout_path() {
+  return ::geteuid() == 0 ? "/dev/fd/1" : "/dev/stdout";
+}
+
+TEST(GtestRunner, ResultsOnStdoutHaveItAloneAndTheConsoleGoesToStderr) {
+  Scratch scratch;
+  const auto run = run_to_end(
+      gtest_argv(scratch, {"--filter", "Sample.Passes:Sample.Skipped", "--json", stdout_path()}),
+      with_state(scratch));
+  ASSERT_EQ(run.exit.exit_code, 0) << describe(run);
+  const auto document = nlohmann::json::parse(run.out, nullptr, false);
+  ASSERT_TRUE(document.is_object()) << "stdout is not one JSON document:\n" << run.out;
+  EXPECT_EQ(document.value("schema", ""), "isotest-gtest/1");
+  EXPECT_EQ(document.at("cases").size(), 2U);
+  EXPECT_NE(run.err.find("\n1 passed, 0 failed, 1 skipped\n"), std::string::npos) << run.err;
+}
+
+TEST(GtestRunner, AnOutputThatCannotBeWrittenIsRefusedBeforeAnyCaseRuns) {
+  Scratch scratch;
+  fs::create_directory(scratch / "results");
+  // Sample.Flaky leaves flaky.count in the state directory when it runs.
+  for (const char* option : {"--json", "--junit"}) {
+    const auto run =
+        run_to_end(gtest_argv(scratch, {"--filter", "Sample.Flaky", option, scratch / "results"}),
+                   with_state(scratch));
+    EXPECT_EQ(run.exit.exit_code, 125) << option << ": " << describe(run);
+    EXPECT_NE(run.err.find("is a directory"), std::string::npos) << run.err;
+    EXPECT_FALSE(fs::exists(scratch / "flaky.count")) << option << ": a case ran";
+  }
+  const auto run = run_to_end({tools().isotest, "gtest", "--timings", scratch / "results", "--bind",
+                               scratch.path(), "--filter", "Sample.Flaky", sample()},
+                              with_state(scratch));
+  EXPECT_EQ(run.exit.exit_code, 125) << describe(run);
+  EXPECT_NE(run.err.find("is a directory"), std::string::npos) << run.err;
+  EXPECT_FALSE(fs::exists(scratch / "flaky.count")) << "--timings: a case ran";
+  EXPECT_TRUE(fs::is_empty(scratch / "results"));
+}
+
 // No live process runs PROGRAM with ARGUMENT (read from /proc/*/cmdline; zombies do not count).
 bool process_gone_with_argument(const std::string& program, const std::string& argument) {
   for (const auto& entry : fs::directory_iterator("/proc")) {

@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 
+#include "safe_text.h"
 #include "setup_error.h"
 
 namespace isotest {
@@ -81,7 +84,11 @@ nlohmann::json with_cases(nlohmann::json run) {
 TEST(Report, JunitHasOneTestcasePerGoogleTestCase) {
   auto run = with_cases(result("bin", "crashed"));
   auto xml = junit_xml(loaded({run, result("other", "passed")}));
-  EXPECT_TRUE(contains(xml, "tests=\"6\" failures=\"1\" errors=\"1\" skipped=\"2\"")) << xml;
+  // A case the binary never reached did not pass: an error, as the runner counts it too.
+  EXPECT_TRUE(contains(xml,
+                       "<testsuites name=\"isotest\" tests=\"6\" failures=\"1\" errors=\"2\" "
+                       "skipped=\"1\" time=\"3.000\">"))
+      << xml;
   EXPECT_TRUE(contains(xml, "classname=\"Suite\" name=\"Passes\" time=\"0.002\"")) << xml;
   EXPECT_TRUE(contains(xml,
                        "<failure message=\"a.cc:7: one\" type=\"failed\">a.cc:7: one\nmore\n"
@@ -89,13 +96,160 @@ TEST(Report, JunitHasOneTestcasePerGoogleTestCase) {
       << xml;
   EXPECT_TRUE(contains(xml, "<skipped message=\"no GPU\"/>")) << xml;
   EXPECT_TRUE(contains(xml, "type=\"crashed\"")) << xml;
-  EXPECT_FALSE(contains(xml, "name=\"bin\"")) << "the run is covered by its cases\n" << xml;
+  EXPECT_TRUE(contains(xml,
+                       "<error message=\"not run: the binary ended before this case\" "
+                       "type=\"notrun\"></error>"))
+      << xml;
+  EXPECT_FALSE(contains(xml, "name=\"bin\" time")) << "the run is covered by its cases\n" << xml;
 }
 
-TEST(Report, SummaryListsTheCasesThatDidNotPass) {
+// The attributes of the first element named ELEMENT.
+std::map<std::string, std::string> attributes(const std::string& xml, const std::string& element) {
+  std::map<std::string, std::string> found;
+  const auto start = xml.find("<" + element + " ");
+  const std::string tag = xml.substr(start, xml.find('>', start) - start);
+  for (const char* name : {"name", "tests", "failures", "errors", "skipped", "time"}) {
+    const std::string key = std::string(" ") + name + "=\"";
+    const auto at = tag.find(key);
+    if (at == std::string::npos) continue;
+    const auto value_start = at + key.size();
+    found[name] = tag.substr(value_start, tag.find('"', value_start) - value_start);
+  }
+  return found;
+}
+
+std::vector<std::string> suites_in(const std::string& xml) {
+  std::vector<std::string> suites;
+  for (auto at = xml.find("<testsuite "); at != std::string::npos;
+       at = xml.find("<testsuite ", at + 1)) {
+    suites.push_back(xml.substr(at, xml.find("</testsuite>", at) - at));
+  }
+  return suites;
+}
+
+TEST(Report, EachResultFileIsOneSuiteTimedByItsSandbox) {
+  auto unit_a = with_cases(result("unit_a", "failed"));
+  auto unit_b = result("unit_b", "passed");
+  unit_b["duration_ms"] = 250.0;
+  unit_b["cases"] = {{{"name", "B.One"}, {"status", "passed"}, {"duration_ms", 0.0}},
+                     {{"name", "B.Two"}, {"status", "passed"}, {"duration_ms", 0.0}}};
+  auto script = result("script", "passed");
+  script["duration_ms"] = 20.0;
+  const auto results = loaded({unit_a, unit_b, script});
+  const std::string xml = junit_xml(results);
+  const auto suites = suites_in(xml);
+  ASSERT_EQ(suites.size(), 3U) << xml;
+  EXPECT_EQ(attributes(suites[0], "testsuite"),
+            (std::map<std::string, std::string>{{"name", "unit_a"},
+                                                {"tests", "5"},
+                                                {"failures", "1"},
+                                                {"errors", "2"},
+                                                {"skipped", "1"},
+                                                {"time", "1.500"}}));
+  EXPECT_EQ(attributes(suites[1], "testsuite")["time"], "0.250") << "the sandbox's, not the cases'";
+  EXPECT_EQ(attributes(suites[1], "testsuite")["tests"], "2");
+  EXPECT_EQ(attributes(suites[2], "testsuite")["tests"], "1") << "a result without cases";
+  EXPECT_TRUE(contains(suites[2], "classname=\"isotest\" name=\"script\" time=\"0.020\""))
+      << suites[2];
+  const auto root = attributes(xml, "testsuites");
+  EXPECT_EQ(root.at("tests"), "8");
+  EXPECT_EQ(root.at("time"), "1.770");
+
+  // The console shows the results, and the tests JUnit counts, in the same numbers.
+  const std::string text = summary_table(results);
+  EXPECT_TRUE(contains(text, "\n3 results: 2 passed, 1 failed, 0 skipped (failed: failed 1)\n"))
+      << text;
+  const int failed = std::stoi(root.at("failures")) + std::stoi(root.at("errors"));
+  const int passed = std::stoi(root.at("tests")) - failed - std::stoi(root.at("skipped"));
+  EXPECT_TRUE(contains(text, "\n" + root.at("tests") + " tests (the JUnit testcases")) << text;
+  EXPECT_TRUE(contains(text, "\n" + std::to_string(passed) + " passed, " + std::to_string(failed) +
+                                 " failed, " + root.at("skipped") + " skipped\n"))
+      << text;
+  EXPECT_TRUE(contains(text, "\nof the failed: crashed 1, failed 1, notrun 1\n")) << text;
+}
+
+TEST(Report, ARunThatFailedWithoutAFailedCaseIsATestOfItsOwn) {
+  auto run = result("bin", "crashed");
+  run["cases"] = {{{"name", "A.Ok"}, {"status", "passed"}, {"duration_ms", 1.0}}};
+  const auto results = loaded({run});
+  const std::string xml = junit_xml(results);
+  EXPECT_EQ(attributes(xml, "testsuites").at("tests"), "2") << xml;
+  EXPECT_EQ(attributes(xml, "testsuites").at("errors"), "1") << xml;
+  EXPECT_TRUE(contains(xml, "classname=\"isotest\" name=\"bin\"")) << xml;
+  EXPECT_TRUE(contains(summary_table(results), "\n1 passed, 1 failed, 0 skipped\n"));
+}
+
+TEST(Report, ARunnerDocumentIsOneSuiteOfItsCases) {
+  const nlohmann::json document = {
+      {"schema", "isotest-gtest/1"},
+      {"binary", "/build/unit_tests"},
+      {"duration_ms", 4200.0},
+      {"cases",
+       {{{"name", "A.One"}, {"status", "passed"}, {"duration_ms", 10.0}},
+        {{"name", "A.Two"}, {"status", "flaky"}, {"duration_ms", 20.0}},
+        {{"name", "A.Three"}, {"status", "timeout"}, {"duration_ms", 30.0}}}}};
+  const auto results = runner_results("shard0.json", document);
+  ASSERT_EQ(results.size(), 3U);
+  const std::string xml = junit_xml(results);
+  const auto suites = suites_in(xml);
+  ASSERT_EQ(suites.size(), 1U) << xml;
+  EXPECT_EQ(attributes(suites[0], "testsuite"),
+            (std::map<std::string, std::string>{{"name", "unit_tests"},
+                                                {"tests", "3"},
+                                                {"failures", "0"},
+                                                {"errors", "1"},
+                                                {"skipped", "0"},
+                                                {"time", "4.200"}}));
+  const std::string text = summary_table(results);
+  EXPECT_TRUE(contains(text, "\n2 passed, 1 failed, 0 skipped\nof the passed, flaky: 1\n")) << text;
+}
+
+TEST(Report, HostileNamesAndOutputStayWellFormedXmlAndTerminalSafe) {
+  auto run = result("evil\x1b[2J\xef\xbf\xbf.name\x01", "failed");
+  run["output"]["stdout"]["text"] = "\xef\xbf\xbe \xed\xa0\x80 \x0c \x1b[31mred";
+  run["cases"] = {{{"name", "S.\x1b]0;title\x07"},
+                   {"status", "failed"},
+                   {"failures", {{{"file", "a\x02.cc"}, {"line", 1}, {"message", "\xff\xfe"}}}}},
+                  {{"name", "S.Skip\x1b[5m"}, {"status", "skipped"}, {"skip_message", "\x1b[1m"}}};
+  const auto results = loaded({run});
+  const std::string xml = junit_xml(results);
+  for (const char* forbidden : {"\x1b", "\x01", "\x02", "\x07", "\x0c", "\xef\xbf\xbf",
+                                "\xef\xbf\xbe", "\xed\xa0\x80", "\xff"}) {
+    EXPECT_FALSE(contains(xml, forbidden)) << testing::PrintToString(forbidden) << " in\n" << xml;
+  }
+  EXPECT_TRUE(contains(xml, "name=\"?]0;title?\"")) << xml;
+  const std::string text = summary_table(results);
+  for (const char* control : {"\x1b", "\x07", "\x01"}) {
+    EXPECT_FALSE(contains(text, control)) << testing::PrintToString(control) << " in\n" << text;
+  }
+  EXPECT_TRUE(contains(text, "evil\\x1b[2J")) << text;
+  EXPECT_TRUE(contains(text, "S.\\x1b]0;title\\x07")) << text;
+}
+
+TEST(Report, SummaryColumnsLineUpWhateverTheNames) {
+  const std::string text = summary_table(loaded(
+      {result("caf\xc3\xa9-\x1b", "passed"), result("b", "sandbox_error"), result("c", "")}));
+  std::istringstream in(text);
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(in, line) && !line.empty();) rows.push_back(line);
+  ASSERT_EQ(rows.size(), 4U) << text;
+  for (const auto& row : rows) EXPECT_EQ(terminal_columns(row), terminal_columns(rows[0])) << text;
+}
+
+TEST(Report, SummaryListsTheCasesThatDidNotPassAndTheSkippedApart) {
   auto text = summary_table(loaded({with_cases(result("bin", "crashed"))}));
-  EXPECT_TRUE(contains(text, "bin: failed  Suite.Fails  (a.cc:7: one)")) << text;
-  EXPECT_TRUE(contains(text, "bin: skipped  Suite.Skips  (no GPU)")) << text;
+  const auto skipped_at = text.find("\ncases skipped:\n");
+  ASSERT_NE(skipped_at, std::string::npos) << text;
+  const std::string did_not_pass = text.substr(0, skipped_at);
+  const std::string skipped = text.substr(skipped_at);
+  EXPECT_TRUE(contains(did_not_pass,
+                       "\ncases that did not pass:\n  bin: failed  Suite.Fails  (a.cc:7: one)\n"))
+      << text;
+  EXPECT_TRUE(
+      contains(did_not_pass, "  bin: notrun  1 case  (not run: the binary ended before them)\n"))
+      << text;
+  EXPECT_FALSE(contains(did_not_pass, "Suite.Skips")) << text;
+  EXPECT_TRUE(contains(skipped, "  bin: skipped  Suite.Skips  (no GPU)\n")) << text;
   EXPECT_FALSE(contains(text, "Suite.Passes")) << text;
 }
 
@@ -144,6 +298,38 @@ TEST_F(ReportFiles, BadInputNamesTheFile) {
       EXPECT_FALSE(failure.error().hint.empty());
     }
   }
+}
+
+TEST_F(ReportFiles, AFolderScanPassesOverFilesThatAreNotResults) {
+  write("a.json", result("a", "passed").dump());
+  write("compile_commands.json", "[{\"file\": \"a.cc\"}]");
+  write("sub/foreign.json", "{\"name\": \"x\", \"status\": \"passed\"}");
+  write("sub/notes.json", "not JSON at all");
+  write("unit.isotest-timings.json", "{\"schema\": \"isotest-timings/1\", \"cases\": {}}");
+  std::vector<PassedOver> passed_over;
+  const auto results = load_results({dir_.string()}, &passed_over);
+  ASSERT_EQ(results.size(), 1U);
+  EXPECT_EQ(results[0].document["name"], "a");
+  ASSERT_EQ(passed_over.size(), 4U);
+  EXPECT_EQ(passed_over[0].file, (dir_ / "compile_commands.json").string());
+  EXPECT_EQ(passed_over[0].reason, "not a JSON object");
+  EXPECT_TRUE(contains(passed_over[1].reason, "not an isotest result")) << passed_over[1].reason;
+  // Named on the command line, the same file is an error.
+  EXPECT_THROW(load_results({(dir_ / "sub/foreign.json").string()}), SetupFailure);
+}
+
+TEST_F(ReportFiles, ADamagedResultInAFolderIsStillAnError) {
+  write("a.json", result("a", "passed").dump());
+  write("damaged.json", "{\"schema\": \"isotest/1\", \"status\": \"passed\"}");
+  std::vector<PassedOver> passed_over;
+  EXPECT_THROW(load_results({dir_.string()}, &passed_over), SetupFailure);
+}
+
+TEST_F(ReportFiles, AFolderOfForeignFilesOnlyHasNoResults) {
+  write("compile_commands.json", "[]");
+  std::vector<PassedOver> passed_over;
+  EXPECT_THROW(load_results({dir_.string()}, &passed_over), SetupFailure);
+  EXPECT_EQ(passed_over.size(), 1U);
 }
 
 TEST_F(ReportFiles, EmptyFolderIsAnError) {

@@ -7,8 +7,6 @@
 #include <gtest/gtest.h>
 #include <cerrno>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 namespace isotest {
@@ -179,47 +177,6 @@ TEST(ResultJson, ErrorNamesStageErrnoAndHint) {
 TEST(Rfc3339, IsUtcWithMilliseconds) {
   std::chrono::system_clock::time_point epoch_plus{std::chrono::milliseconds(1'500)};
   EXPECT_EQ(rfc3339_utc(epoch_plus), "1970-01-01T00:00:01.500Z");
-}
-
-class AtomicWrite : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/isotest-unit-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
-};
-
-TEST_F(AtomicWrite, LeavesOnlyTheFinalFile) {
-  auto path = (dir_ / "r.json").string();
-  write_file_atomically(path, "{\"a\":1}\n");
-  write_file_atomically(path, "{\"a\":2}\n");
-  std::ifstream in(path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(text, "{\"a\":2}\n");
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_), {}), 1);
-}
-
-TEST_F(AtomicWrite, MissingDirectoryFailsWithStageAndErrno) {
-  try {
-    write_file_atomically((dir_ / "no" / "r.json").string(), "x");
-    FAIL() << "expected a failure";
-  } catch (const SetupFailure& failure) {
-    EXPECT_EQ(failure.error().error_number, ENOENT);
-    EXPECT_NE(failure.error().stage.find("write result"), std::string::npos);
-  }
-}
-
-TEST_F(AtomicWrite, ADirectoryInTheWayIsAnErrorAndStaysAsItWas) {
-  const auto path = dir_ / "r.json";
-  std::filesystem::create_directory(path);
-  std::ofstream(path / "inside") << "kept";
-  EXPECT_THROW(write_file_atomically(path.string(), "{}\n"), SetupFailure);
-  EXPECT_TRUE(std::filesystem::is_directory(path));
-  EXPECT_TRUE(std::filesystem::exists(path / "inside"));
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_), {}), 1) << "no file left over";
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // The runner's pure parts: listing, filter and shard rules, GoogleTest output attribution, case
 // status from attempts, timings order, and `isotest report` reading runner documents.
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -11,6 +13,7 @@
 #include "report.h"
 #include "runner/case_list.h"
 #include "runner/gtest_output.h"
+#include "runner/progress.h"
 #include "runner/runner_report.h"
 #include "runner/timings.h"
 
@@ -108,6 +111,34 @@ TEST(Timings, RoundTripThroughTheFile) {
   EXPECT_EQ(load_timings(path), (CaseTimings{{"A.b", 12.5}}));
   std::filesystem::remove(path);
   EXPECT_TRUE(load_timings(path).empty());
+}
+
+TEST(Timings, OnlyARegularFileIsReadBack) {
+  // A FIFO with no writer would block the read for ever; /dev/stdout may be isotest's own pipe.
+  const std::string fifo = testing::TempDir() + "timings-fifo-" + std::to_string(::getpid());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_TRUE(load_timings(fifo).empty());
+  std::filesystem::remove(fifo);
+  EXPECT_TRUE(load_timings(testing::TempDir()).empty());
+}
+
+TEST(Progress, NamesCannotDriveTheTerminal) {
+  std::FILE* stream = std::tmpfile();
+  ASSERT_NE(stream, nullptr);
+  Progress progress(stream, false);
+  progress.add_planned(1);
+  progress.finished("Evil.\x1b[2J\x1b]0;title\x07", "failed", 12, "the test's own output\n");
+  progress.silent("Quiet.\x1b[5m", 61000);
+  std::rewind(stream);
+  std::string text;
+  for (int c = std::fgetc(stream); c != EOF; c = std::fgetc(stream)) text += static_cast<char>(c);
+  std::fclose(stream);
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+  EXPECT_NE(text.find("[1/1] failed   Evil.\\x1b[2J\\x1b]0;title\\x07 (12 ms)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("isotest: Quiet.\\x1b[5m has printed nothing for 1m01s"), std::string::npos)
+      << text;
 }
 
 TEST(Report, MergesRunnerDocumentsCaseByCase) {
