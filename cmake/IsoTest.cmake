@@ -36,6 +36,11 @@ Every function below takes these keywords and turns them into options of
   [TIME_OFFSET <seconds>]    --time-offset
   [ISOTEST_ARGS <option>...] any other ``isotest run`` options, as given
 
+isotest itself checks the values (``isotest run --check``): an installed
+isotest when CMake configures, the ``isotest`` target of the same build in a
+build step (``isotest_check_options``), which fails the build. Either way a
+mistake stops with isotest's own message and the name of the test.
+
 With ``TIMEOUT``, the test's CTest ``TIMEOUT`` property is set to isotest's
 timeout plus its grace period plus 5 seconds, so that isotest stops the
 test and records the timeout (status ``timeout``, exit status 124) before
@@ -189,11 +194,13 @@ function(_isotest_executable out_var caller)
   endif()
 endfunction()
 
-# A duration in isotest's syntax (a number of seconds, or with ms, s, m or h) in milliseconds.
-function(_isotest_duration_ms out_var text caller keyword)
+# A duration in isotest's syntax (a number of seconds, or with ms, s, m or h) in milliseconds,
+# for the CTest TIMEOUT; empty when TEXT is not one. isotest itself judges the text
+# (_isotest_check_run_args), so a mistake gets isotest's own message.
+function(_isotest_duration_ms out_var text)
+  set(${out_var} "" PARENT_SCOPE)
   if(NOT text MATCHES "^([0-9]+)(\\.([0-9]+))?(ms|s|m|h)?$")
-    message(FATAL_ERROR
-      "${caller}: ${keyword} takes a duration such as 30, 500ms, 30s or 2m; got `${text}`")
+    return()
   endif()
   set(whole "${CMAKE_MATCH_1}")
   set(fraction "${CMAKE_MATCH_3}")
@@ -217,93 +224,145 @@ function(_isotest_duration_ms out_var text caller keyword)
   set(${out_var} ${ms} PARENT_SCOPE)
 endfunction()
 
+# Has isotest itself judge the `isotest run` options a function made of its keywords
+# (`isotest run --check OPTIONS -- true`), so that a mistake stops CMake with isotest's own
+# message and the name of the test instead of failing every run with exit status 125. An
+# installed isotest (IsoTest::isotest imported, or ISOTEST_EXECUTABLE) is asked now, at configure
+# time. The `isotest` target of this build (add_subdirectory) does not exist before the build, so
+# it is asked by a build step, `isotest_check_options` (one per directory), which fails the build
+# with the message; so are options holding generator expressions, known only then.
+function(_isotest_check_run_args caller run_args_var)
+  if("${${run_args_var}}" STREQUAL "")
+    return()
+  endif()
+  set(program "")
+  if(ISOTEST_EXECUTABLE AND EXISTS "${ISOTEST_EXECUTABLE}")
+    set(program "${ISOTEST_EXECUTABLE}")
+  elseif(TARGET IsoTest::isotest)
+    get_target_property(imported IsoTest::isotest IMPORTED)
+    if(imported)
+      get_target_property(program IsoTest::isotest LOCATION)
+    endif()
+  endif()
+  set(check_at_configure_time FALSE)
+  if(program AND NOT "${${run_args_var}}" MATCHES "\\$<")
+    set(check_at_configure_time TRUE)
+  else()
+    _isotest_executable(program "${caller}")
+  endif()
+  # Written out word by word, as bracket arguments: a list would drop empty words.
+  set(call "isotest_check_run_arguments(ISOTEST")
+  _isotest_append_word(call "${program}")
+  string(APPEND call " CALLER")
+  _isotest_append_word(call "${caller}")
+  string(APPEND call " RUN_ARGS")
+  _isotest_append_arguments(call ${run_args_var})
+  string(APPEND call ")")
+  if(check_at_configure_time)
+    # Tests often share their keywords: ask once per set of options (a refusal stops CMake).
+    set(options_key "${program}")
+    _isotest_append_arguments(options_key ${run_args_var})
+    string(MD5 options_key "${options_key}")
+    get_property(accepted GLOBAL PROPERTY ISOTEST_ACCEPTED_OPTIONS)
+    if(options_key IN_LIST accepted)
+      return()
+    endif()
+    cmake_language(EVAL CODE "${call}")
+    set_property(GLOBAL APPEND PROPERTY ISOTEST_ACCEPTED_OPTIONS "${options_key}")
+    return()
+  endif()
+
+  get_property(target DIRECTORY PROPERTY ISOTEST_CHECK_OPTIONS_TARGET)
+  if(NOT target)
+    set(target isotest_check_options)
+    if(NOT CMAKE_CURRENT_BINARY_DIR STREQUAL CMAKE_BINARY_DIR)
+      string(MD5 directory_hash "${CMAKE_CURRENT_BINARY_DIR}")
+      string(SUBSTRING "${directory_hash}" 0 8 directory_hash)
+      string(APPEND target "_${directory_hash}")
+    endif()
+    add_custom_target(${target} ALL)
+    if(TARGET isotest)
+      add_dependencies(${target} isotest)
+    endif()
+    set_property(DIRECTORY PROPERTY ISOTEST_CHECK_OPTIONS_TARGET ${target})
+  endif()
+  get_property(count DIRECTORY PROPERTY ISOTEST_CHECK_OPTIONS_COUNT)
+  if(NOT count)
+    set(count 0)
+  endif()
+  math(EXPR count "${count} + 1")
+  set_property(DIRECTORY PROPERTY ISOTEST_CHECK_OPTIONS_COUNT ${count})
+  # Checked again when the options or isotest change.
+  set(base "${CMAKE_CURRENT_BINARY_DIR}/isotest_check_options/${count}-$<CONFIG>")
+  set(depends "${base}.cmake")
+  if(program MATCHES "^\\$<TARGET_FILE:")
+    list(APPEND depends "${program}")
+  endif()
+  _isotest_bracket(quoted_helper "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/IsoTestAddTests.cmake")
+  file(GENERATE OUTPUT "${base}.cmake" CONTENT "include(${quoted_helper})\n${call}\n")
+  add_custom_command(
+    OUTPUT "${base}.stamp"
+    COMMAND "${CMAKE_COMMAND}" -P "${base}.cmake"
+    COMMAND "${CMAKE_COMMAND}" -E touch "${base}.stamp"
+    DEPENDS ${depends}
+    COMMENT "Checking the isotest options of ${caller}"
+    VERBATIM
+  )
+  target_sources(${target} PRIVATE "${base}.stamp")
+endfunction()
+
 # Turns the isolation keywords parsed with PREFIX into `isotest run` options (RUN_ARGS_VAR)
 # and the CTest TIMEOUT in seconds that lets isotest report a timeout first (TIMEOUT_VAR,
-# empty without TIMEOUT). Values are checked here, so a mistake fails at configure time with
-# the keyword's name rather than every test with exit status 125. ARGN names folders the test
-# writes into besides its working directory, which READ_ONLY must not take away.
+# empty without TIMEOUT). isotest checks the values (_isotest_check_run_args), so a mistake
+# fails with the keyword's option named rather than every test with exit status 125. ARGN names
+# folders the test writes into besides its working directory, which READ_ONLY must not take away.
 function(_isotest_run_args run_args_var timeout_var prefix caller)
+  _isotest_isolation_keywords(flag_keywords one_value_keywords multi_value_keywords)
+  foreach(keyword IN LISTS one_value_keywords multi_value_keywords)
+    if(keyword IN_LIST ${prefix}_KEYWORDS_MISSING_VALUES)
+      message(FATAL_ERROR "${caller}: ${keyword} is given without a value (an unset variable?)")
+    endif()
+  endforeach()
   set(args)
-  if(DEFINED ${prefix}_MEMORY)
-    if(NOT ${prefix}_MEMORY MATCHES "^[0-9]+(\\.[0-9]+)?([KMGT](i?B)?|[kmgt](iB)?)?$")
-      message(FATAL_ERROR
-        "${caller}: MEMORY takes a size such as 256M or 1G; got `${${prefix}_MEMORY}`")
+  foreach(keyword_option IN ITEMS MEMORY:--memory PIDS:--pids CPUS:--cpus NETWORK:--network
+                                  HOSTNAME:--hostname TIME_OFFSET:--time-offset
+                                  TIMEOUT:--timeout KILL_AFTER:--kill-after)
+    string(REPLACE ":" ";" keyword_option "${keyword_option}")
+    list(GET keyword_option 0 keyword)
+    list(GET keyword_option 1 option)
+    if(DEFINED ${prefix}_${keyword})
+      list(APPEND args ${option} "${${prefix}_${keyword}}")
     endif()
-    list(APPEND args --memory "${${prefix}_MEMORY}")
-  endif()
-  if(DEFINED ${prefix}_PIDS)
-    if(NOT ${prefix}_PIDS MATCHES "^[1-9][0-9]*$")
-      message(FATAL_ERROR "${caller}: PIDS takes a positive whole number; got `${${prefix}_PIDS}`")
-    endif()
-    list(APPEND args --pids "${${prefix}_PIDS}")
-  endif()
-  if(DEFINED ${prefix}_CPUS)
-    if(NOT ${prefix}_CPUS MATCHES "^[0-9]*\\.?[0-9]+$")
-      message(FATAL_ERROR
-        "${caller}: CPUS takes a number of CPUs such as 0.5 or 2; got `${${prefix}_CPUS}`")
-    endif()
-    list(APPEND args --cpus "${${prefix}_CPUS}")
-  endif()
-  if(DEFINED ${prefix}_NETWORK)
-    if(NOT ${prefix}_NETWORK MATCHES "^(loopback|none|host)$")
-      message(FATAL_ERROR
-        "${caller}: NETWORK takes loopback, none or host; got `${${prefix}_NETWORK}`")
-    endif()
-    list(APPEND args --network "${${prefix}_NETWORK}")
-  endif()
-  foreach(namespace IN LISTS ${prefix}_SHARE)
-    if(NOT namespace MATCHES "^(user|mount|mnt|pid|net|network|ipc|uts|cgroup)$")
-      message(FATAL_ERROR
-        "${caller}: SHARE takes namespaces among user, mount, pid, net, ipc, uts and cgroup; "
-        "got `${namespace}`")
-    endif()
-    list(APPEND args --share "${namespace}")
   endforeach()
-  foreach(bind IN LISTS ${prefix}_BIND)
-    list(APPEND args --bind "${bind}")
-  endforeach()
-  foreach(bind IN LISTS ${prefix}_RO_BIND)
-    list(APPEND args --ro-bind "${bind}")
-  endforeach()
-  foreach(mount IN LISTS ${prefix}_TMPFS)
-    list(APPEND args --tmpfs "${mount}")
+  foreach(keyword_option IN ITEMS SHARE:--share BIND:--bind RO_BIND:--ro-bind TMPFS:--tmpfs
+                                  ENVIRONMENT:--env)
+    string(REPLACE ":" ";" keyword_option "${keyword_option}")
+    list(GET keyword_option 0 keyword)
+    list(GET keyword_option 1 option)
+    foreach(value IN LISTS ${prefix}_${keyword})
+      list(APPEND args ${option} "${value}")
+    endforeach()
   endforeach()
   if(${prefix}_READ_ONLY)
     list(APPEND args --read-only)
   endif()
-  if(DEFINED ${prefix}_HOSTNAME)
-    list(APPEND args --hostname "${${prefix}_HOSTNAME}")
-  endif()
-  foreach(variable IN LISTS ${prefix}_ENVIRONMENT)
-    if(NOT variable MATCHES "^[^=]+=")
-      message(FATAL_ERROR "${caller}: ENVIRONMENT takes VAR=value; got `${variable}`")
-    endif()
-    list(APPEND args --env "${variable}")
-  endforeach()
-  if(DEFINED ${prefix}_TIME_OFFSET)
-    if(NOT ${prefix}_TIME_OFFSET MATCHES "^-?[0-9]+$")
-      message(FATAL_ERROR
-        "${caller}: TIME_OFFSET takes whole seconds; got `${${prefix}_TIME_OFFSET}`")
-    endif()
-    list(APPEND args --time-offset "${${prefix}_TIME_OFFSET}")
-  endif()
+  list(APPEND args ${${prefix}_ISOTEST_ARGS})
+  _isotest_check_run_args("${caller}" args)
 
   set(ctest_timeout "")
   if(DEFINED ${prefix}_TIMEOUT)
-    _isotest_duration_ms(timeout_ms "${${prefix}_TIMEOUT}" "${caller}" TIMEOUT)
+    _isotest_duration_ms(timeout_ms "${${prefix}_TIMEOUT}")
     # isotest's default grace period between SIGTERM and SIGKILL (docs/cli.md).
     set(kill_after_ms 2000)
     if(DEFINED ${prefix}_KILL_AFTER)
-      _isotest_duration_ms(kill_after_ms "${${prefix}_KILL_AFTER}" "${caller}" KILL_AFTER)
-      list(APPEND args --kill-after "${kill_after_ms}ms")
+      _isotest_duration_ms(kill_after_ms "${${prefix}_KILL_AFTER}")
     endif()
-    list(APPEND args --timeout "${timeout_ms}ms")
     # Whole seconds, rounded up, plus 5 s for isotest to tear the sandbox down and write the
-    # result: CTest's own timeout kills isotest without a result file.
-    math(EXPR ctest_timeout "(${timeout_ms} + ${kill_after_ms} + 999) / 1000 + 5")
-  elseif(DEFINED ${prefix}_KILL_AFTER)
-    _isotest_duration_ms(kill_after_ms "${${prefix}_KILL_AFTER}" "${caller}" KILL_AFTER)
-    list(APPEND args --kill-after "${kill_after_ms}ms")
+    # result: CTest's own timeout kills isotest without a result file. (Values isotest refuses
+    # convert to nothing; the check above stops CMake or the build for them.)
+    if(NOT "${timeout_ms}" STREQUAL "" AND NOT "${kill_after_ms}" STREQUAL "")
+      math(EXPR ctest_timeout "(${timeout_ms} + ${kill_after_ms} + 999) / 1000 + 5")
+    endif()
   endif()
 
   list(APPEND args ${${prefix}_ISOTEST_ARGS})

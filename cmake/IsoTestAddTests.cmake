@@ -6,6 +6,8 @@
 #   (DISCOVERY_MODE POST_BUILD, through `cmake -P`) or when ctest starts (PRE_TEST).
 # - `isotest_wrap.cmake`, listed in a directory's TEST_INCLUDE_FILES, calls
 #   isotest_wrap_directory() when ctest reads that directory's tests.
+# - `isotest_check_options/<N>-<config>.cmake` calls isotest_check_run_arguments() at build time,
+#   when the isotest that must check a function's options is built with the project.
 #
 # It is not meant to be included by projects. Like GoogleTestAddTests.cmake, it defines only
 # functions; nothing runs when it is included.
@@ -488,6 +490,28 @@ function(_isotest_wrap_plan plan_var prefix_var timeout_var test_name program la
   endif()
   set(${plan_var} ${plan} PARENT_SCOPE)
   set(${prefix_var} "${prefix}" PARENT_SCOPE)
+endfunction()
+
+# Asks `ISOTEST run --check RUN_ARGS -- true` whether isotest takes the options that a function
+# of IsoTest.cmake made of its keywords, and stops CMake with isotest's own messages, naming
+# CALLER (the function and its test), when it does not. IsoTest.cmake calls it at configure
+# time for an installed isotest, and from a build step for the isotest target of the same build.
+function(isotest_check_run_arguments)
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "ISOTEST;CALLER" "RUN_ARGS")
+  set(call "execute_process(COMMAND")
+  _isotest_append_word(call "${arg_ISOTEST}")
+  string(APPEND call " run --check")
+  _isotest_append_arguments(call arg_RUN_ARGS)
+  string(APPEND call " -- true RESULT_VARIABLE status OUTPUT_VARIABLE output ERROR_VARIABLE output)")
+  cmake_language(EVAL CODE "${call}")
+  if(status EQUAL 0)
+    return()
+  endif()
+  if(NOT status MATCHES "^[0-9]+$")
+    message(FATAL_ERROR "${arg_CALLER}: cannot run ${arg_ISOTEST} to check its options: ${status}")
+  endif()
+  string(STRIP "${output}" output)
+  message(FATAL_ERROR "${arg_CALLER}: isotest does not take these options:\n${output}")
 endfunction()
 
 cmake_policy(POP)

@@ -1,9 +1,12 @@
 #include "cli.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <climits>
 #include <filesystem>
-#include <iostream>
+#include <regex>
 
+#include "messages.h"
 #include "seccomp_filter.h"
 
 namespace isotest {
@@ -12,107 +15,20 @@ namespace {
 
 constexpr int kUsageError = 125;
 
-std::string duration_error(const std::string& option, const std::string& text) {
-  return option + " takes a duration such as 500ms, 30s or 2m; got `" + text + "`";
-}
+constexpr std::string_view kCommands[] = {"run", "gtest", "report", "doctor"};
 
-std::vector<std::string> apply_run_options(
-    SandboxSpec& spec, const std::vector<std::string>& share, const std::string& network,
-    const std::string& timeout, const std::string& kill_after, const std::string& output_limit,
-    const std::vector<std::string>& binds, const std::vector<std::string>& ro_binds,
-    const std::vector<std::string>& tmpfs, const std::vector<std::string>& env,
-    const std::string& memory) {
-  std::vector<std::string> problems;
-  if (!memory.empty()) {
-    spec.limits.memory_max_bytes = parse_size_bytes(memory);
-    if (!spec.limits.memory_max_bytes) {
-      problems.push_back("--memory takes a size such as 256M or 1G; got `" + memory + "`");
-    }
-  }
-  for (const auto& name : share) {
-    auto ns = parse_namespace(name);
-    if (!ns) {
-      problems.push_back("--share: unknown namespace `" + name +
-                         "`; use user, mount, pid, net, ipc, uts or cgroup");
-      continue;
-    }
-    spec.share(*ns);
-  }
-  if (spec.shares(Namespace::net) && network.empty()) spec.network = NetworkMode::host;
-  if (!network.empty()) {
-    auto mode = parse_network_mode(network);
-    if (!mode) {
-      problems.push_back("--network: unknown mode `" + network + "`; use loopback, none or host");
-    } else {
-      spec.network = *mode;
-      if (*mode == NetworkMode::host) spec.share(Namespace::net);
-    }
-  }
-  if (!timeout.empty()) {
-    spec.timeout_ms = parse_duration_ms(timeout);
-    if (!spec.timeout_ms) problems.push_back(duration_error("--timeout", timeout));
-  }
-  if (!kill_after.empty()) {
-    auto ms = parse_duration_ms(kill_after);
-    if (!ms) problems.push_back(duration_error("--kill-after", kill_after));
-    spec.kill_after_ms = ms.value_or(spec.kill_after_ms);
-  }
-  if (!output_limit.empty()) {
-    auto bytes = parse_size_bytes(output_limit);
-    if (!bytes) {
-      problems.push_back("--output-limit takes a size such as 64K or 1M; got `" + output_limit +
-                         "`");
-    }
-    spec.output_limit_bytes = bytes.value_or(spec.output_limit_bytes);
-  }
-  auto add_binds = [&](const std::vector<std::string>& texts, bool read_only) {
-    for (const auto& text : texts) {
-      auto bind = parse_bind(text, read_only);
-      if (!bind) {
-        problems.push_back(std::string(read_only ? "--ro-bind" : "--bind") +
-                           " takes SRC[:DST]; got `" + text + "`");
-        continue;
-      }
-      // Relative sources are the caller's; the sandbox may start elsewhere (--chdir).
-      const bool same_path = bind->target == bind->source;
-      bind->source = std::filesystem::absolute(bind->source).lexically_normal().string();
-      if (same_path) bind->target = bind->source;
-      spec.binds.push_back(*bind);
-    }
-  };
-  add_binds(binds, false);
-  add_binds(ro_binds, true);
-  for (const auto& text : tmpfs) {
-    auto mount = parse_tmpfs(text);
-    if (!mount) {
-      problems.push_back("--tmpfs takes DST[:SIZE]; got `" + text + "`");
-      continue;
-    }
-    spec.tmpfs.push_back(*mount);
-  }
-  for (const auto& text : env) {
-    auto equals = text.find('=');
-    if (equals == std::string::npos || equals == 0) {
-      problems.push_back("--env takes KEY=VALUE; got `" + text + "`");
-      continue;
-    }
-    spec.environment.emplace_back(text.substr(0, equals), text.substr(equals + 1));
-  }
-  return problems;
+std::string got(const std::string& text) {
+  return "got " + describe_given(text);
 }
 
 // The isolation and limit options of `isotest run`, declared once so that `isotest gtest` takes
 // the same set and forwards it to each sandbox (COMMON contract 5). Scalars take the last value
-// given, so arguments appended later (a case's own needs) override earlier ones.
+// given, so arguments appended later (a case's own needs) override earlier ones. Every value is
+// kept as text and converted here, so that each mistake gets a message naming the option, the
+// value and what it takes, and all of them are reported at once.
 struct SandboxOptionTexts {
   std::vector<std::string> share, binds, ro_binds, tmpfs, env;
-  std::string network, timeout, kill_after, output_limit, memory, seccomp;
-  std::int64_t time_offset = 0;
-  std::int64_t pids = 0;  // signed, so that a negative count is refused, not wrapped
-  double cpus = 0;
-  CLI::Option* time_offset_option = nullptr;
-  CLI::Option* pids_option = nullptr;
-  CLI::Option* cpus_option = nullptr;
+  std::string network, timeout, kill_after, output_limit, memory, seccomp, time_offset, pids, cpus;
 };
 
 constexpr const char* kSandboxGroup = "Isolation and limits";
@@ -132,10 +48,9 @@ void add_sandbox_options(CLI::App& command, SandboxSpec& spec, SandboxOptionText
   scalar(command.add_option("--network", texts.network,
                             "loopback (default: only lo, up), none (lo down), host"))
       ->option_text("MODE");
-  texts.time_offset_option =
-      scalar(command.add_option("--time-offset", texts.time_offset,
-                                "new time namespace with CLOCK_MONOTONIC/BOOTTIME this far ahead"))
-          ->option_text("SECONDS");
+  scalar(command.add_option("--time-offset", texts.time_offset,
+                            "new time namespace with CLOCK_MONOTONIC/BOOTTIME this far ahead"))
+      ->option_text("SECONDS");
   command.add_flag("--root", spec.map_root, "map the caller's uid and gid to 0 inside")
       ->group(kSandboxGroup);
   scalar(command.add_option("--hostname", spec.hostname, "hostname inside (default: isotest)"))
@@ -168,12 +83,10 @@ void add_sandbox_options(CLI::App& command, SandboxSpec& spec, SandboxOptionText
   scalar(command.add_option("--memory", texts.memory,
                             "memory limit, swap included (256M, 1G); OOM is status oom"))
       ->option_text("SIZE");
-  texts.pids_option =
-      scalar(command.add_option("--pids", texts.pids, "at most N tasks (processes and threads)"))
-          ->option_text("N");
-  texts.cpus_option =
-      scalar(command.add_option("--cpus", texts.cpus, "CPU bandwidth in CPUs (0.5, 1.5)"))
-          ->option_text("X");
+  scalar(command.add_option("--pids", texts.pids, "at most N tasks (processes and threads)"))
+      ->option_text("N");
+  scalar(command.add_option("--cpus", texts.cpus, "CPU bandwidth in CPUs (0.5, 1.5)"))
+      ->option_text("X");
   scalar(command.add_option("--seccomp", texts.seccomp,
                             "errno (default: refused calls fail with EPERM), kill (the first one "
                             "ends the run), off"))
@@ -192,20 +105,81 @@ void add_sandbox_options(CLI::App& command, SandboxSpec& spec, SandboxOptionText
       ->option_text("SIZE");
 }
 
-// Fills `spec` from the parsed texts; the problems found, each a sentence naming the fix.
-std::vector<std::string> finish_sandbox_options(SandboxSpec& spec,
-                                                const SandboxOptionTexts& texts) {
-  std::vector<std::string> problems;
-  if (texts.time_offset_option->count() > 0) spec.time_offset_seconds = texts.time_offset;
-  if (texts.pids_option->count() > 0) {
-    if (texts.pids < 2) {
-      problems.push_back("--pids must be at least 2 (isotest's init and the test); got " +
-                         std::to_string(texts.pids));
-    } else {
-      spec.limits.pids_max = static_cast<std::uint64_t>(texts.pids);
+// Converts the texts of the limits and durations. An empty text was not given (an option given
+// an empty value is refused before, by refuse_empty_values).
+void convert_limits(SandboxSpec& spec, const SandboxOptionTexts& texts,
+                    std::vector<std::string>& problems) {
+  auto duration_problem = [](const std::string& option, const std::string& text) {
+    return option + " takes a duration such as 500ms, 30s or 2m; " + got(text);
+  };
+  if (!texts.memory.empty()) {
+    spec.limits.memory_max_bytes = parse_size_bytes(texts.memory);
+    if (!spec.limits.memory_max_bytes) {
+      problems.push_back("--memory takes " + std::string(kMemoryTakes) + "; " + got(texts.memory));
     }
   }
-  if (texts.cpus_option->count() > 0) spec.limits.cpus = texts.cpus;
+  if (!texts.pids.empty()) {
+    auto pids = parse_whole_number(texts.pids);
+    if (!pids || *pids < 0) {
+      problems.push_back("--pids takes " + std::string(kPidsTakes) + "; " + got(texts.pids));
+    } else {
+      spec.limits.pids_max = static_cast<std::uint64_t>(*pids);
+    }
+  }
+  if (!texts.cpus.empty()) {
+    spec.limits.cpus = parse_decimal(texts.cpus);
+    if (!spec.limits.cpus) {
+      problems.push_back("--cpus takes " + std::string(kCpusTakes) + "; " + got(texts.cpus));
+    }
+  }
+  if (!texts.time_offset.empty()) {
+    spec.time_offset_seconds = parse_whole_number(texts.time_offset);
+    if (!spec.time_offset_seconds) {
+      problems.push_back("--time-offset takes " + std::string(kTimeOffsetTakes) + "; " +
+                         got(texts.time_offset));
+    }
+  }
+  if (!texts.timeout.empty()) {
+    spec.timeout_ms = parse_duration_ms(texts.timeout);
+    if (!spec.timeout_ms) problems.push_back(duration_problem("--timeout", texts.timeout));
+  }
+  if (!texts.kill_after.empty()) {
+    auto ms = parse_duration_ms(texts.kill_after);
+    if (!ms) problems.push_back(duration_problem("--kill-after", texts.kill_after));
+    spec.kill_after_ms = ms.value_or(spec.kill_after_ms);
+  }
+  if (!texts.output_limit.empty()) {
+    auto bytes = parse_size_bytes(texts.output_limit);
+    if (!bytes) {
+      problems.push_back("--output-limit takes a size such as 64K or 1M; " +
+                         got(texts.output_limit));
+    }
+    spec.output_limit_bytes = bytes.value_or(spec.output_limit_bytes);
+  }
+}
+
+void convert_namespaces(SandboxSpec& spec, const SandboxOptionTexts& texts,
+                        std::vector<std::string>& problems) {
+  for (const auto& name : texts.share) {
+    auto ns = parse_namespace(name);
+    if (!ns) {
+      problems.push_back("--share: unknown namespace `" + name +
+                         "`; use user, mount, pid, net, ipc, uts or cgroup");
+      continue;
+    }
+    spec.share(*ns);
+  }
+  if (spec.shares(Namespace::net) && texts.network.empty()) spec.network = NetworkMode::host;
+  if (!texts.network.empty()) {
+    auto mode = parse_network_mode(texts.network);
+    if (!mode) {
+      problems.push_back("--network: unknown mode `" + texts.network +
+                         "`; use loopback, none or host");
+    } else {
+      spec.network = *mode;
+      if (*mode == NetworkMode::host) spec.share(Namespace::net);
+    }
+  }
   if (!texts.seccomp.empty()) {
     auto mode = parse_seccomp_mode(texts.seccomp);
     if (!mode) {
@@ -214,22 +188,70 @@ std::vector<std::string> finish_sandbox_options(SandboxSpec& spec,
     spec.seccomp = mode.value_or(spec.seccomp);
   }
   for (auto& problem : check_seccomp_allow(spec.seccomp_allow)) problems.push_back(problem);
-  for (auto& problem : apply_run_options(spec, texts.share, texts.network, texts.timeout,
-                                         texts.kill_after, texts.output_limit, texts.binds,
-                                         texts.ro_binds, texts.tmpfs, texts.env, texts.memory)) {
-    problems.push_back(std::move(problem));
+}
+
+void convert_mounts_and_environment(SandboxSpec& spec, const SandboxOptionTexts& texts,
+                                    std::vector<std::string>& problems) {
+  auto add_binds = [&](const std::vector<std::string>& binds, bool read_only) {
+    for (const auto& text : binds) {
+      auto bind = parse_bind(text, read_only);
+      if (!bind) {
+        problems.push_back(std::string(read_only ? "--ro-bind" : "--bind") + " takes SRC[:DST]; " +
+                           got(text));
+        continue;
+      }
+      // Relative sources are the caller's; the sandbox may start elsewhere (--chdir).
+      const bool same_path = bind->target == bind->source;
+      bind->source = std::filesystem::absolute(bind->source).lexically_normal().string();
+      if (same_path) bind->target = bind->source;
+      spec.binds.push_back(*bind);
+    }
+  };
+  add_binds(texts.binds, false);
+  add_binds(texts.ro_binds, true);
+  for (const auto& text : texts.tmpfs) {
+    auto mount = parse_tmpfs(text);
+    if (!mount) {
+      problems.push_back("--tmpfs takes DST[:SIZE], such as /scratch or /scratch:64M; " +
+                         got(text));
+      continue;
+    }
+    spec.tmpfs.push_back(*mount);
   }
+  for (const auto& text : texts.env) {
+    auto equals = text.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      problems.push_back("--env takes KEY=VALUE; " + got(text));
+      continue;
+    }
+    spec.environment.emplace_back(text.substr(0, equals), text.substr(equals + 1));
+  }
+}
+
+// Fills `spec` from the parsed texts; the problems found, each a sentence naming the fix.
+std::vector<std::string> finish_sandbox_options(SandboxSpec& spec,
+                                                const SandboxOptionTexts& texts) {
+  std::vector<std::string> problems;
+  convert_limits(spec, texts, problems);
+  convert_namespaces(spec, texts, problems);
+  convert_mounts_and_environment(spec, texts, problems);
   return problems;
 }
 
-// The isolation and limit options as they were given, to pass on to `isotest run`.
+bool is_flag(const CLI::Option& option) {
+  return option.get_expected_max() == 0;
+}
+
+// The isolation and limit options as they were given, to pass on to `isotest run`. A flag goes
+// on as its name when it is on (`--root`, also `--root=true`), and not at all when it is off
+// (`--root=false`): its value is not an argument of its own.
 std::vector<std::string> sandbox_arguments(const CLI::App& command) {
   std::vector<std::string> arguments;
   for (const CLI::Option* option : command.get_options()) {
     if (option->get_group() != kSandboxGroup || option->count() == 0) continue;
     const std::string name = option->get_name();
-    if (option->get_type_size() == 0) {  // a flag
-      arguments.push_back(name);
+    if (is_flag(*option)) {
+      if (option->as<bool>()) arguments.push_back(name);
       continue;
     }
     for (const auto& value : option->results()) {
@@ -240,42 +262,144 @@ std::vector<std::string> sandbox_arguments(const CLI::App& command) {
   return arguments;
 }
 
+// The words that may be empty: those of the command and of the GoogleTest binary's arguments,
+// which are the test's business.
+bool may_be_empty(const CLI::Option& option) {
+  return option.get_name() == "command" || option.get_name() == "args";
+}
+
+// An option given an empty value (`--memory ''`, or `--memory "$LIMIT"` with LIMIT unset) is
+// refused, not taken as "not given": a script whose variable is unset must not lose its limit,
+// its timeout or its result file without a word.
+std::vector<std::string> refuse_empty_values(const CLI::App& command) {
+  std::vector<std::string> problems;
+  for (const CLI::Option* option : command.get_options()) {
+    if (is_flag(*option) || may_be_empty(*option)) continue;
+    const auto& values = option->results();
+    if (std::none_of(values.begin(), values.end(), [](const auto& v) { return v.empty(); })) {
+      continue;
+    }
+    const std::string& takes = option->get_option_text();
+    if (option->nonpositional()) {
+      problems.push_back(option->get_name() + " takes " + takes +
+                         "; got an empty value (an unset variable?)");
+    } else {
+      problems.push_back(takes + " is empty (an unset variable?)");
+    }
+  }
+  return problems;
+}
+
 bool report_problems(const std::vector<std::string>& problems) {
-  for (const auto& problem : problems) std::cerr << "isotest: " << problem << "\n";
+  for (const auto& problem : problems) print_message(problem);
   return !problems.empty();
+}
+
+// What CLI11 found wrong, said the way isotest says the rest: "--memory: 1 required SIZE missing"
+// becomes "--memory takes SIZE; none given".
+std::string describe_parse_error(const CLI::ParseError& error) {
+  std::string text = error.what();
+  if (text == "A subcommand is required") {
+    return "give a command: run, gtest, report or doctor";
+  }
+  if (text == "command is required") return std::string(kNoCommand);
+  static const std::regex kMissingValue("^(-[^:]+): [0-9]+ required (.*) missing$");
+  std::smatch match;
+  if (std::regex_match(text, match, kMissingValue)) {
+    const std::string takes = match[2].str();
+    return match[1].str() + (takes.empty() ? " takes a value" : " takes " + takes) + "; none given";
+  }
+  return text;
+}
+
+// An argument that CLI11 would take for a misspelt command: `isotest frobnicate` would only say
+// that a command is required.
+std::optional<std::string> unknown_command(int argc, char** argv) {
+  if (argc < 2) return std::nullopt;
+  const std::string_view first = argv[1];
+  if (first.empty() || first.starts_with('-')) return std::nullopt;
+  if (std::find(std::begin(kCommands), std::end(kCommands), first) != std::end(kCommands)) {
+    return std::nullopt;
+  }
+  return "unknown command `" + std::string(first) + "`; use run, gtest, report or doctor";
+}
+
+struct RunOnlyTexts {
+  std::vector<std::string> pass_fds;
+  bool check_only = false;
+};
+
+std::vector<std::string> finish_run_only_options(SandboxSpec& spec, const RunOnlyTexts& texts) {
+  std::vector<std::string> problems;
+  for (const auto& text : texts.pass_fds) {
+    auto fd = parse_whole_number(text);
+    if (!fd || *fd < 0 || *fd > INT_MAX) {
+      problems.push_back("--pass-fd takes a file descriptor number, such as 3; " + got(text));
+      continue;
+    }
+    spec.pass_fds.push_back(static_cast<int>(*fd));
+  }
+  return problems;
+}
+
+// The `run` options besides the isolation and limit ones; `isotest gtest` sets them per case,
+// or cannot pass them on (docs/gtest-runner.md says why).
+void add_run_only_options(CLI::App& run, SandboxSpec& spec, RunOnlyTexts& texts) {
+  run.add_option("--name", spec.name, "name in the result (default: the command's basename)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+      ->option_text("NAME");
+  run.add_option("--json", spec.json_path, "write the result as JSON to FILE (atomically)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+      ->option_text("FILE");
+  run.add_option("--pass-fd", texts.pass_fds, "let the test inherit this open fd (repeatable)")
+      ->allow_extra_args(false)
+      ->option_text("N");
+  run.add_flag("--check", texts.check_only,
+               "only check the options: exit 0, or 125 with the problems (for build systems)");
+}
+
+CLI::App* declare_run(CLI::App& app, SandboxSpec& spec, SandboxOptionTexts& texts,
+                      RunOnlyTexts& run_texts) {
+  auto* run = app.add_subcommand("run", "run one command in a fresh sandbox");
+  run->footer("Usage: isotest run [OPTIONS] -- COMMAND [ARGS...]");
+  add_run_only_options(*run, spec, run_texts);
+  add_sandbox_options(*run, spec, texts);
+  run->add_option("command", spec.command, "the command and its arguments, after --")
+      ->required()
+      ->option_text("COMMAND");
+  run->positionals_at_end();
+  return run;
 }
 
 }  // namespace
 
 CommandLine parse_command_line(int argc, char** argv) {
+  CommandLine result;
+  if (auto problem = unknown_command(argc, argv)) {
+    print_message(*problem);
+    print_message("see `isotest --help`");
+    result.exit_code = kUsageError;
+    return result;
+  }
+
   CLI::App app{"isotest: run each test in a fresh Linux sandbox and report what it did"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "isotest 0.1.0");
 
-  CommandLine result;
   SandboxSpec& spec = result.spec;
   SandboxOptionTexts texts;
+  RunOnlyTexts run_texts;
 
   // Every subcommand is listed, but only the one being run gets its options: declaring them all
   // costs a third of a millisecond, and `isotest run` starts once per test. Without a subcommand
   // first (`isotest --help`, a typo) all of them get theirs, for the help and the errors.
   const std::string_view first = argc > 1 ? argv[1] : "";
-  const bool known = first == "run" || first == "gtest" || first == "report" || first == "doctor";
+  const bool known =
+      std::find(std::begin(kCommands), std::end(kCommands), first) != std::end(kCommands);
   auto declares = [&](std::string_view name) { return !known || first == name; };
 
-  auto* run = app.add_subcommand("run", "run one command in a fresh sandbox");
-  if (declares("run")) {
-    run->footer("Usage: isotest run [OPTIONS] -- COMMAND [ARGS...]");
-    run->add_option("--name", spec.name, "name in the result (default: the command's basename)");
-    run->add_option("--json", spec.json_path, "write the result as JSON to FILE (atomically)")
-        ->option_text("FILE");
-    add_sandbox_options(*run, spec, texts);
-    run->add_option("--pass-fd", spec.pass_fds, "let the test inherit this open fd (repeatable)")
-        ->allow_extra_args(false)
-        ->option_text("N");
-    run->add_option("command", spec.command, "the command and its arguments, after --")->required();
-    run->positionals_at_end();
-  }
+  CLI::App* run = declares("run") ? declare_run(app, spec, texts, run_texts)
+                                  : app.add_subcommand("run", "run one command in a fresh sandbox");
 
   GtestRequest& gtest_request = result.gtest;
   SandboxSpec gtest_spec;
@@ -292,8 +416,11 @@ CommandLine parse_command_line(int argc, char** argv) {
       "report", "summarise result files (or folders of them) and convert them to JUnit XML");
   if (declares("report")) {
     report->add_option("--junit", result.report.junit_path, "also write JUnit XML to FILE")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
         ->option_text("FILE");
-    report->add_option("results", result.report.inputs, "result files or folders")->required();
+    report->add_option("results", result.report.inputs, "result files or folders")
+        ->required()
+        ->option_text("PATH");
   }
 
   auto* doctor = app.add_subcommand(
@@ -305,6 +432,13 @@ CommandLine parse_command_line(int argc, char** argv) {
                      "print an AppArmor profile that allows this binary user namespaces");
   }
 
+  // CLI11 names an option's value by its type in its own errors ("1 required TEXT missing"):
+  // name it as the help does.
+  for (CLI::App* command : app.get_subcommands([](CLI::App*) { return true; })) {
+    for (CLI::Option* option : command->get_options([](CLI::Option*) { return true; })) {
+      if (!option->get_option_text().empty()) option->type_name(option->get_option_text());
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -317,12 +451,16 @@ CommandLine parse_command_line(int argc, char** argv) {
                           : report->parsed() ? "report "
                           : doctor->parsed() ? "doctor "
                                              : "";
-    std::cerr << "isotest: " << error.what() << "\n"
-              << "isotest: see `isotest " << command << "--help`\n";
+    print_message(describe_parse_error(error));
+    print_message("see `isotest " + std::string(command) + "--help`");
     result.exit_code = kUsageError;
     return result;
   }
   if (report->parsed()) {
+    if (report_problems(refuse_empty_values(*report))) {
+      result.exit_code = kUsageError;
+      return result;
+    }
     result.action = CommandLine::Action::report;
     return result;
   }
@@ -332,7 +470,10 @@ CommandLine parse_command_line(int argc, char** argv) {
   }
   if (gtest->parsed()) {
     // Checked here, once, so that a mistake is one clear message instead of one per case.
-    auto problems = finish_sandbox_options(gtest_spec, gtest_texts);
+    auto problems = refuse_empty_values(*gtest);
+    for (auto& problem : finish_sandbox_options(gtest_spec, gtest_texts)) {
+      problems.push_back(std::move(problem));
+    }
     gtest_spec.command = {gtest_request.binary};
     for (auto& problem : validate(gtest_spec)) problems.push_back(std::move(problem));
     for (auto& problem : validate(gtest_request)) problems.push_back(std::move(problem));
@@ -344,14 +485,42 @@ CommandLine parse_command_line(int argc, char** argv) {
     result.action = CommandLine::Action::gtest;
     return result;
   }
-  auto problems = finish_sandbox_options(spec, texts);
+  auto problems = refuse_empty_values(*run);
+  for (auto& problem : finish_run_only_options(spec, run_texts)) {
+    problems.push_back(std::move(problem));
+  }
+  for (auto& problem : finish_sandbox_options(spec, texts)) problems.push_back(std::move(problem));
   for (auto& problem : validate(spec)) problems.push_back(std::move(problem));
   if (report_problems(problems)) {
     result.exit_code = kUsageError;
     return result;
   }
-  result.action = CommandLine::Action::run;
+  result.action = run_texts.check_only ? CommandLine::Action::exit : CommandLine::Action::run;
   return result;
+}
+
+std::vector<std::string> option_names(std::string_view command, bool sandbox_only) {
+  CLI::App app;
+  SandboxSpec spec;
+  SandboxOptionTexts texts;
+  GtestRequest request;
+  RunOnlyTexts run_texts;
+  CLI::App* declared = nullptr;
+  if (command == "run") {
+    declared = declare_run(app, spec, texts, run_texts);
+  } else if (command == "gtest") {
+    declared = add_gtest_command(app, request);
+    add_sandbox_options(*declared, spec, texts);
+  } else {
+    return {};
+  }
+  std::vector<std::string> names;
+  for (const CLI::Option* option : declared->get_options()) {
+    if (!option->nonpositional() || option->get_name() == "--help") continue;
+    if (sandbox_only && option->get_group() != kSandboxGroup) continue;
+    names.push_back(option->get_name());
+  }
+  return names;
 }
 
 }  // namespace isotest

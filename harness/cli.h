@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runner/gtest_request.h"
@@ -29,7 +30,14 @@ struct CommandLine {
   int exit_code = 0;     // for Action::exit: 0 after --help/--version, 125 after a usage error
 };
 
-// Prints help and usage errors itself (to stdout and stderr respectively).
+// Prints help and usage errors itself (to stdout and stderr respectively). `isotest run --check`
+// ends here: Action::exit with exit_code 0 when the options are fine, 125 (and the problems on
+// stderr) when not.
 CommandLine parse_command_line(int argc, char** argv);
+
+// The options `isotest run` or `isotest gtest` (COMMAND) takes, by their long names; with
+// `sandbox_only`, only the isolation and limit options the two share. For the test that keeps
+// the docs' lists and the parser in step.
+std::vector<std::string> option_names(std::string_view command, bool sandbox_only);
 
 }  // namespace isotest

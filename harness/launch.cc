@@ -15,6 +15,7 @@
 #include <array>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -134,10 +135,19 @@ std::string hint_for(const ChildError& error) {
   const std::string_view stage = error.stage;
   const int err = error.error_number;
   if (stage == "exec") {
-    return err == ENOENT ? "check the command's name and PATH; inside the sandbox the caller's "
-                           "PATH and file system apply"
-                         : "make the file executable (chmod +x) and check that its file system "
-                           "is not mounted noexec";
+    if (err == ENOENT) {
+      return "check the command's name and PATH; inside the sandbox the caller's PATH and file "
+             "system apply";
+    }
+    // execve(2) runs binaries and scripts that start with `#!`; execvp would hand anything else
+    // to /bin/sh, isotest does not (docs/cli.md).
+    if (err == ENOEXEC) {
+      return "the file is neither a binary this machine runs nor a script starting with `#!`: "
+             "add a `#!` line (such as #!/bin/sh), or name its interpreter: isotest run -- sh "
+             "FILE";
+    }
+    return "make the file executable (chmod +x) and check that its file system is not mounted "
+           "noexec";
   }
   if (stage.starts_with("chdir")) return "pass an existing directory to --chdir";
   if (stage == "install seccomp filter") {
@@ -424,21 +434,63 @@ void set_nonblocking(int fd) {
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
-// The signals isotest turns into a graceful stop of the sandbox, received through a signalfd.
-UniqueFd block_forwarded_signals() {
+// The signals block_forwarded_signals holds back, received through a signalfd from here on;
+// those that came before are read from it too.
+UniqueFd receive_forwarded_signals() {
+  block_forwarded_signals();  // for callers other than `isotest run`
   sigset_t set;
   sigemptyset(&set);
   int count = 0;
   const int* forwarded = forwarded_signals(&count);
   for (int i = 0; i < count; ++i) sigaddset(&set, forwarded[i]);
-  // SIGPIPE stays blocked so a closed stdout cannot kill isotest while the sandbox runs.
-  sigset_t blocked = set;
-  sigaddset(&blocked, SIGPIPE);
-  ::sigprocmask(SIG_BLOCK, &blocked, nullptr);
   UniqueFd fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!fd.valid()) throw_errno("supervise", "signalfd failed");
   return fd;
 }
+
+// A termination signal waiting since before the test was released. It stays pending: isotest
+// ends without reading it, with the signal still blocked.
+std::optional<int> pending_termination_signal() {
+  sigset_t pending;
+  if (::sigpending(&pending) != 0) return std::nullopt;
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) {
+    if (::sigismember(&pending, sig) == 1) return sig;
+  }
+  return std::nullopt;
+}
+
+// True, with the result saying so, when a termination signal came before the test started.
+bool stopped_before_start(RunResult& result) {
+  const auto sig = pending_termination_signal();
+  if (!sig) return false;
+  result.killed_by_harness =
+      HarnessKill{.reason = "signal", .signal_received = *sig, .test_started = false};
+  return true;
+}
+
+// For the test suite: ISOTEST_TEST_PAUSE_AT=POINT makes isotest stop itself (SIGSTOP) at that
+// point of the launch until it is continued, so that a test can signal it there, where it could
+// otherwise only hope to hit a window of a millisecond. Points: `launch` (nothing set up yet),
+// `release` (the sandbox is cloned, not yet released).
+void pause_for_tests(std::string_view point) {
+  const char* wanted = std::getenv("ISOTEST_TEST_PAUSE_AT");
+  if (wanted != nullptr && point == wanted) static_cast<void>(::raise(SIGSTOP));
+}
+
+}  // namespace
+
+void block_forwarded_signals() {
+  sigset_t blocked;
+  sigemptyset(&blocked);
+  int count = 0;
+  const int* forwarded = forwarded_signals(&count);
+  for (int i = 0; i < count; ++i) sigaddset(&blocked, forwarded[i]);
+  // SIGPIPE too, so that a closed stdout cannot kill isotest while the sandbox runs.
+  sigaddset(&blocked, SIGPIPE);
+  ::sigprocmask(SIG_BLOCK, &blocked, nullptr);
+}
+
+namespace {
 
 void describe_namespaces(const SandboxSpec& spec, Isolation& isolation) {
   for (Namespace ns : kAllNamespaces) {
@@ -570,6 +622,8 @@ void record_usage(RunResult& result, const rusage& usage, const Cgroup* cgroup) 
 }
 
 void run(const SandboxSpec& requested, char* const* environment, RunResult& result) {
+  UniqueFd signals = receive_forwarded_signals();
+  pause_for_tests("launch");
   describe_namespaces(requested, result.isolation);
   const std::string working_directory = resolve_working_directory(requested);
   // What the sandbox really gets: the request, plus what a GoogleTest binary needs and the
@@ -600,7 +654,6 @@ void run(const SandboxSpec& requested, char* const* environment, RunResult& resu
     output_pipes.push_back(make_pipe());
   }
   SocketPair seccomp_channel = seccomp.program.empty() ? SocketPair{} : make_socket_pair();
-  UniqueFd signals = block_forwarded_signals();
 
   SandboxChildPlan child;
   child.release_fd = release.read_end.get();
@@ -634,6 +687,7 @@ void run(const SandboxSpec& requested, char* const* environment, RunResult& resu
       cgroup.cgroup ? cgroup.cgroup->self_placement_fds() : std::vector<int>{};
   child.join_cgroup_fds = join_fds.data();
   child.join_cgroup_count = static_cast<int>(join_fds.size());
+  if (stopped_before_start(result)) return;
   const pid_t pid = clone_sandbox(clone_flags_for(spec), cgroup_fd, pidfd, placed);
   placed = placed || !join_fds.empty();
   if (pid < 0) {
@@ -662,6 +716,8 @@ void run(const SandboxSpec& requested, char* const* environment, RunResult& resu
   try {
     if (cgroup.cgroup && !placed) cgroup.cgroup->place(pid);
     if (own_users) write_id_maps(pid, maps);
+    pause_for_tests("release");
+    if (stopped_before_start(result)) return;  // ~SandboxProcess kills the waiting sandbox
     const char go = 1;
     if (::write(release.write_end.get(), &go, 1) != 1) throw_errno("release sandbox", "write");
   } catch (const SetupFailure&) {

@@ -3,10 +3,13 @@
 
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "cli.h"
 #include "doctor_findings.h"
 #include "doctor_report.h"
+#include "launch.h"
+#include "messages.h"
 #include "output_file.h"
 #include "report.h"
 #include "run_command.h"
@@ -94,10 +97,13 @@ int run_command_line(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before anything else: a SIGTERM in the milliseconds `isotest run` takes to parse and prepare
+  // must end it in order (a result, a message, 128+N), not kill it (launch.h).
+  if (argc > 1 && std::string_view(argv[1]) == "run") isotest::block_forwarded_signals();
   try {
     return run_command_line(argc, argv);
   } catch (const std::exception& error) {
-    std::cerr << "isotest: internal error: " << error.what() << "\n";
+    isotest::print_message(std::string("internal error: ") + error.what());
     return 125;
   }
 }

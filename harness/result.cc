@@ -18,11 +18,6 @@ nlohmann::json optional_json(const auto& value) {
   return *value;
 }
 
-std::string signal_name(int sig) {
-  if (const char* abbrev = sigabbrev_np(sig)) return std::string("SIG") + abbrev;
-  return "SIG" + std::to_string(sig);
-}
-
 nlohmann::json output_json(const std::optional<CapturedOutput>& output) {
   if (!output) return nullptr;
   return {{"text", output->text}, {"bytes", output->total_bytes}, {"truncated", output->truncated}};
@@ -83,6 +78,11 @@ nlohmann::json gtest_json(const GtestRun& gtest) {
 }
 
 }  // namespace
+
+std::string signal_name(int sig) {
+  if (const char* abbrev = sigabbrev_np(sig)) return std::string("SIG") + abbrev;
+  return "SIG" + std::to_string(sig);
+}
 
 std::string_view status_name(RunStatus status) {
   switch (status) {
@@ -224,7 +224,8 @@ nlohmann::json to_json(const RunResult& result) {
               {"signal_received", kill.signal_received != 0
                                       ? nlohmann::json(signal_name(kill.signal_received))
                                       : nlohmann::json(nullptr)},
-              {"escalated_to_sigkill", kill.escalated_to_kill}};
+              {"escalated_to_sigkill", kill.escalated_to_kill},
+              {"test_started", kill.test_started}};
     if (!kill.syscall.empty()) killed["syscall"] = kill.syscall;
   }
   const auto& iso = result.isolation;

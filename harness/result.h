@@ -23,6 +23,9 @@ inline constexpr std::string_view kResultSchema = "isotest/1";
 enum class RunStatus { passed, failed, skipped, timeout, crashed, oom, sandbox_error };
 std::string_view status_name(RunStatus status);
 
+// "SIGTERM", "SIGSEGV"; "SIG35" for one without a name.
+std::string signal_name(int sig);
+
 // The exit status of a run whose cases were all skipped (automake's and CTest's convention).
 inline constexpr int kSkippedExitCode = 77;
 
@@ -61,6 +64,8 @@ struct HarnessKill {
   std::string syscall;             // for "seccomp": the refused call that ended the run
   int signal_received = 0;         // for "signal": what isotest received
   bool escalated_to_kill = false;  // the grace period ran out and the sandbox was SIGKILLed
+  // False when the signal came before isotest started the test, which then never ran.
+  bool test_started = true;
 };
 
 // The sandbox's cgroup, as really set up.

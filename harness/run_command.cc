@@ -2,10 +2,11 @@
 
 #include <unistd.h>
 
-#include <iostream>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "launch.h"
+#include "messages.h"
 #include "output_file.h"
 
 namespace isotest {
@@ -18,14 +19,73 @@ void warn_missing_limits(const CgroupIsolation& cgroup) {
   std::string limits;
   for (const auto& limit : cgroup.missing_limits)
     limits += (limits.empty() ? "--" : ", --") + limit;
-  std::cerr << "isotest: warning: ran without " << limits
-            << " (--allow-degraded): " << cgroup.unavailable_reason << "\n";
+  print_message("warning: ran without " + limits +
+                " (--allow-degraded): " + cgroup.unavailable_reason);
+}
+
+// 256 MiB for a limit (exact, in the largest unit that divides it), as --memory is written.
+std::string limit_text(std::uint64_t bytes) {
+  constexpr const char* kUnits[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+  std::size_t unit = 0;
+  while (unit + 1 < std::size(kUnits) && bytes != 0 && bytes % 1024 == 0) {
+    bytes /= 1024;
+    ++unit;
+  }
+  return std::to_string(bytes) + " " + kUnits[unit];
+}
+
+// 255.8 MiB for a measurement.
+std::string measured_text(std::uint64_t bytes) {
+  char text[32];
+  static_cast<void>(
+      std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0)));
+  return text;
+}
+
+std::string harness_kill_text(const HarnessKill& kill, const RunResult& result) {
+  std::string text;
+  if (kill.reason == "timeout") {
+    text = "stopped: timed out after " + std::to_string(result.timeout_ms.value_or(0)) +
+           " ms (--timeout)";
+  } else if (kill.reason == "signal") {
+    text = "stopped: isotest received " + signal_name(kill.signal_received) +
+           (kill.test_started ? "" : " before the test started; the test did not run");
+  } else if (kill.reason == "seccomp") {
+    text = "stopped: the seccomp filter refused " + kill.syscall + " (--seccomp kill)";
+  } else {
+    text = "stopped: " + kill.reason;
+  }
+  if (kill.escalated_to_kill) text += ", then killed with SIGKILL after the grace period";
+  return text;
 }
 
 }  // namespace
 
+std::string stop_line(const RunResult& result) {
+  std::vector<std::string> parts;
+  if (result.killed_by_harness)
+    parts.push_back(harness_kill_text(*result.killed_by_harness, result));
+  const auto& limits = result.isolation.cgroup.limits;
+  if (result.usage.oom_kills > 0) {
+    const std::string figures =
+        (limits.memory_max_bytes ? "limit " + limit_text(*limits.memory_max_bytes) : "no limit") +
+        ", peak " + measured_text(result.usage.peak_memory_bytes);
+    parts.push_back(result.status == RunStatus::oom
+                        ? "stopped: out of memory (" + figures + ")"
+                        : "the OOM killer killed a process of the test (" + figures + ")");
+  }
+  if (result.usage.pids_limit_hit) {
+    parts.push_back("reached the task limit: a fork or a new thread failed (--pids " +
+                    (limits.pids_max ? std::to_string(*limits.pids_max) : std::string("?")) + ")");
+  }
+  if (parts.empty()) return {};
+  std::string line = result.name + ":";
+  for (std::size_t i = 0; i < parts.size(); ++i) line += (i == 0 ? " " : "; ") + parts[i];
+  return line;
+}
+
 void report_setup_error(const SetupError& error, RunStatus status) {
-  std::cerr << "isotest: " << error.describe() << "\n";
+  print_message(error.describe());
   std::string hint = error.hint;
   const bool about_the_machine = error.stage != "exec" && !error.stage.starts_with("chdir") &&
                                  !error.stage.starts_with("resolve working directory");
@@ -33,7 +93,7 @@ void report_setup_error(const SetupError& error, RunStatus status) {
     hint +=
         std::string(hint.empty() ? "" : "; ") + "`isotest doctor` checks what this machine allows";
   }
-  if (!hint.empty()) std::cerr << "isotest: hint: " << hint << "\n";
+  if (!hint.empty()) print_message("hint: " + hint);
 }
 
 int run_command(const SandboxSpec& requested, char* const* environment) {
@@ -49,20 +109,14 @@ int run_command(const SandboxSpec& requested, char* const* environment) {
       }
     } catch (const SetupFailure& failure) {
       report_setup_error(failure.error());
-      std::cerr << "isotest: the command was not run\n";
+      print_message("the command was not run");
       return 125;
     }
   }
   auto result = run_sandboxed(spec, environment);
   if (result.error) report_setup_error(*result.error, result.status);
   if (!result.error) warn_missing_limits(result.isolation.cgroup);
-  if (result.status == RunStatus::timeout) {
-    std::cerr << "isotest: " << result.name << ": timed out after " << *spec.timeout_ms << " ms\n";
-  }
-  if (result.killed_by_harness && result.killed_by_harness->reason == "seccomp") {
-    std::cerr << "isotest: " << result.name << ": seccomp: refused "
-              << result.killed_by_harness->syscall << "; the sandbox was killed (--seccomp kill)\n";
-  }
+  if (const std::string line = stop_line(result); !line.empty()) print_message(line);
   if (!spec.json_path.empty()) {
     try {
       // Test output may be any bytes; invalid UTF-8 becomes U+FFFD so the file is always JSON.

@@ -1,5 +1,6 @@
 #include "spec.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -16,14 +17,11 @@ constexpr NamedNamespace kNamespaceNames[] = {
     {Namespace::net, "net"},      {Namespace::ipc, "ipc"},     {Namespace::uts, "uts"},
     {Namespace::cgroup, "cgroup"}};
 
-std::optional<double> parse_number(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  double value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) || value < 0) {
-    return std::nullopt;
-  }
-  return value;
+// 0.5, 2, 0.001: no trailing zeros, as people write the number.
+std::string shortest_text(double value) {
+  char text[64];
+  auto [end, ec] = std::to_chars(text, text + sizeof text, value);
+  return ec == std::errc() ? std::string(text, end) : std::to_string(value);
 }
 
 bool is_absolute(std::string_view path) {
@@ -97,7 +95,7 @@ std::string SandboxSpec::display_name() const {
 std::vector<std::string> validate(const SandboxSpec& spec) {
   std::vector<std::string> problems;
   if (spec.command.empty()) {
-    problems.emplace_back("no command given; put it after `--`: isotest run -- ./my_test");
+    problems.emplace_back(kNoCommand);
   }
   const bool own_mounts = !spec.shares(Namespace::mount);
   if (!own_mounts && (!spec.binds.empty() || !spec.tmpfs.empty() || spec.read_only_root)) {
@@ -124,15 +122,26 @@ std::vector<std::string> validate(const SandboxSpec& spec) {
     if (!is_absolute(mount.target)) {
       problems.emplace_back("--tmpfs target `" + mount.target + "` must be an absolute path");
     }
+    // tmpfs reads size=0 as "no limit" (Documentation/filesystems/tmpfs.rst): not what a size
+    // of 0 says.
+    if (mount.size_bytes == 0U) {
+      problems.emplace_back("--tmpfs " + mount.target +
+                            ":0 would have no size limit (tmpfs reads 0 as unlimited); give a "
+                            "size such as 64M, or none for the kernel's default (half of RAM)");
+    }
   }
   if (spec.limits.memory_max_bytes && *spec.limits.memory_max_bytes < 1024ULL * 1024) {
-    problems.emplace_back("--memory must be at least 1M");
+    problems.push_back("--memory takes " + std::string(kMemoryTakes) + "; got " +
+                       std::to_string(*spec.limits.memory_max_bytes) + " bytes");
   }
-  if (spec.limits.pids_max && *spec.limits.pids_max < 2) {
-    problems.emplace_back("--pids must be at least 2 (isotest's init and the test)");
+  if (spec.limits.pids_max && (*spec.limits.pids_max < 2 || *spec.limits.pids_max > kMaxPids)) {
+    problems.push_back("--pids takes " + std::string(kPidsTakes) + "; got " +
+                       std::to_string(*spec.limits.pids_max));
   }
-  if (spec.limits.cpus && (*spec.limits.cpus < 0.01 || *spec.limits.cpus > 4096)) {
-    problems.emplace_back("--cpus takes a number of CPUs from 0.01 to 4096, such as 0.5 or 2");
+  // Written so that NaN fails too.
+  if (spec.limits.cpus && !(*spec.limits.cpus >= 0.01 && *spec.limits.cpus <= 4096)) {
+    problems.push_back("--cpus takes " + std::string(kCpusTakes) + "; got " +
+                       shortest_text(*spec.limits.cpus));
   }
   if (spec.timeout_ms && *spec.timeout_ms <= 0) {
     problems.emplace_back("--timeout must be greater than zero");
@@ -154,6 +163,37 @@ std::vector<std::string> validate(const SandboxSpec& spec) {
   return problems;
 }
 
+std::optional<double> parse_decimal(std::string_view text) {
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  const auto point = text.find('.');
+  const std::string_view whole = text.substr(0, point);
+  const std::string_view fraction =
+      point == std::string_view::npos ? std::string_view() : text.substr(point + 1);
+  if (whole.empty() || !std::all_of(whole.begin(), whole.end(), is_digit) ||
+      (point != std::string_view::npos &&
+       (fraction.empty() || !std::all_of(fraction.begin(), fraction.end(), is_digit)))) {
+    return std::nullopt;
+  }
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<std::int64_t> parse_whole_number(std::string_view text) {
+  const std::string_view digits = text.starts_with('-') ? text.substr(1) : text;
+  if (digits.empty() ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
 std::optional<std::int64_t> parse_duration_ms(std::string_view text) {
   struct Unit {
     std::string_view suffix;
@@ -169,7 +209,7 @@ std::optional<std::int64_t> parse_duration_ms(std::string_view text) {
       break;
     }
   }
-  auto number = parse_number(text);
+  auto number = parse_decimal(text);
   if (!number) return std::nullopt;
   double ms = std::round(*number * scale);
   if (ms > 1e15) return std::nullopt;
@@ -207,7 +247,7 @@ std::optional<std::uint64_t> parse_size_bytes(std::string_view text) {
     }
     if (scale != 1) text.remove_suffix(1);
   }
-  auto number = parse_number(text);
+  auto number = parse_decimal(text);
   if (!number) return std::nullopt;
   double bytes = std::floor(*number * scale);
   if (bytes > 1.8e19) return std::nullopt;

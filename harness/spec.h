@@ -93,9 +93,31 @@ struct SandboxSpec {
   [[nodiscard]] std::string display_name() const;
 };
 
+// The kernel's largest pids.max: PID_MAX_LIMIT, 4194304 on 64-bit kernels
+// (include/linux/threads.h); the pids controller refuses a larger one with EINVAL.
+inline constexpr std::uint64_t kMaxPids = 4ULL * 1024 * 1024;
+
+// What the limit options take, for the messages of the command line's conversions and of
+// validate(), which check the syntax and the range respectively.
+inline constexpr std::string_view kMemoryTakes = "a size of at least 1M, such as 256M or 1G";
+inline constexpr std::string_view kPidsTakes =
+    "a whole number from 2 (isotest's init and the test) to 4194304 (the kernel's limit)";
+inline constexpr std::string_view kCpusTakes =
+    "a number of CPUs from 0.01 to 4096, such as 0.5 or 2";
+inline constexpr std::string_view kTimeOffsetTakes =
+    "a whole number of seconds, such as 86400 or -3600";
+
+inline constexpr std::string_view kNoCommand =
+    "no command given; put it after `--`: isotest run -- ./my_test";
+
 // Problems that make a spec impossible to carry out, each naming the fix. Empty when fine.
 std::vector<std::string> validate(const SandboxSpec& spec);
 
+// The value syntax of docs/cli.md: digits, optionally a fraction ("0.5", "2", "1.25"); no sign,
+// no exponent, no "inf" or "nan".
+std::optional<double> parse_decimal(std::string_view text);
+// Digits with an optional leading "-" that fit in 64 bits ("3", "-3600").
+std::optional<std::int64_t> parse_whole_number(std::string_view text);
 // "500ms", "30s", "2m", "1h", "1.5s"; a bare number is seconds, as with timeout(1).
 std::optional<std::int64_t> parse_duration_ms(std::string_view text);
 // "256M", "1G", "64K", "512KiB", "1048576"; binary units.

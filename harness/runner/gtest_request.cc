@@ -3,19 +3,42 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 
+#include "messages.h"
 #include "spec.h"
 
 namespace isotest {
 
 namespace {
 
-std::optional<std::int64_t> environment_number(const char* name) {
+// The variable's value as a whole number; nullopt when unset or empty, and when it is not a
+// number, which is then one of `problems`.
+std::optional<std::int64_t> environment_number(const char* name,
+                                               std::vector<std::string>& problems) {
   const char* text = std::getenv(name);
   if (text == nullptr || *text == '\0') return std::nullopt;
-  char* end = nullptr;
-  const long long value = std::strtoll(text, &end, 10);
-  if (*end != '\0') return -1;  // refused below, with the variable's name
+  auto value = parse_whole_number(text);
+  if (!value) {
+    problems.push_back(std::string(name) + " takes a whole number; got " + describe_given(text));
+  }
   return value;
+}
+
+// A count, converted here rather than by CLI11, whose "Could not convert" says neither what the
+// option takes nor, past the 64-bit range, anything at all (it caps the value).
+template <typename Target>
+CLI::Option* add_count_option(CLI::App& command, const std::string& names, Target& target,
+                              std::int64_t minimum, const std::string& description) {
+  const std::string shown = "--" + names.substr(names.rfind("--") + 2);
+  auto convert = [&target, shown, minimum](const std::string& text) {
+    auto value = parse_whole_number(text);
+    if (!value || *value < minimum) {
+      throw CLI::ValidationError(shown + " takes a count of " + std::to_string(minimum) +
+                                 " or more; got " + describe_given(text));
+    }
+    target = *value;
+  };
+  return command.add_option_function<std::string>(names, convert, description)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 }
 
 // --shard-index/--shard-count first, then GoogleTest's variables, then Bazel's.
@@ -27,8 +50,10 @@ void shard_from_environment(GtestRequest& request, std::vector<std::string>& pro
   for (const auto& [index_name, count_name] :
        {std::pair{"GTEST_SHARD_INDEX", "GTEST_TOTAL_SHARDS"},
         std::pair{"TEST_SHARD_INDEX", "TEST_TOTAL_SHARDS"}}) {
-    auto index = environment_number(index_name);
-    auto count = environment_number(count_name);
+    const std::size_t known_problems = problems.size();
+    auto index = environment_number(index_name, problems);
+    auto count = environment_number(count_name, problems);
+    if (problems.size() != known_problems) return;
     if (!index && !count) continue;
     request.shard_index = index;
     request.shard_count = count;
@@ -48,29 +73,27 @@ CLI::App* add_gtest_command(CLI::App& app, GtestRequest& request) {
   gtest->footer(
       "Usage: isotest gtest [OPTIONS] BINARY [-- ARGS...]\n"
       "The isolation and limit options apply to every case. See docs/gtest-runner.md.");
-  gtest->add_option("-j,--jobs", request.jobs, "cases at once (default: the number of CPUs)")
+  add_count_option(*gtest, "-j,--jobs", request.jobs, 1,
+                   "cases at once (default: the number of CPUs)")
       ->option_text("N");
   gtest
       ->add_option("--filter", request.filter,
                    "GoogleTest filter: POSITIVE[:POSITIVE...][-NEGATIVE[:NEGATIVE...]]")
       ->option_text("PATTERN");
-  gtest->add_option("--retries", request.retries, "run a failed case again up to N times")
+  add_count_option(*gtest, "--retries", request.retries, 0, "run a failed case again up to N times")
       ->option_text("N");
-  gtest->add_option("--repeat", request.repeat, "run every case N times, to hunt flakes")
+  add_count_option(*gtest, "--repeat", request.repeat, 1, "run every case N times, to hunt flakes")
       ->option_text("N");
   gtest->add_flag("--fail-on-flaky", request.fail_on_flaky,
                   "exit 1 when a case failed and then passed");
-  gtest
-      ->add_option("--shard-index", request.shard_index,
+  add_count_option(*gtest, "--shard-index", request.shard_index, 0,
                    "run shard I of --shard-count (default: GTEST_SHARD_INDEX, TEST_SHARD_INDEX)")
       ->option_text("I");
-  gtest
-      ->add_option("--shard-count", request.shard_count,
+  add_count_option(*gtest, "--shard-count", request.shard_count, 1,
                    "split the cases into N shards (default: GTEST_TOTAL_SHARDS, "
                    "TEST_TOTAL_SHARDS)")
       ->option_text("N");
-  gtest
-      ->add_option("--batch", request.batch,
+  add_count_option(*gtest, "--batch", request.batch, 1,
                    "cases per sandbox (default 1); a crash is pinned on its case and the rest "
                    "run again")
       ->option_text("N");
@@ -90,34 +113,38 @@ CLI::App* add_gtest_command(CLI::App& app, GtestRequest& request) {
       ->add_option("--list-timeout", request.list_timeout,
                    "give up when BINARY --gtest_list_tests takes longer (default 30s)")
       ->option_text("DURATION");
-  gtest->add_option("binary", request.binary, "the GoogleTest binary")->required();
+  gtest->add_option("binary", request.binary, "the GoogleTest binary")
+      ->required()
+      ->option_text("BINARY");
   gtest->add_option("args", request.binary_arguments, "arguments for the binary, after --");
+  // Given twice, an option keeps the last value, as with `isotest run`.
+  for (const char* name :
+       {"--filter", "--json", "--junit", "--timings", "--silence-warning", "--list-timeout"}) {
+    gtest->get_option(name)->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  }
   return gtest;
 }
 
 std::vector<std::string> validate(GtestRequest& request) {
   std::vector<std::string> problems;
-  if (request.jobs < 0) problems.push_back("-j/--jobs takes a count of 1 or more");
-  if (request.retries < 0) problems.push_back("--retries takes a count of 0 or more");
-  if (request.repeat < 1) problems.push_back("--repeat takes a count of 1 or more");
-  if (request.batch < 1) problems.push_back("--batch takes a count of 1 or more");
-  auto silence = parse_duration_ms(request.silence_warning);
-  if (!silence || *silence <= 0) {
-    problems.push_back("--silence-warning takes a duration such as 30s or 2m; got `" +
-                       request.silence_warning + "`");
-  } else {
-    request.silence_warning_ms = *silence;
-  }
-  auto list_timeout = parse_duration_ms(request.list_timeout);
-  if (!list_timeout || *list_timeout <= 0) {
-    problems.push_back("--list-timeout takes a duration such as 30s or 2m; got `" +
-                       request.list_timeout + "`");
-  } else {
-    request.list_timeout_ms = *list_timeout;
-  }
+  // An empty text was given as '' and is refused already, with the option's name.
+  auto convert_duration = [&](const char* option, const std::string& text, std::int64_t& ms) {
+    auto value = parse_duration_ms(text);
+    if (value && *value > 0) {
+      ms = *value;
+    } else if (!text.empty()) {
+      problems.push_back(std::string(option) + " takes a duration such as 30s or 2m; got " +
+                         describe_given(text));
+    }
+  };
+  convert_duration("--silence-warning", request.silence_warning, request.silence_warning_ms);
+  convert_duration("--list-timeout", request.list_timeout, request.list_timeout_ms);
   shard_from_environment(request, problems);
   if (request.shard_index.has_value() != request.shard_count.has_value()) {
-    problems.push_back("give both --shard-index and --shard-count, or neither");
+    // A variable without its partner is one of `problems` already.
+    if (request.shard_source == "--shard-index/--shard-count") {
+      problems.push_back("give both --shard-index and --shard-count, or neither");
+    }
   } else if (request.shard_count) {
     if (*request.shard_count < 1) {
       problems.push_back("shard count (" + request.shard_source + ") must be 1 or more; got " +

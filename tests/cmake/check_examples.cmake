@@ -30,4 +30,8 @@ expect_result("${results}" memory_hog status oom)
 expect_result("${results}" memory_hog signal 9)
 expect_result("${results}" memory_hog isolation cgroup limits memory_max_bytes 268435456)
 expect_result("${results}" no_network isolation network none)
+# The CTest log says why the memory hog failed, not only its result file.
+expect_match("${run_output}"
+             "isotest: memory_hog: stopped: out of memory \\(limit 256 MiB, peak [0-9.]+ MiB\\)"
+             "the CTest log of the memory hog")
 sample_end()

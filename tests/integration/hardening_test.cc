@@ -134,7 +134,9 @@ TEST(HardeningTest, KillModeEndsTheRunAndNamesTheCall) {
       isotest_run_probe({"--seccomp", "kill", "--json", json}, {"refused-call", "keyctl"}));
   EXPECT_EQ(run.exit.exit_code, 128 + SIGSYS) << describe(run);
   EXPECT_EQ(run.out, "") << "the call returned to the test";
-  EXPECT_NE(run.err.find("seccomp: refused keyctl"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find(": stopped: the seccomp filter refused keyctl (--seccomp kill)\n"),
+            std::string::npos)
+      << run.err;
   auto result = load_result(json);
   EXPECT_EQ(result["status"], "crashed");
   EXPECT_EQ(result["killed_by_harness"]["reason"], "seccomp");

@@ -64,6 +64,10 @@ std::vector<std::string> host_mounts();
 // shmget(KEY, 0, 0) on the host: a segment with this key exists (accessible or not).
 bool shm_key_exists(key_t key);
 
+// The state letter of /proc/PID/stat (`R`, `S`, `T` for a process stopped by SIGSTOP, ...); `?`
+// when the process is gone.
+char process_state(pid_t pid);
+
 // Polls `condition` every 10 ms until it holds or the timeout passes.
 bool wait_until(const std::function<bool()>& condition, Milliseconds timeout = 20s);
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -72,7 +73,9 @@ TEST(RunTest, TimeoutStopsTheTestWithinTheGracePeriod) {
   EXPECT_GE(exit.elapsed, 1s);
   EXPECT_LT(exit.elapsed, 10s) << "SIGTERM alone should have ended it, long before --kill-after";
   EXPECT_FALSE(process_running(test->host_pid, test->pid_namespace));
-  EXPECT_NE(sandbox.stderr_text().find("timed out"), std::string::npos) << sandbox.stderr_text();
+  EXPECT_NE(sandbox.stderr_text().find(": stopped: timed out after 1000 ms (--timeout)\n"),
+            std::string::npos)
+      << sandbox.stderr_text();
   auto result = load_result(json);
   EXPECT_EQ(result["status"], "timeout");
   EXPECT_TRUE(results_match_schema({json}));
@@ -90,6 +93,11 @@ TEST(RunTest, TestIgnoringSigtermIsKilledAfterKillAfter) {
   EXPECT_GE(exit.elapsed, 1700ms) << "killed before the grace period was over";
   EXPECT_LT(exit.elapsed, 7s);
   EXPECT_FALSE(process_running(test->host_pid, test->pid_namespace));
+  EXPECT_NE(sandbox.stderr_text().find(
+                "stopped: timed out after 1000 ms (--timeout), then killed with SIGKILL after the "
+                "grace period\n"),
+            std::string::npos)
+      << sandbox.stderr_text();
   auto result = load_result(json);
   EXPECT_EQ(result["status"], "timeout");
   EXPECT_TRUE(results_match_schema({json}));
@@ -188,6 +196,73 @@ TEST(RunTest, SigkillOfIsotestKillsTheSandbox) {
       << "the test (host PID " << test->host_pid << ") survived isotest's SIGKILL";
   EXPECT_TRUE(wait_until([&] { return !process_running(init.host_pid, init.pid_namespace); }))
       << "the sandbox's init (host PID " << init.host_pid << ") survived isotest's SIGKILL";
+}
+
+// The children of a process, from /proc/PID/task/PID/children.
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> children;
+  std::istringstream list(
+      read_file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children"));
+  for (pid_t child = 0; list >> child;) children.push_back(child);
+  return children;
+}
+
+// ISOTEST_TEST_PAUSE_AT holds isotest at a point of its launch (it stops itself until continued),
+// so that the signal arrives there for certain: `launch`, before anything is set up (without
+// the signals blocked from the start of `isotest run`, SIGTERM killed isotest there, with no
+// result and no message), and `release`, with the sandbox cloned but not yet released.
+TEST(RunTest, ATerminationSignalBeforeTheTestStartsEndsTheRunInOrder) {
+  for (const std::string point : {"launch", "release"}) {
+    for (const int sig : {SIGTERM, SIGINT}) {
+      SCOPED_TRACE(point + ", " + sigabbrev_np(sig));
+      TempDir dir;
+      const auto json = dir / "result.json";
+      SpawnedProcess held(isotest_run_probe({"--name", "held", "--json", json}, {"hostname"}),
+                          {.extra_environment = {"ISOTEST_TEST_PAUSE_AT=" + point}});
+      ASSERT_TRUE(wait_until([&] { return process_state(held.pid()) == 'T'; }, 30s))
+          << "isotest did not stop at " << point << ":\n"
+          << held.stderr_text();
+      const auto sandbox = children_of(held.pid());
+      EXPECT_EQ(sandbox.size(), point == "release" ? 1U : 0U);
+      held.send_signal(sig);
+      held.send_signal(SIGCONT);
+      const auto exit = held.wait();
+      EXPECT_EQ(exit.exit_code, 128 + sig) << describe(exit) << held.stderr_text();
+      EXPECT_EQ(held.stdout_text(), "") << "the test ran";
+      EXPECT_EQ(held.stderr_text(), std::string("isotest: held: stopped: isotest received SIG") +
+                                        sigabbrev_np(sig) +
+                                        " before the test started; the test did not run\n");
+      // No polling: the sandbox waiting for its release is gone by the time isotest returns.
+      for (const pid_t child : sandbox) {
+        EXPECT_FALSE(path_exists("/proc/" + std::to_string(child))) << "sandbox " << child;
+      }
+      auto result = load_result(json);
+      EXPECT_EQ(result["status"], "failed");
+      EXPECT_EQ(result["launcher_exit_code"], 128 + sig);
+      EXPECT_TRUE(result["exit_code"].is_null());
+      EXPECT_TRUE(result["signal"].is_null());
+      EXPECT_EQ(result["killed_by_harness"]["reason"], "signal");
+      EXPECT_EQ(result["killed_by_harness"]["signal_received"],
+                std::string("SIG") + sigabbrev_np(sig));
+      EXPECT_EQ(result["killed_by_harness"]["test_started"], false);
+      EXPECT_TRUE(results_match_schema({json}));
+    }
+  }
+}
+
+TEST(RunTest, ASignalWhileTheTestRunsIsReportedAsSuch) {
+  TempDir dir;
+  const auto json = dir / "result.json";
+  SpawnedProcess sandbox(isotest_run_probe({"--name", "running", "--json", json}, {"sleep"}));
+  auto test = observe(sandbox, "ready");
+  ASSERT_TRUE(test) << sandbox.stderr_text();
+  sandbox.send_signal(SIGTERM);
+  auto exit = sandbox.wait();
+  EXPECT_EQ(exit.exit_code, 128 + SIGTERM) << describe(exit);
+  EXPECT_EQ(sandbox.stderr_text(), "isotest: running: stopped: isotest received SIGTERM\n");
+  auto result = load_result(json);
+  EXPECT_EQ(result["killed_by_harness"]["test_started"], true);
+  EXPECT_TRUE(results_match_schema({json}));
 }
 
 }  // namespace

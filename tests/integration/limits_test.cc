@@ -20,6 +20,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <regex>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -274,6 +275,11 @@ TEST_F(LimitsTest, AllocationOverTheMemoryLimitEndsInOom) {
       run_to_end(isotest_run_probe({"--memory", "64M", "--json", json}, {"touch-memory", "256"}));
   EXPECT_EQ(run.exit.exit_code, 137) << describe(run);
   EXPECT_FALSE(contains(run.out, "touched")) << "256 MB fit under --memory 64M";
+  // In the CTest log too, not only in the result file.
+  EXPECT_TRUE(std::regex_search(
+      run.err,
+      std::regex(": stopped: out of memory \\(limit 64 MiB, peak [0-9]+\\.[0-9] MiB\\)\n")))
+      << run.err;
   auto result = load_result(json);
   EXPECT_EQ(result["status"], "oom");
   EXPECT_EQ(result["signal"], SIGKILL);
@@ -309,6 +315,9 @@ TEST_F(LimitsTest, ForkBombIsStoppedByThePidsLimit) {
   ASSERT_TRUE(refused) << bomb.stdout_text();
   EXPECT_TRUE(contains(*refused, "EAGAIN")) << *refused;
   EXPECT_LT(std::stoi(refused->substr(std::string("fork refused after ").size())), 32) << *refused;
+  EXPECT_TRUE(contains(bomb.stderr_text(),
+                       ": reached the task limit: a fork or a new thread failed (--pids 32)\n"))
+      << bomb.stderr_text();
   auto result = load_result(json);
   EXPECT_EQ(result["usage"]["pids_limit_hit"], true);
   if (!result["usage"]["pids_peak"].is_null()) {
@@ -523,6 +532,27 @@ TEST_F(LimitsTest, NoCgroupIsLeftAfterATimeout) {
 
 TEST_F(LimitsTest, NoCgroupIsLeftAfterACrash) {
   expect_no_cgroup_left({}, {"kill-self", std::to_string(SIGSEGV)}, 128 + SIGSEGV, "crashed");
+}
+
+// A SIGTERM while the sandbox waits for its release (isotest holds there for the test, see
+// ISOTEST_TEST_PAUSE_AT): the test never starts, and the sandbox and its cgroup are gone by the
+// time isotest returns.
+TEST_F(LimitsTest, NoCgroupIsLeftAfterASignalBeforeTheTestStarted) {
+  TempDir dir;
+  const auto json = dir / "result.json";
+  SpawnedProcess held(isotest_run_probe(with(kAllLimits, {"--json", json}), {"hostname"}),
+                      {.extra_environment = {"ISOTEST_TEST_PAUSE_AT=release"}});
+  ASSERT_TRUE(wait_until([&] { return process_state(held.pid()) == 'T'; })) << held.stderr_text();
+  const auto created = cgroups_of_launcher(held.pid());
+  EXPECT_FALSE(created.empty()) << "no cgroup while the sandbox waits for its release";
+  held.send_signal(SIGTERM);
+  held.send_signal(SIGCONT);
+  const auto exit = held.wait();
+  EXPECT_EQ(exit.exit_code, 128 + SIGTERM) << describe(exit) << held.stderr_text();
+  EXPECT_EQ(held.stdout_text(), "") << "the test ran";
+  auto result = load_result(json);
+  EXPECT_EQ(result["killed_by_harness"]["test_started"], false);
+  expect_removed(created, "a SIGTERM before the release");
 }
 
 TEST_F(LimitsTest, StaleCgroupOfAKilledIsotestIsRemovedByTheNextRun) {

@@ -443,7 +443,31 @@ TEST(GtestRunner, AnOutputThatCannotBeWrittenIsRefusedBeforeAnyCaseRuns) {
   EXPECT_EQ(run.exit.exit_code, 125) << describe(run);
   EXPECT_NE(run.err.find("is a directory"), std::string::npos) << run.err;
   EXPECT_FALSE(fs::exists(scratch / "flaky.count")) << "--timings: a case ran";
-  EXPECT_TRUE(fs::is_empty(scratch / "results"));
+  EXPECT_TRUE(fs::is_empty(scratch / "results"))
+}
+
+// The flags of `isotest run` reach each case's sandbox as flags: the runner once passed
+// `--root true`, and `true` became the command of every case.
+TEST(GtestRunner, TakesTheFlagsOfIsotestRun) {
+  Scratch scratch;
+  for (const std::string flag : {"--root", "--read-only", "--clear-env", "--allow-degraded"}) {
+    SCOPED_TRACE(flag);
+    const auto json = scratch / ("out" + flag + ".json");
+    const auto run =
+        run_to_end(gtest_argv(scratch, {flag, "--filter", "Sample.Passes", "--json", json}),
+                   with_state(scratch));
+    EXPECT_EQ(run.exit.exit_code, 0) << describe(run);
+    const auto document = read_json(json);
+    const auto& arguments = document.at("sandbox_arguments");
+    EXPECT_EQ(std::count(arguments.begin(), arguments.end(), flag), 1) << arguments.dump();
+    EXPECT_EQ(std::count(arguments.begin(), arguments.end(), "true"), 0) << arguments.dump();
+    auto cases = cases_by_name(document);
+    ASSERT_TRUE(cases.contains("Sample.Passes")) << document.dump(1);
+    EXPECT_EQ(cases["Sample.Passes"].at("status"), "passed") << cases["Sample.Passes"].dump(1);
+    const auto& isolation = cases["Sample.Passes"].at("attempts").at(0).at("isolation");
+    if (flag == "--root") EXPECT_TRUE(isolation.at("uid_map").get<std::string>().starts_with("0 "));
+    if (flag == "--read-only") EXPECT_EQ(isolation.at("read_only_root"), true);
+  }
 }
 
 // No live process runs PROGRAM with ARGUMENT (read from /proc/*/cmdline; zombies do not count).

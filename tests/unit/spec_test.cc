@@ -20,6 +20,25 @@ TEST(ParseDuration, RejectsGarbage) {
   EXPECT_FALSE(parse_duration_ms("5x"));
   EXPECT_FALSE(parse_duration_ms("-1s"));
   EXPECT_FALSE(parse_duration_ms("1e300s"));
+  // Only the syntax docs/cli.md gives, which the CMake functions convert the same way.
+  EXPECT_FALSE(parse_duration_ms("1e3"));
+  EXPECT_FALSE(parse_duration_ms(".5s"));
+  EXPECT_FALSE(parse_duration_ms("1.s"));
+  EXPECT_FALSE(parse_duration_ms("+1s"));
+  EXPECT_FALSE(parse_duration_ms("infs"));
+}
+
+TEST(ParseNumbers, DecimalsAndWholeNumbersTakeOnlyTheirSyntax) {
+  EXPECT_EQ(parse_decimal("0.5"), 0.5);
+  EXPECT_EQ(parse_decimal("2"), 2.0);
+  for (const char* text : {"", "nan", "inf", "-1", "1e3", ".5", "5.", "0x10", " 1"}) {
+    EXPECT_FALSE(parse_decimal(text)) << text;
+  }
+  EXPECT_EQ(parse_whole_number("-3600"), -3600);
+  EXPECT_EQ(parse_whole_number("9223372036854775807"), INT64_MAX);
+  for (const char* text : {"", "-", "1.5", "9223372036854775808", "+3", "3 "}) {
+    EXPECT_FALSE(parse_whole_number(text)) << text;
+  }
 }
 
 TEST(ParseSize, AcceptsBinaryUnits) {
