@@ -1,6 +1,7 @@
 #include "runner/gtest_request.h"
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdlib>
 
 #include "spec.h"
@@ -9,12 +10,20 @@ namespace isotest {
 
 namespace {
 
-std::optional<std::int64_t> environment_number(const char* name) {
+// The variable's value as a whole number; nullopt when it is unset or empty. A value that is not
+// a number is a problem that names the variable and the value.
+std::optional<std::int64_t> environment_number(const char* name,
+                                               std::vector<std::string>& problems) {
   const char* text = std::getenv(name);
   if (text == nullptr || *text == '\0') return std::nullopt;
   char* end = nullptr;
+  errno = 0;
   const long long value = std::strtoll(text, &end, 10);
-  if (*end != '\0') return -1;  // refused below, with the variable's name
+  if (*end != '\0' || errno == ERANGE) {
+    problems.push_back(std::string(name) + " must be a whole number; got `" + text +
+                       "` (fix or unset the variable)");
+    return std::nullopt;
+  }
   return value;
 }
 
@@ -27,8 +36,10 @@ void shard_from_environment(GtestRequest& request, std::vector<std::string>& pro
   for (const auto& [index_name, count_name] :
        {std::pair{"GTEST_SHARD_INDEX", "GTEST_TOTAL_SHARDS"},
         std::pair{"TEST_SHARD_INDEX", "TEST_TOTAL_SHARDS"}}) {
-    auto index = environment_number(index_name);
-    auto count = environment_number(count_name);
+    const std::size_t known_problems = problems.size();
+    auto index = environment_number(index_name, problems);
+    auto count = environment_number(count_name, problems);
+    if (problems.size() > known_problems) return;  // named above; no shard is taken from them
     if (!index && !count) continue;
     request.shard_index = index;
     request.shard_count = count;

@@ -1,7 +1,6 @@
 #include "runner/runner.h"
 
 #include <signal.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <array>
@@ -11,13 +10,11 @@
 // clang-format off: the workaround above must come first
 #include <boost/asio/connect_pipe.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/read.hpp>
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/writable_pipe.hpp>
 #include <boost/process/v2/process.hpp>
-#include <boost/process/v2/stdio.hpp>
 // clang-format on
 #include <chrono>
 #include <cstdlib>
@@ -35,9 +32,11 @@
 #include "runner/case_list.h"
 #include "runner/case_process.h"
 #include "runner/gtest_output.h"
+#include "runner/listing.h"
 #include "runner/progress.h"
 #include "runner/runner_report.h"
 #include "runner/timings.h"
+#include "scratch_directory.h"
 #include "setup_error.h"
 #include "temporary_parent.h"
 
@@ -53,48 +52,6 @@ using Clock = std::chrono::steady_clock;
 constexpr int kIsotestFailed = 125;
 constexpr int kInterrupted = 130;  // 128 + SIGINT, as a shell reports an interrupted command
 constexpr std::size_t kOutputKeptBytes = 1 << 20;  // of one sandbox's merged output
-
-// Runs in the forked child, before execve; only async-signal-safe calls. The launcher leaves
-// signals blocked after a run, and whoever started us may have blocked some: a child that
-// inherits a blocked SIGTERM could not be stopped. And if the runner dies without a chance to
-// stop its children (SIGKILL), each `isotest run` gets SIGTERM and stops its sandbox.
-struct ChildSetup {
-  pid_t runner = ::getpid();
-
-  template <typename Launcher, typename Path, typename Argv>
-  bp::error_code on_exec_setup(Launcher& /*launcher*/, const Path& /*executable*/,
-                               const Argv& /*argv*/) {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) return {errno, bp::system_category()};
-    if (::getppid() != runner) return {ESRCH, bp::system_category()};  // it died before prctl
-    return {};
-  }
-};
-
-// A scratch directory for the children's result files, removed with everything in it.
-class ScratchDirectory {
- public:
-  ScratchDirectory() {
-    std::string pattern = temporary_parent(environ) + "/isotest-gtest.XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      throw_errno("gtest: create a scratch directory " + pattern, "mkdtemp failed",
-                  "set TMPDIR to a writable directory");
-    }
-    path_ = pattern;
-  }
-  ScratchDirectory(const ScratchDirectory&) = delete;
-  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
-  ~ScratchDirectory() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  [[nodiscard]] const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 std::string join(const std::vector<std::string>& parts, char separator) {
   std::string text;
@@ -115,101 +72,6 @@ void take_shard_variables() {
                            "TEST_TOTAL_SHARDS", "GTEST_SHARD_STATUS_FILE"}) {
     ::unsetenv(name);
   }
-}
-
-// A signal arrived while the cases were being listed: nothing ran, nothing is reported.
-struct ListingInterrupted {
-  int signal_number = 0;
-};
-
-struct Listing {
-  std::vector<std::string> cases;
-  std::map<std::string, std::vector<std::string>> needs;  // COMMON contract 3
-};
-
-// BINARY --gtest_list_tests, outside any sandbox (like gtest_discover_tests), with
-// ISOTEST_LIST_NEEDS set so that a binary linked with the isotest plugin writes each case's
-// extra `isotest run` options.
-Listing list_cases(asio::io_context& io, const GtestRequest& request, const std::string& scratch) {
-  const std::string needs_path = scratch + "/needs.json";
-  ::setenv("ISOTEST_LIST_NEEDS", needs_path.c_str(), 1);
-  std::vector<std::string> arguments = request.binary_arguments;
-  arguments.emplace_back("--gtest_list_tests");
-  asio::readable_pipe out(io);
-  std::string text;
-  int exit_code = -1;
-  bool timed_out = false;
-  int interrupted_by = 0;
-  try {
-    // Ctrl-C while the cases are listed stops the lister and ends the run; without this the
-    // runner would die of the signal and leave its scratch directory behind.
-    asio::signal_set interrupt(io, SIGINT, SIGTERM, SIGHUP);
-    bp::process lister(io, request.binary, arguments, bp::process_stdio{nullptr, out, {}},
-                       ChildSetup{});
-    // A binary that hangs while listing (a global fixture waiting on a server, say) must not
-    // hang the runner: read until EOF or the deadline, whichever comes first.
-    asio::steady_timer deadline(io, std::chrono::milliseconds(request.list_timeout_ms));
-    auto stop_lister = [&] {
-      boost::system::error_code ignored;
-      lister.terminate(ignored);
-      out.close(ignored);  // grandchildren may still hold the pipe's other end
-    };
-    asio::async_read(out, asio::dynamic_buffer(text),
-                     [&](const boost::system::error_code&, std::size_t) {
-                       deadline.cancel();
-                       interrupt.cancel();
-                     });
-    deadline.async_wait([&](const boost::system::error_code& error) {
-      if (error) return;  // cancelled: the listing finished in time
-      timed_out = true;
-      stop_lister();
-    });
-    interrupt.async_wait([&](const boost::system::error_code& error, int signal_number) {
-      if (error) return;  // cancelled: the listing is over
-      interrupted_by = signal_number;
-      deadline.cancel();
-      stop_lister();
-    });
-    io.run();
-    io.restart();
-    exit_code = lister.wait();
-  } catch (const boost::system::system_error& error) {
-    ::unsetenv("ISOTEST_LIST_NEEDS");
-    throw_error("gtest: list the cases of " + request.binary, error.code().value(),
-                error.code().message(), "check that BINARY is an executable GoogleTest binary");
-  }
-  ::unsetenv("ISOTEST_LIST_NEEDS");
-  if (interrupted_by != 0) throw ListingInterrupted{interrupted_by};
-  if (timed_out) {
-    throw_error("gtest: list the cases of " + request.binary, 0,
-                "`" + request.binary + " --gtest_list_tests` did not finish within " +
-                    request.list_timeout + "; it printed:\n" + text,
-                "find what the binary waits for before main() lists its cases (a global "
-                "fixture or static initialiser), or raise --list-timeout");
-  }
-  if (exit_code != 0) {
-    throw_error("gtest: list the cases of " + request.binary, 0,
-                "`" + request.binary + " --gtest_list_tests` exited with " +
-                    std::to_string(exit_code) + "; it printed:\n" + text,
-                "check that BINARY is a GoogleTest binary and that it runs outside isotest");
-  }
-  Listing listing{parse_case_list(text), {}};
-  std::ifstream needs_file(needs_path, std::ios::binary);
-  if (!needs_file) return listing;  // a binary without the plugin writes nothing
-  const auto needs = nlohmann::json::parse(needs_file, nullptr, false);
-  if (!needs.is_object()) {
-    throw_error("gtest: read the cases' needs from " + request.binary, 0,
-                "ISOTEST_LIST_NEEDS file is not a JSON object",
-                "rebuild the binary against the isotest plugin it was built for");
-  }
-  for (const auto& [name, arguments_json] : needs.items()) {
-    if (!arguments_json.is_array()) continue;
-    auto& list = listing.needs[name];
-    for (const auto& argument : arguments_json) {
-      if (argument.is_string()) list.push_back(argument.get<std::string>());
-    }
-  }
-  return listing;
 }
 
 struct CaseState {
@@ -243,13 +105,13 @@ struct Running {
 
 class Supervisor {
  public:
-  Supervisor(const GtestRequest& request, std::string scratch, std::vector<CaseState>& cases,
-             Progress& progress)
+  Supervisor(const GtestRequest& request, std::string self, std::string scratch,
+             std::vector<CaseState>& cases, Progress& progress)
       : request_(request),
         scratch_(std::move(scratch)),
         cases_(cases),
         progress_(progress),
-        self_(fs::read_symlink("/proc/self/exe").string()),
+        self_(std::move(self)),
         tick_(io_),
         signals_(io_, SIGINT, SIGTERM, SIGHUP) {}
 
@@ -364,7 +226,7 @@ class Supervisor {
     asio::writable_pipe write_end(io_);
     asio::connect_pipe(running->pipe, write_end);
     const int output_fd = write_end.native_handle();
-    const pid_t pid = start_case_process(self_, arguments, output_fd);
+    const pid_t pid = start_case_process(self_, arguments, output_fd, output_fd);
     if (pid < 0) {
       throw_errno("gtest: start the sandbox of " + cases_[running->job.cases.front()].record.name,
                   "fork failed", "see `ulimit -u` and the pids limit of isotest's own cgroup");
@@ -614,23 +476,20 @@ void print_summary(std::FILE* stream, const std::vector<nlohmann::json>& documen
 int run_gtest(const GtestRequest& original) {
   GtestRequest request = original;
   try {
-    std::error_code error;
     request.binary = fs::absolute(request.binary).lexically_normal().string();
-    if (!fs::is_regular_file(request.binary, error) ||
-        ::access(request.binary.c_str(), X_OK) != 0) {
-      throw_error("gtest: " + original.binary, ENOENT, "not an executable file",
-                  "pass the path of a GoogleTest binary");
-    }
+    check_binary(request, original.binary);
     if (request.jobs == 0) request.jobs = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
     take_shard_variables();
-    ScratchDirectory scratch;
+    const ScratchDirectory scratch(temporary_parent(environ), kRunnerScratchPrefix);
+    // Ours is locked now; those of runners and runs that were SIGKILLed are not.
+    remove_stale_scratch_directories(scratch.parent());
+    const std::string self = fs::read_symlink("/proc/self/exe").string();
 
     Progress progress(stdout, ::isatty(STDOUT_FILENO) == 1);
     std::vector<CaseState> cases;
     std::vector<std::size_t> order;
     {
-      asio::io_context io;
-      Listing listing = list_cases(io, request, scratch.path());
+      Listing listing = list_cases(request, self, scratch.path());
       const CaseFilter filter(request.filter);
       std::vector<std::string> selected;
       for (auto& name : listing.cases) {
@@ -659,7 +518,7 @@ int run_gtest(const GtestRequest& original) {
 
     const auto started_at = std::chrono::system_clock::now();
     const auto started = Clock::now();
-    Supervisor supervisor(request, scratch.path(), cases, progress);
+    Supervisor supervisor(request, self, scratch.path(), cases, progress);
     for (std::int64_t round = 0; round < request.repeat; ++round) {
       for (auto& job : make_jobs(order, cases, request.batch)) supervisor.enqueue(std::move(job));
     }

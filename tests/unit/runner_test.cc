@@ -18,14 +18,22 @@ namespace isotest {
 namespace {
 
 TEST(CaseList, ParsesSuitesParamsAndTypedNamesAndDropsDisabled) {
-  const auto cases = parse_case_list(
+  const auto listing = parse_case_list(
       "Running main() from gtest_main.cc\n"
       "Math.\n  Adds\n  DISABLED_Slow\n"
       "Inst/Param.\n  Works/0  # GetParam() = 1\n  Works/1  # GetParam() = 2\n"
       "Typed/0.  # TypeParam = int\n  Holds\n"
       "DISABLED_Suite.\n  Anything\n");
-  EXPECT_EQ(cases, (std::vector<std::string>{"Math.Adds", "Inst/Param.Works/0",
-                                             "Inst/Param.Works/1", "Typed/0.Holds"}));
+  EXPECT_EQ(listing.cases, (std::vector<std::string>{"Math.Adds", "Inst/Param.Works/0",
+                                                     "Inst/Param.Works/1", "Typed/0.Holds"}));
+  EXPECT_EQ(listing.disabled_count, 2U);
+}
+
+TEST(CaseList, TellsAListingOfOnlyDisabledCasesFromNoListingAtAll) {
+  EXPECT_TRUE(parse_case_list("Math.\n  DISABLED_Slow\n").names_any_case());
+  EXPECT_FALSE(parse_case_list("").names_any_case());
+  EXPECT_FALSE(parse_case_list("usage: tool [options]\n  --help  this text\n").names_any_case());
+  EXPECT_FALSE(parse_case_list("Running main() from gtest_main.cc\n").names_any_case());
 }
 
 TEST(CaseFilter, FollowsGoogleTestSyntax) {
