@@ -79,6 +79,9 @@ struct CaseState {
   std::vector<std::string> needs;
   std::int64_t retries_used = 0;
   bool passed_once = false;
+  // The last finished attempt's duration when it was the case's own, for the timings file: not
+  // the time of a sandbox that could not be built, nor that of a batch the case never ran in.
+  std::optional<double> learned_duration_ms;
 };
 
 struct Job {
@@ -97,6 +100,7 @@ struct Running {
   std::string json_path;
   Clock::time_point started;
   Clock::time_point last_output;
+  Clock::time_point ended;  // when the child exited or its output closed, whichever came first
   bool exited = false;
   bool output_closed = false;
   bool silence_reported = false;
@@ -239,6 +243,7 @@ class Supervisor {
     started.process->async_wait([this, id = started.id](const boost::system::error_code&, int) {
       auto it = running_.find(id);
       if (it == running_.end()) return;
+      mark_ended(*it->second);
       it->second->exited = true;
       maybe_finished(id);
     });
@@ -252,17 +257,26 @@ class Supervisor {
           if (it == running_.end()) return;
           Running& target = *it->second;
           if (error) {
+            mark_ended(target);
             target.output_closed = true;
             maybe_finished(id);
             return;
           }
           const std::string_view bytes(target.buffer.data(), size);
-          target.parser.feed(bytes);
+          target.parser.feed(bytes, elapsed_ms(target, Clock::now()));
           if (target.output.size() < kOutputKeptBytes) target.output.append(bytes);
           target.last_output = Clock::now();
           target.silence_reported = false;
           read_output(target);
         });
+  }
+
+  static void mark_ended(Running& running) {
+    if (!running.exited && !running.output_closed) running.ended = Clock::now();
+  }
+
+  static double elapsed_ms(const Running& running, Clock::time_point at) {
+    return std::chrono::duration<double, std::milli>(at - running.started).count();
   }
 
   void maybe_finished(std::uint64_t id) {
@@ -271,7 +285,7 @@ class Supervisor {
     auto running = std::move(it->second);
     running_.erase(it);
     progress_.set_running(running_names());
-    running->parser.finish();
+    running->parser.finish(elapsed_ms(*running, running->ended));
     collect(*running);
     start_jobs();
   }
@@ -389,6 +403,11 @@ class Supervisor {
     const std::string shown_output = outcome ? outcome->output : running.output;
     state.record.attempts.push_back(std::move(attempt));
     if (running.interrupted) return;
+    // A batch's case has its own duration once it started; a sandbox that was never built has
+    // none, and a batch that ran none of its cases is not any case's.
+    const bool own_duration = outcome ? outcome->duration_ms.has_value()
+                                      : running.job.cases.size() == 1 && status != "sandbox_error";
+    if (own_duration) state.learned_duration_ms = duration_ms;
     progress_.finished(state.record.name, status, duration_ms, shown_output);
     if (is_good_status(status)) {
       state.passed_once = true;
@@ -532,9 +551,7 @@ int run_gtest(const GtestRequest& original) {
         request.timings_path.empty() ? default_timings_path(request.binary) : request.timings_path);
     for (const auto& state : cases) {
       documents.push_back(case_document(state.record));
-      if (documents.back()["status"] != "notrun") {
-        timings[state.record.name] = documents.back()["duration_ms"].get<double>();
-      }
+      if (state.learned_duration_ms) timings[state.record.name] = *state.learned_duration_ms;
     }
     RunnerSettings settings{request.binary,           request.binary_arguments, request.filter,
                             request.shard_index,      request.shard_count,      request.jobs,

@@ -690,5 +690,25 @@ TEST(GtestRunner, TheNextRunRemovesTheScratchDirectoriesOfKilledRunsOnly) {
   for (const auto& directory : live_directories) EXPECT_FALSE(fs::exists(directory));
 }
 
+TEST(GtestRunner, EachCaseOfABatchHasItsOwnDurationAndOnlyThoseAreLearned) {
+  Scratch scratch;
+  // Listed order (no timings yet): Sample.Quiet (1.5 s), then Batch.Second, which aborts at once.
+  const auto run =
+      run_to_end(gtest_argv(scratch, {"-j", "1", "--batch", "2", "--filter",
+                                      "Sample.Quiet:Batch.Second", "--json", scratch / "out.json"}),
+                 with_state(scratch));
+  ASSERT_EQ(run.exit.exit_code, 1) << describe(run);
+  auto cases = cases_by_name(read_json(scratch / "out.json"));
+  ASSERT_EQ(cases["Batch.Second"].at("status"), "crashed") << cases["Batch.Second"].dump(1);
+  const auto& crashed = cases["Batch.Second"].at("attempts").at(0);
+  ASSERT_TRUE(crashed.contains("batch")) << crashed.dump(1) << "\nboth ran in one sandbox";
+  EXPECT_LT(crashed.at("duration_ms").get<double>(), 1000) << crashed.dump(1);
+  EXPECT_LT(cases["Batch.Second"].at("duration_ms").get<double>(), 1000);
+  EXPECT_GE(cases["Sample.Quiet"].at("duration_ms").get<double>(), 1400);
+  const auto timings = read_json(scratch / "timings.json").at("cases");
+  EXPECT_LT(timings.at("Batch.Second").get<double>(), 1000) << timings.dump();
+  EXPECT_GE(timings.at("Sample.Quiet").get<double>(), 1400) << timings.dump();
+}
+
 }  // namespace
 }  // namespace isotest::integration

@@ -86,6 +86,23 @@ TEST(GtestOutput, ReadsFailedAndSkippedButNotTheFinalSummary) {
   EXPECT_EQ(parser.running_case(), "");
 }
 
+TEST(GtestOutput, TimesACaseFromItsLinesWhenGoogleTestGivesNoTime) {
+  GtestOutputParser parser;
+  parser.feed("[ RUN      ] A.x\n", 100);
+  parser.feed("[       OK ] A.x (3 ms)\n[ RUN      ] A.q\n", 2100);
+  parser.feed("[       OK ] A.q\n[ RUN      ] A.y\n", 2150);  // --gtest_print_time=0
+  parser.feed("about to crash", 2160);
+  parser.finish(2170);
+  const auto& outcomes = parser.outcomes();
+  EXPECT_EQ(outcomes.at("A.x").duration_ms, 3.0) << "GoogleTest's own time wins";
+  EXPECT_EQ(outcomes.at("A.q").duration_ms, 50.0);
+  // The case that crashed lasted from its [ RUN ] line to the end of the output, not the
+  // batch's whole time.
+  EXPECT_EQ(outcomes.at("A.y").status, "");
+  EXPECT_EQ(outcomes.at("A.y").duration_ms, 20.0);
+  EXPECT_EQ(outcomes.at("A.y").output, "[ RUN      ] A.y\nabout to crash");
+}
+
 nlohmann::json attempt(const std::string& status) {
   return {{"status", status}};
 }
