@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "host_view.h"
 #include "spawned_process.h"
 
 namespace isotest::integration {
@@ -276,8 +277,7 @@ std::set<pid_t> descendants_of(pid_t root) {
   for (const auto& entry : fs::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const std::string text = read_file(entry.path() / "stat");
     const auto close = text.rfind(')');
     if (close == std::string::npos) continue;
     std::istringstream rest(text.substr(close + 2));
@@ -299,8 +299,7 @@ std::set<pid_t> descendants_of(pid_t root) {
 }
 
 bool is_alive(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const std::string text = read_file("/proc/" + std::to_string(pid) + "/stat");
   const auto close = text.rfind(')');
   return close != std::string::npos && text.size() > close + 2 && text[close + 2] != 'Z';
 }
@@ -333,7 +332,7 @@ std::vector<std::string> cgroups_left(const std::set<pid_t>& pids) {
 
 // The word after `option` in the command line of process `pid`, or "".
 std::string argument_after(pid_t pid, const std::string& option) {
-  std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+  std::istringstream cmdline(read_file("/proc/" + std::to_string(pid) + "/cmdline"));
   for (std::string word; std::getline(cmdline, word, '\0');) {
     if (word == option && std::getline(cmdline, word, '\0')) return word;
   }
@@ -467,8 +466,7 @@ bool process_gone_with_argument(const std::string& program, const std::string& a
   for (const auto& entry : fs::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream cmdline(entry.path() / "cmdline");
-    std::string text((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+    const std::string text = read_file(entry.path() / "cmdline");
     if (text.empty()) continue;  // a zombie, or gone meanwhile
     std::vector<std::string> words;
     std::istringstream split(text);
@@ -504,7 +502,7 @@ std::vector<pid_t> processes_named(const std::string& name) {
   for (const auto& entry : fs::directory_iterator("/proc")) {
     const std::string pid = entry.path().filename();
     if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream cmdline(entry.path() / "cmdline");
+    std::istringstream cmdline(read_file(entry.path() / "cmdline"));
     std::string first;
     if (std::getline(cmdline, first, '\0') && first == name) found.push_back(std::stoi(pid));
   }
@@ -582,7 +580,7 @@ TEST(GtestRunner, AListingKilledByASignalIsNamedForIt) {
 
 // The value of `key` in the environment process `pid` started with, or "".
 std::string environment_value(pid_t pid, const std::string& key) {
-  std::ifstream environ("/proc/" + std::to_string(pid) + "/environ");
+  std::istringstream environ(read_file("/proc/" + std::to_string(pid) + "/environ"));
   for (std::string entry; std::getline(environ, entry, '\0');) {
     if (entry.starts_with(key + "=")) return entry.substr(key.size() + 1);
   }
