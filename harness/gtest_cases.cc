@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -275,12 +274,14 @@ std::optional<std::vector<CaseResult>> cases_from_gtest_json(std::string_view te
 GtestSession::GtestSession(SandboxSpec& spec, const std::string& executable, char* const* inherited)
     : kind_(detect_gtest_binary(executable)) {
   if (kind_ == GtestKind::none) return;
-  std::string pattern = temporary_parent(inherited) + "/isotest-gtest-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    throw_errno("gtest: create private directory", "mkdtemp " + pattern + " failed",
+  scratch_.emplace(temporary_parent(inherited), kGtestRunScratchPrefix);
+  // The sandbox gets a directory below the scratch directory, not the scratch directory itself:
+  // the lock file that tells a live run from a dead one stays out of the test's reach.
+  host_dir_ = scratch_->path() + "/shared";
+  if (::mkdir(host_dir_.c_str(), 0700) != 0) {
+    throw_errno("gtest: create private directory", "mkdir " + host_dir_ + " failed",
                 "set TMPDIR to a writable directory");
   }
-  host_dir_ = pattern;
   const bool own_mounts = !spec.shares(Namespace::mount);
   inside_dir_ = own_mounts ? kInsideDir : host_dir_;
   if (own_mounts) spec.binds.push_back(BindMount{.source = host_dir_, .target = inside_dir_});
@@ -326,10 +327,8 @@ GtestSession::GtestSession(SandboxSpec& spec, const std::string& executable, cha
   }
 }
 
-GtestSession::~GtestSession() {
-  if (host_dir_.empty()) return;
-  std::error_code ignored;
-  std::filesystem::remove_all(host_dir_, ignored);
+void GtestSession::remove_stale_directories() const {
+  if (scratch_) remove_stale_scratch_directories(scratch_->parent());
 }
 
 double GtestSession::elapsed_ms() const {

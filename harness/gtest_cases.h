@@ -12,6 +12,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "result.h"
+#include "scratch_directory.h"
 #include "spec.h"
 #include "unique_fd.h"
 
@@ -58,7 +59,7 @@ class GtestSession {
   GtestSession(SandboxSpec& spec, const std::string& executable, char* const* inherited);
   GtestSession(const GtestSession&) = delete;
   GtestSession& operator=(const GtestSession&) = delete;
-  ~GtestSession();
+  ~GtestSession() = default;
 
   [[nodiscard]] bool active() const { return kind_ != GtestKind::none; }
   // The pipe's write end for the sandbox (inherited by the test), or -1.
@@ -70,11 +71,16 @@ class GtestSession {
   void read_events();
   // The run is over: `cases` and `gtest` of the result.
   void finish(RunResult& result);
+  // Removes the private directories of earlier runs whose launcher was killed (SIGKILL) before
+  // it could; for the launcher to call while it would only wait.
+  void remove_stale_directories() const;
 
  private:
   [[nodiscard]] double elapsed_ms() const;
 
   GtestKind kind_ = GtestKind::none;
+  // On the host, locked while we live, removed at the end; holds host_dir_.
+  std::optional<ScratchDirectory> scratch_;
   std::string host_dir_;           // private directory on the host, removed at the end
   std::string inside_dir_;         // the same directory as the sandbox sees it
   bool own_output_ = false;        // we set GTEST_OUTPUT

@@ -729,11 +729,12 @@ void run(const SandboxSpec& requested, char* const* environment, RunResult& resu
     }
     throw;
   }
-  // The sandbox is on its way and the launcher would only wait: do the cgroup's chores now.
+  // The sandbox is on its way and the launcher would only wait: do the chores now.
   if (cgroup.cgroup) {
     cgroup.cgroup->remove_stale_cgroups();
     cgroup.cgroup->open_files_read_at_exit();
   }
+  gtest.remove_stale_directories();
 
   Supervisor supervisor(spec, sandbox, cgroup.cgroup.get(), std::move(errors.read_end),
                         std::move(status.read_end), std::move(signals), streams, gtest);

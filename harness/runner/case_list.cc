@@ -35,8 +35,8 @@ bool is_disabled(std::string_view suite, std::string_view name) {
 
 }  // namespace
 
-std::vector<std::string> parse_case_list(std::string_view listing) {
-  std::vector<std::string> cases;
+CaseListing parse_case_list(std::string_view listing) {
+  CaseListing parsed;
   std::string suite;
   std::size_t start = 0;
   while (start < listing.size()) {
@@ -52,10 +52,13 @@ std::vector<std::string> parse_case_list(std::string_view listing) {
     }
     if (suite.empty()) continue;
     const auto name = line.substr(line.find_first_not_of(' '));
-    if (is_disabled(std::string_view(suite).substr(0, suite.size() - 1), name)) continue;
-    cases.push_back(suite + std::string(name));
+    if (is_disabled(std::string_view(suite).substr(0, suite.size() - 1), name)) {
+      ++parsed.disabled_count;
+      continue;
+    }
+    parsed.cases.push_back(suite + std::string(name));
   }
-  return cases;
+  return parsed;
 }
 
 bool glob_matches(std::string_view pattern, std::string_view name) {

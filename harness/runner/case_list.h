@@ -9,10 +9,17 @@
 
 namespace isotest {
 
+struct CaseListing {
+  std::vector<std::string> cases;  // runnable, in the order listed
+  std::size_t disabled_count = 0;  // listed, but DISABLED_
+  // A program that is not GoogleTest's (/bin/true, a script) lists no case at all.
+  [[nodiscard]] bool names_any_case() const { return !cases.empty() || disabled_count > 0; }
+};
+
 // Full names ("Suite.Case", "Inst/Suite.Case/0", "Typed/0.Case") in the order listed. Lines
 // that are not part of the listing (gtest_main's "Running main() from ...") are ignored;
 // DISABLED_ cases are left out, as GoogleTest leaves them out of a run.
-std::vector<std::string> parse_case_list(std::string_view listing);
+CaseListing parse_case_list(std::string_view listing);
 
 // --gtest_filter syntax: POSITIVE[:POSITIVE...][-NEGATIVE[:NEGATIVE...]], `*` and `?` wildcards;
 // an empty positive part means every case.

@@ -19,7 +19,8 @@ struct ChildPlan {
   const char* program = nullptr;
   char* const* argv = nullptr;
   int null_fd = -1;
-  int output_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
   pid_t runner = 0;
 };
 
@@ -36,8 +37,8 @@ int exec_case(void* argument) {
   // If the runner dies without a chance to stop its cases (SIGKILL), each `isotest run` gets
   // SIGTERM and stops its sandbox; and it did not die before the signal was armed.
   if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || ::getppid() != plan.runner) ::_exit(125);
-  if (::dup2(plan.null_fd, STDIN_FILENO) < 0 || ::dup2(plan.output_fd, STDOUT_FILENO) < 0 ||
-      ::dup2(plan.output_fd, STDERR_FILENO) < 0) {
+  if (::dup2(plan.null_fd, STDIN_FILENO) < 0 || ::dup2(plan.stdout_fd, STDOUT_FILENO) < 0 ||
+      ::dup2(plan.stderr_fd, STDERR_FILENO) < 0) {
     ::_exit(125);
   }
   ::execve(plan.program, plan.argv, environ);
@@ -47,7 +48,7 @@ int exec_case(void* argument) {
 }  // namespace
 
 pid_t start_case_process(const std::string& program, const std::vector<std::string>& arguments,
-                         int output_fd) {
+                         int stdout_fd, int stderr_fd) {
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(program.c_str()));
   for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
@@ -57,7 +58,8 @@ pid_t start_case_process(const std::string& program, const std::vector<std::stri
   ChildPlan plan{.program = program.c_str(),
                  .argv = argv.data(),
                  .null_fd = null.get(),
-                 .output_fd = output_fd,
+                 .stdout_fd = stdout_fd,
+                 .stderr_fd = stderr_fd,
                  .runner = ::getpid()};
   // Signals blocked across the clone: none may run a runner handler on the child's stack.
   sigset_t all;

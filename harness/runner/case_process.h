@@ -12,11 +12,11 @@
 
 namespace isotest {
 
-// Runs `program ARGUMENTS` with stdin from /dev/null and stdout and stderr on `output_fd`, an
-// empty signal mask, default signal dispositions and SIGTERM when the runner dies. Returns the
-// child's pid, or -1 with errno when it could not be started (an execve failure is the child's
-// exit status 127).
+// Runs `program ARGUMENTS` with stdin from /dev/null, stdout on `stdout_fd` and stderr on
+// `stderr_fd` (the same fd for merged output), an empty signal mask, default signal dispositions
+// and SIGTERM when the runner dies. Returns the child's pid, or -1 with errno when it could not
+// be started (an execve failure is the child's exit status 127).
 pid_t start_case_process(const std::string& program, const std::vector<std::string>& arguments,
-                         int output_fd);
+                         int stdout_fd, int stderr_fd);
 
 }  // namespace isotest

@@ -1,5 +1,6 @@
 #include "runner/gtest_output.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace isotest {
@@ -23,7 +24,8 @@ std::optional<double> duration_of(std::string_view rest) {
 
 }  // namespace
 
-void GtestOutputParser::feed(std::string_view bytes) {
+void GtestOutputParser::feed(std::string_view bytes, double now_ms) {
+  now_ms_ = now_ms;
   while (!bytes.empty()) {
     const auto newline = bytes.find('\n');
     if (newline == std::string_view::npos) {
@@ -37,10 +39,15 @@ void GtestOutputParser::feed(std::string_view bytes) {
   }
 }
 
-void GtestOutputParser::finish() {
-  if (partial_.empty()) return;
-  line(partial_);
-  partial_.clear();
+void GtestOutputParser::finish(double end_ms) {
+  now_ms_ = end_ms;
+  if (!partial_.empty()) {
+    line(partial_);
+    partial_.clear();
+  }
+  if (running_.empty()) return;
+  auto& crashed = outcomes_[running_];
+  crashed.duration_ms = std::max(0.0, end_ms - crashed.started_ms);
 }
 
 void GtestOutputParser::line(std::string_view text) {
@@ -48,7 +55,7 @@ void GtestOutputParser::line(std::string_view text) {
   while (!bare.empty() && (bare.back() == '\n' || bare.back() == '\r')) bare.remove_suffix(1);
   if (bare.starts_with(kRun)) {
     running_ = std::string(bare.substr(kRun.size()));
-    outcomes_[running_] = CaseOutcome{};
+    outcomes_[running_] = CaseOutcome{.started_ms = now_ms_};
   }
   if (running_.empty()) return;
   auto& outcome = outcomes_[running_];
@@ -65,7 +72,8 @@ void GtestOutputParser::line(std::string_view text) {
       continue;
     }
     outcome.status = std::string(status);
-    outcome.duration_ms = duration_of(rest);
+    // Without GoogleTest's time (--gtest_print_time=0), the time between its lines.
+    outcome.duration_ms = duration_of(rest).value_or(std::max(0.0, now_ms_ - outcome.started_ms));
     running_.clear();
     return;
   }

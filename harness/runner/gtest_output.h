@@ -13,8 +13,11 @@ namespace isotest {
 
 struct CaseOutcome {
   std::string status;  // "passed", "failed", "skipped"; empty: started, never finished
+  // GoogleTest's own "(N ms)"; else from its `[ RUN      ]` line to its result line, or to the
+  // end of the output for the case that never finished (set by finish()).
   std::optional<double> duration_ms;
-  std::string output;  // from its `[ RUN      ]` line to its result line, bounded
+  double started_ms = 0;  // when its `[ RUN      ]` line arrived
+  std::string output;     // from its `[ RUN      ]` line to its result line, bounded
   bool truncated = false;
 };
 
@@ -23,8 +26,11 @@ class GtestOutputParser {
   explicit GtestOutputParser(std::size_t output_limit_bytes = std::size_t{64} * 1024)
       : output_limit_bytes_(output_limit_bytes) {}
 
-  void feed(std::string_view bytes);
-  void finish();  // the last line may lack its newline
+  // `now_ms`: when the bytes arrived, in milliseconds from any fixed start.
+  void feed(std::string_view bytes, double now_ms = 0);
+  // The output is over at `end_ms` (the last line may lack its newline): the case still running
+  // lasted until then.
+  void finish(double end_ms = 0);
 
   // The case whose `[ RUN      ]` line came last and has no result line yet; empty if none.
   [[nodiscard]] const std::string& running_case() const { return running_; }
@@ -34,6 +40,7 @@ class GtestOutputParser {
   void line(std::string_view text);
 
   std::size_t output_limit_bytes_;
+  double now_ms_ = 0;
   std::string partial_;
   std::string running_;
   std::map<std::string, CaseOutcome> outcomes_;

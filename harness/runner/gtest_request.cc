@@ -1,6 +1,7 @@
 #include "runner/gtest_request.h"
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdlib>
 
 #include "messages.h"
@@ -18,7 +19,8 @@ std::optional<std::int64_t> environment_number(const char* name,
   if (text == nullptr || *text == '\0') return std::nullopt;
   auto value = parse_whole_number(text);
   if (!value) {
-    problems.push_back(std::string(name) + " takes a whole number; got " + describe_given(text));
+    problems.push_back(std::string(name) + " takes a whole number; got " + describe_given(text) +
+                       " (fix or unset the variable)");
   }
   return value;
 }
@@ -53,7 +55,7 @@ void shard_from_environment(GtestRequest& request, std::vector<std::string>& pro
     const std::size_t known_problems = problems.size();
     auto index = environment_number(index_name, problems);
     auto count = environment_number(count_name, problems);
-    if (problems.size() != known_problems) return;
+    if (problems.size() > known_problems) return;  // named above; no shard is taken from them
     if (!index && !count) continue;
     request.shard_index = index;
     request.shard_count = count;

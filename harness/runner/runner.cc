@@ -1,7 +1,6 @@
 #include "runner/runner.h"
 
 #include <signal.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <array>
@@ -11,13 +10,11 @@
 // clang-format off: the workaround above must come first
 #include <boost/asio/connect_pipe.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/read.hpp>
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/writable_pipe.hpp>
 #include <boost/process/v2/process.hpp>
-#include <boost/process/v2/stdio.hpp>
 // clang-format on
 #include <chrono>
 #include <cstdlib>
@@ -36,10 +33,12 @@
 #include "runner/case_list.h"
 #include "runner/case_process.h"
 #include "runner/gtest_output.h"
+#include "runner/listing.h"
 #include "runner/progress.h"
 #include "runner/runner_report.h"
 #include "runner/timings.h"
 #include "safe_text.h"
+#include "scratch_directory.h"
 #include "setup_error.h"
 #include "temporary_parent.h"
 
@@ -55,48 +54,6 @@ using Clock = std::chrono::steady_clock;
 constexpr int kIsotestFailed = 125;
 constexpr int kInterrupted = 130;  // 128 + SIGINT, as a shell reports an interrupted command
 constexpr std::size_t kOutputKeptBytes = 1 << 20;  // of one sandbox's merged output
-
-// Runs in the forked child, before execve; only async-signal-safe calls. The launcher leaves
-// signals blocked after a run, and whoever started us may have blocked some: a child that
-// inherits a blocked SIGTERM could not be stopped. And if the runner dies without a chance to
-// stop its children (SIGKILL), each `isotest run` gets SIGTERM and stops its sandbox.
-struct ChildSetup {
-  pid_t runner = ::getpid();
-
-  template <typename Launcher, typename Path, typename Argv>
-  bp::error_code on_exec_setup(Launcher& /*launcher*/, const Path& /*executable*/,
-                               const Argv& /*argv*/) {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) return {errno, bp::system_category()};
-    if (::getppid() != runner) return {ESRCH, bp::system_category()};  // it died before prctl
-    return {};
-  }
-};
-
-// A scratch directory for the children's result files, removed with everything in it.
-class ScratchDirectory {
- public:
-  ScratchDirectory() {
-    std::string pattern = temporary_parent(environ) + "/isotest-gtest.XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      throw_errno("gtest: create a scratch directory " + pattern, "mkdtemp failed",
-                  "set TMPDIR to a writable directory");
-    }
-    path_ = pattern;
-  }
-  ScratchDirectory(const ScratchDirectory&) = delete;
-  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
-  ~ScratchDirectory() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  [[nodiscard]] const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 std::string join(const std::vector<std::string>& parts, char separator) {
   std::string text;
@@ -119,106 +76,14 @@ void take_shard_variables() {
   }
 }
 
-// A signal arrived while the cases were being listed: nothing ran, nothing is reported.
-struct ListingInterrupted {
-  int signal_number = 0;
-};
-
-struct Listing {
-  std::vector<std::string> cases;
-  std::map<std::string, std::vector<std::string>> needs;  // COMMON contract 3
-};
-
-// BINARY --gtest_list_tests, outside any sandbox (like gtest_discover_tests), with
-// ISOTEST_LIST_NEEDS set so that a binary linked with the isotest plugin writes each case's
-// extra `isotest run` options.
-Listing list_cases(asio::io_context& io, const GtestRequest& request, const std::string& scratch) {
-  const std::string needs_path = scratch + "/needs.json";
-  ::setenv("ISOTEST_LIST_NEEDS", needs_path.c_str(), 1);
-  std::vector<std::string> arguments = request.binary_arguments;
-  arguments.emplace_back("--gtest_list_tests");
-  asio::readable_pipe out(io);
-  std::string text;
-  int exit_code = -1;
-  bool timed_out = false;
-  int interrupted_by = 0;
-  try {
-    // Ctrl-C while the cases are listed stops the lister and ends the run; without this the
-    // runner would die of the signal and leave its scratch directory behind.
-    asio::signal_set interrupt(io, SIGINT, SIGTERM, SIGHUP);
-    bp::process lister(io, request.binary, arguments, bp::process_stdio{nullptr, out, {}},
-                       ChildSetup{});
-    // A binary that hangs while listing (a global fixture waiting on a server, say) must not
-    // hang the runner: read until EOF or the deadline, whichever comes first.
-    asio::steady_timer deadline(io, std::chrono::milliseconds(request.list_timeout_ms));
-    auto stop_lister = [&] {
-      boost::system::error_code ignored;
-      lister.terminate(ignored);
-      out.close(ignored);  // grandchildren may still hold the pipe's other end
-    };
-    asio::async_read(out, asio::dynamic_buffer(text),
-                     [&](const boost::system::error_code&, std::size_t) {
-                       deadline.cancel();
-                       interrupt.cancel();
-                     });
-    deadline.async_wait([&](const boost::system::error_code& error) {
-      if (error) return;  // cancelled: the listing finished in time
-      timed_out = true;
-      stop_lister();
-    });
-    interrupt.async_wait([&](const boost::system::error_code& error, int signal_number) {
-      if (error) return;  // cancelled: the listing is over
-      interrupted_by = signal_number;
-      deadline.cancel();
-      stop_lister();
-    });
-    io.run();
-    io.restart();
-    exit_code = lister.wait();
-  } catch (const boost::system::system_error& error) {
-    ::unsetenv("ISOTEST_LIST_NEEDS");
-    throw_error("gtest: list the cases of " + request.binary, error.code().value(),
-                error.code().message(), "check that BINARY is an executable GoogleTest binary");
-  }
-  ::unsetenv("ISOTEST_LIST_NEEDS");
-  if (interrupted_by != 0) throw ListingInterrupted{interrupted_by};
-  if (timed_out) {
-    throw_error("gtest: list the cases of " + request.binary, 0,
-                "`" + request.binary + " --gtest_list_tests` did not finish within " +
-                    request.list_timeout + "; it printed:\n" + text,
-                "find what the binary waits for before main() lists its cases (a global "
-                "fixture or static initialiser), or raise --list-timeout");
-  }
-  if (exit_code != 0) {
-    throw_error("gtest: list the cases of " + request.binary, 0,
-                "`" + request.binary + " --gtest_list_tests` exited with " +
-                    std::to_string(exit_code) + "; it printed:\n" + text,
-                "check that BINARY is a GoogleTest binary and that it runs outside isotest");
-  }
-  Listing listing{parse_case_list(text), {}};
-  std::ifstream needs_file(needs_path, std::ios::binary);
-  if (!needs_file) return listing;  // a binary without the plugin writes nothing
-  const auto needs = nlohmann::json::parse(needs_file, nullptr, false);
-  if (!needs.is_object()) {
-    throw_error("gtest: read the cases' needs from " + request.binary, 0,
-                "ISOTEST_LIST_NEEDS file is not a JSON object",
-                "rebuild the binary against the isotest plugin it was built for");
-  }
-  for (const auto& [name, arguments_json] : needs.items()) {
-    if (!arguments_json.is_array()) continue;
-    auto& list = listing.needs[name];
-    for (const auto& argument : arguments_json) {
-      if (argument.is_string()) list.push_back(argument.get<std::string>());
-    }
-  }
-  return listing;
-}
-
 struct CaseState {
   CaseRecord record;
   std::vector<std::string> needs;
   std::int64_t retries_used = 0;
   bool passed_once = false;
+  // The last finished attempt's duration when it was the case's own, for the timings file: not
+  // the time of a sandbox that could not be built, nor that of a batch the case never ran in.
+  std::optional<double> learned_duration_ms;
 };
 
 struct Job {
@@ -237,6 +102,7 @@ struct Running {
   std::string json_path;
   Clock::time_point started;
   Clock::time_point last_output;
+  Clock::time_point ended;  // when the child exited or its output closed, whichever came first
   bool exited = false;
   bool output_closed = false;
   bool silence_reported = false;
@@ -245,13 +111,13 @@ struct Running {
 
 class Supervisor {
  public:
-  Supervisor(const GtestRequest& request, std::string scratch, std::vector<CaseState>& cases,
-             Progress& progress)
+  Supervisor(const GtestRequest& request, std::string self, std::string scratch,
+             std::vector<CaseState>& cases, Progress& progress)
       : request_(request),
         scratch_(std::move(scratch)),
         cases_(cases),
         progress_(progress),
-        self_(fs::read_symlink("/proc/self/exe").string()),
+        self_(std::move(self)),
         tick_(io_),
         signals_(io_, SIGINT, SIGTERM, SIGHUP) {}
 
@@ -366,7 +232,7 @@ class Supervisor {
     asio::writable_pipe write_end(io_);
     asio::connect_pipe(running->pipe, write_end);
     const int output_fd = write_end.native_handle();
-    const pid_t pid = start_case_process(self_, arguments, output_fd);
+    const pid_t pid = start_case_process(self_, arguments, output_fd, output_fd);
     if (pid < 0) {
       throw_errno("gtest: start the sandbox of " + cases_[running->job.cases.front()].record.name,
                   "fork failed", "see `ulimit -u` and the pids limit of isotest's own cgroup");
@@ -379,6 +245,7 @@ class Supervisor {
     started.process->async_wait([this, id = started.id](const boost::system::error_code&, int) {
       auto it = running_.find(id);
       if (it == running_.end()) return;
+      mark_ended(*it->second);
       it->second->exited = true;
       maybe_finished(id);
     });
@@ -392,17 +259,26 @@ class Supervisor {
           if (it == running_.end()) return;
           Running& target = *it->second;
           if (error) {
+            mark_ended(target);
             target.output_closed = true;
             maybe_finished(id);
             return;
           }
           const std::string_view bytes(target.buffer.data(), size);
-          target.parser.feed(bytes);
+          target.parser.feed(bytes, elapsed_ms(target, Clock::now()));
           if (target.output.size() < kOutputKeptBytes) target.output.append(bytes);
           target.last_output = Clock::now();
           target.silence_reported = false;
           read_output(target);
         });
+  }
+
+  static void mark_ended(Running& running) {
+    if (!running.exited && !running.output_closed) running.ended = Clock::now();
+  }
+
+  static double elapsed_ms(const Running& running, Clock::time_point at) {
+    return std::chrono::duration<double, std::milli>(at - running.started).count();
   }
 
   void maybe_finished(std::uint64_t id) {
@@ -411,7 +287,7 @@ class Supervisor {
     auto running = std::move(it->second);
     running_.erase(it);
     progress_.set_running(running_names());
-    running->parser.finish();
+    running->parser.finish(elapsed_ms(*running, running->ended));
     collect(*running);
     start_jobs();
   }
@@ -529,6 +405,11 @@ class Supervisor {
     const std::string shown_output = outcome ? outcome->output : running.output;
     state.record.attempts.push_back(std::move(attempt));
     if (running.interrupted) return;
+    // A batch's case has its own duration once it started; a sandbox that was never built has
+    // none, and a batch that ran none of its cases is not any case's.
+    const bool own_duration = outcome ? outcome->duration_ms.has_value()
+                                      : running.job.cases.size() == 1 && status != "sandbox_error";
+    if (own_duration) state.learned_duration_ms = duration_ms;
     progress_.finished(state.record.name, status, duration_ms, shown_output);
     if (is_good_status(status)) {
       state.passed_once = true;
@@ -630,24 +511,21 @@ void print_summary(std::FILE* stream, const std::vector<nlohmann::json>& documen
 int run_gtest(const GtestRequest& original) {
   GtestRequest request = original;
   try {
-    std::error_code error;
     request.binary = fs::absolute(request.binary).lexically_normal().string();
-    if (!fs::is_regular_file(request.binary, error) ||
-        ::access(request.binary.c_str(), X_OK) != 0) {
-      throw_error("gtest: " + original.binary, ENOENT, "not an executable file",
-                  "pass the path of a GoogleTest binary");
-    }
+    check_binary(request, original.binary);
     if (request.jobs == 0) request.jobs = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
     take_shard_variables();
     std::FILE* const console = check_outputs(request);
-    ScratchDirectory scratch;
+    const ScratchDirectory scratch(temporary_parent(environ), kRunnerScratchPrefix);
+    // Ours is locked now; those of runners and runs that were SIGKILLed are not.
+    remove_stale_scratch_directories(scratch.parent());
+    const std::string self = fs::read_symlink("/proc/self/exe").string();
 
     Progress progress(console, ::isatty(::fileno(console)) == 1);
     std::vector<CaseState> cases;
     std::vector<std::size_t> order;
     {
-      asio::io_context io;
-      Listing listing = list_cases(io, request, scratch.path());
+      Listing listing = list_cases(request, self, scratch.path());
       const CaseFilter filter(request.filter);
       std::vector<std::string> selected;
       for (auto& name : listing.cases) {
@@ -676,7 +554,7 @@ int run_gtest(const GtestRequest& original) {
 
     const auto started_at = std::chrono::system_clock::now();
     const auto started = Clock::now();
-    Supervisor supervisor(request, scratch.path(), cases, progress);
+    Supervisor supervisor(request, self, scratch.path(), cases, progress);
     for (std::int64_t round = 0; round < request.repeat; ++round) {
       for (auto& job : make_jobs(order, cases, request.batch)) supervisor.enqueue(std::move(job));
     }
@@ -690,9 +568,7 @@ int run_gtest(const GtestRequest& original) {
         request.timings_path.empty() ? default_timings_path(request.binary) : request.timings_path);
     for (const auto& state : cases) {
       documents.push_back(case_document(state.record));
-      if (documents.back()["status"] != "notrun") {
-        timings[state.record.name] = documents.back()["duration_ms"].get<double>();
-      }
+      if (state.learned_duration_ms) timings[state.record.name] = *state.learned_duration_ms;
     }
     RunnerSettings settings{request.binary,           request.binary_arguments, request.filter,
                             request.shard_index,      request.shard_count,      request.jobs,

@@ -157,6 +157,7 @@ void SpawnedProcess::read_output() {
       std::lock_guard lock(mutex_);
       if (got <= 0) {
         stream.closed = true;
+        stream.closed_at = std::chrono::steady_clock::now();
       } else {
         stream.total += static_cast<std::uint64_t>(got);
         const auto room = kKeptBytes - std::min(kKeptBytes, stream.kept.size());
@@ -245,6 +246,12 @@ std::uint64_t SpawnedProcess::stdout_bytes() const {
 std::uint64_t SpawnedProcess::stderr_bytes() const {
   std::lock_guard lock(mutex_);
   return err_.total;
+}
+
+std::optional<std::chrono::steady_clock::time_point> SpawnedProcess::stderr_closed_at() const {
+  std::lock_guard lock(mutex_);
+  if (!err_.closed) return std::nullopt;
+  return err_.closed_at;
 }
 
 Finished run_to_end(std::vector<std::string> argv, SpawnOptions options) {

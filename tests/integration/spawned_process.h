@@ -70,6 +70,8 @@ class SpawnedProcess {
   [[nodiscard]] std::string stderr_text() const;
   [[nodiscard]] std::uint64_t stdout_bytes() const;
   [[nodiscard]] std::uint64_t stderr_bytes() const;
+  // When every writer of the child's stderr was gone (end of file); nullopt while one holds it.
+  [[nodiscard]] std::optional<std::chrono::steady_clock::time_point> stderr_closed_at() const;
 
   static constexpr std::size_t kKeptBytes = 4 << 20;
 
@@ -79,6 +81,7 @@ class SpawnedProcess {
     std::string kept;
     std::uint64_t total = 0;
     bool closed = false;
+    std::chrono::steady_clock::time_point closed_at;
   };
   void read_output();
 

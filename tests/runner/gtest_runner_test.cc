@@ -13,10 +13,12 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "host_view.h"
 #include "spawned_process.h"
 
 namespace isotest::integration {
@@ -275,8 +277,7 @@ std::set<pid_t> descendants_of(pid_t root) {
   for (const auto& entry : fs::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const std::string text = read_file(entry.path() / "stat");
     const auto close = text.rfind(')');
     if (close == std::string::npos) continue;
     std::istringstream rest(text.substr(close + 2));
@@ -298,8 +299,7 @@ std::set<pid_t> descendants_of(pid_t root) {
 }
 
 bool is_alive(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const std::string text = read_file("/proc/" + std::to_string(pid) + "/stat");
   const auto close = text.rfind(')');
   return close != std::string::npos && text.size() > close + 2 && text[close + 2] != 'Z';
 }
@@ -332,7 +332,7 @@ std::vector<std::string> cgroups_left(const std::set<pid_t>& pids) {
 
 // The word after `option` in the command line of process `pid`, or "".
 std::string argument_after(pid_t pid, const std::string& option) {
-  std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+  std::istringstream cmdline(read_file("/proc/" + std::to_string(pid) + "/cmdline"));
   for (std::string word; std::getline(cmdline, word, '\0');) {
     if (word == option && std::getline(cmdline, word, '\0')) return word;
   }
@@ -401,9 +401,64 @@ TEST(GtestRunner, BadUsageIsRefusedWithStatus125) {
   run = run_to_end(gtest_argv(scratch, {"--list-timeout", "never"}));
   EXPECT_EQ(run.exit.exit_code, 125) << describe(run);
   EXPECT_NE(run.err.find("--list-timeout takes a duration"), std::string::npos) << run.err;
-  run = run_to_end({tools().isotest, "gtest", scratch / "no-such-binary"});
+  // A shard variable that is not a number is named with its value, not read as -1.
+  environment.extra_environment = {"GTEST_SHARD_INDEX=0", "GTEST_TOTAL_SHARDS=abc"};
+  run = run_to_end(gtest_argv(scratch, {}), environment);
   EXPECT_EQ(run.exit.exit_code, 125) << describe(run);
-  EXPECT_NE(run.err.find("not an executable file"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("GTEST_TOTAL_SHARDS takes a whole number; got `abc`"), std::string::npos)
+      << run.err;
+  EXPECT_EQ(run.err.find("-1"), std::string::npos) << run.err;
+}
+
+TEST(GtestRunner, ABinaryThatIsNoExecutableFileIsNamedForWhatItIs) {
+  Scratch scratch;
+  std::ofstream(scratch / "unit_tests.cc") << "int main() {}\n";
+  fs::create_directory(scratch / "build");
+  const std::vector<std::tuple<std::string, std::string, std::string>> mistakes = {
+      {scratch / "no-such-binary", "cannot find the test binary: ENOENT", "build it first"},
+      {scratch / "build", "is a directory, not a test binary", "not its directory"},
+      {scratch / "unit_tests.cc", "is not executable", "chmod +x"},
+  };
+  for (const auto& [binary, message, hint] : mistakes) {
+    const auto run = run_to_end({tools().isotest, "gtest", binary});
+    EXPECT_EQ(run.exit.exit_code, 125) << describe(run);
+    EXPECT_NE(run.err.find("isotest: gtest: " + binary + ": " + message), std::string::npos)
+        << run.err;
+    EXPECT_NE(run.err.find("isotest: hint: "), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find(hint), std::string::npos) << run.err;
+  }
+}
+
+TEST(GtestRunner, ABinaryThatListsNoGoogleTestCasesGoesRed) {
+  Scratch scratch;
+  const std::string script = scratch / "not_a_test.sh";
+  std::ofstream(script) << "#!/bin/sh\necho \"hello from a script\"\n";
+  fs::permissions(script, fs::perms::all);
+  for (const std::string& binary : {std::string("/bin/true"), script}) {
+    const auto run = run_to_end({tools().isotest, "gtest", "--bind", scratch.path(), "--json",
+                                 scratch / "out.json", binary},
+                                with_state(scratch));
+    EXPECT_EQ(run.exit.exit_code, 125) << binary << ": " << describe(run);
+    EXPECT_NE(run.err.find("not a GoogleTest binary: `" + binary +
+                           " --gtest_list_tests` exited 0 without listing a case"),
+              std::string::npos)
+        << run.err;
+    EXPECT_NE(run.err.find("linked with GoogleTest"), std::string::npos) << run.err;
+    EXPECT_EQ(run.out.find("0 passed, 0 failed"), std::string::npos) << run.out;
+    EXPECT_FALSE(fs::exists(scratch / "out.json")) << "nothing ran, nothing is reported";
+  }
+  EXPECT_NE(run_to_end({tools().isotest, "gtest", "--bind", scratch.path(), script})
+                .err.find("hello from a script"),
+            std::string::npos)
+      << "the message shows what it printed";
+  // A GoogleTest binary whose filter matches no case is not a mistake of the same kind: it says
+  // so and passes, as GoogleTest itself does.
+  const auto none = run_to_end(gtest_argv(scratch, {"--filter", "NoSuch.*"}), with_state(scratch));
+  EXPECT_EQ(none.exit.exit_code, 0) << describe(none);
+  EXPECT_NE(none.err.find("no case of " + sample() + " matches --filter NoSuch.*"),
+            std::string::npos)
+      << none.err;
+  EXPECT_NE(none.out.find("0 passed, 0 failed, 0 skipped"), std::string::npos) << none.out;
 }
 
 // isotest's stdout, as users name it. As root the tests say /dev/fd/1: a regression that renamed
@@ -475,8 +530,7 @@ bool process_gone_with_argument(const std::string& program, const std::string& a
   for (const auto& entry : fs::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream cmdline(entry.path() / "cmdline");
-    std::string text((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+    const std::string text = read_file(entry.path() / "cmdline");
     if (text.empty()) continue;  // a zombie, or gone meanwhile
     std::vector<std::string> words;
     std::istringstream split(text);
@@ -506,9 +560,91 @@ TEST(GtestRunner, ABinaryThatHangsWhileListingIsGivenUpOnWithStatus125) {
   EXPECT_TRUE(process_gone_with_argument(sample(), "--gtest_list_tests")) << describe(run);
 }
 
+// Live processes whose argv[0] is `name`.
+std::vector<pid_t> processes_named(const std::string& name) {
+  std::vector<pid_t> found;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string pid = entry.path().filename();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::istringstream cmdline(read_file(entry.path() / "cmdline"));
+    std::string first;
+    if (std::getline(cmdline, first, '\0') && first == name) found.push_back(std::stoi(pid));
+  }
+  return found;
+}
+
+// The `sleep` the sample's static initialiser starts while listing, named uniquely; killed at
+// the end of the test whatever happened, so that a failure leaves nothing running.
+class Sleeper {
+ public:
+  Sleeper() : name_("isotest-sample-sleeper-" + std::to_string(::getpid()) + "-" + next()) {}
+  Sleeper(const Sleeper&) = delete;
+  Sleeper& operator=(const Sleeper&) = delete;
+  ~Sleeper() {
+    for (pid_t pid : processes_named(name_)) ::kill(pid, SIGKILL);
+  }
+  [[nodiscard]] std::string variable() const { return "ISOTEST_SAMPLE_SLEEPER=" + name_; }
+  [[nodiscard]] bool alive() const { return !processes_named(name_).empty(); }
+
+ private:
+  static std::string next() {
+    static int count = 0;
+    return std::to_string(++count);
+  }
+  std::string name_;
+};
+
+TEST(GtestRunner, WhatTheListingStartsDiesWithItsSandbox) {
+  Scratch scratch;
+  {
+    // The listing hangs after its static initialiser started a child: given up on after the
+    // list timeout, and neither the lister nor its child outlives isotest or holds its stderr.
+    Sleeper sleeper;
+    SpawnOptions options;
+    options.extra_environment = {"ISOTEST_SAMPLE_HANG_WHILE_LISTING=1", sleeper.variable()};
+    SpawnedProcess runner(gtest_argv(scratch, {"--list-timeout", "1s"}), options);
+    runner.close_stdin();
+    const ExitInfo exit = runner.wait();
+    EXPECT_EQ(exit.exit_code, 125) << describe(exit) << runner.stderr_text();
+    EXPECT_NE(runner.stderr_text().find("did not finish within 1s"), std::string::npos)
+        << runner.stderr_text();
+    const auto closed = runner.stderr_closed_at();
+    ASSERT_TRUE(closed.has_value()) << "something the listing started still holds isotest's "
+                                       "stderr 5 s after isotest exited";
+    EXPECT_LT(*closed - exit.exited_at, 1s);
+    EXPECT_FALSE(sleeper.alive()) << "the listing's child outlived isotest";
+    EXPECT_TRUE(process_gone_with_argument(sample(), "--gtest_list_tests"));
+  }
+  {
+    // A listing that finishes while its child lives on: the child is gone with the sandbox, and
+    // holds up nothing (the list timeout is far away).
+    Sleeper sleeper;
+    SpawnOptions options = with_state(scratch);
+    options.extra_environment.push_back(sleeper.variable());
+    const auto run = run_to_end(
+        gtest_argv(scratch, {"--list-timeout", "60s", "--filter", "Sample.Passes"}), options);
+    EXPECT_EQ(run.exit.exit_code, 0) << describe(run);
+    EXPECT_LT(run.exit.elapsed, 30s) << describe(run);
+    EXPECT_FALSE(sleeper.alive()) << "the listing's child outlived the listing";
+  }
+}
+
+TEST(GtestRunner, AListingKilledByASignalIsNamedForIt) {
+  Scratch scratch;
+  SpawnOptions options;
+  options.extra_environment = {"ISOTEST_SAMPLE_CRASH_WHILE_LISTING=1"};
+  const auto run = run_to_end(gtest_argv(scratch, {}), options);
+  EXPECT_EQ(run.exit.exit_code, 125) << describe(run);
+  EXPECT_NE(run.err.find(sample() + " --gtest_list_tests` was killed by SIGSEGV"),
+            std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find("about to crash while listing"), std::string::npos) << run.err;
+  EXPECT_EQ(run.err.find("exited with 11"), std::string::npos) << run.err;
+}
+
 // The value of `key` in the environment process `pid` started with, or "".
 std::string environment_value(pid_t pid, const std::string& key) {
-  std::ifstream environ("/proc/" + std::to_string(pid) + "/environ");
+  std::istringstream environ(read_file("/proc/" + std::to_string(pid) + "/environ"));
   for (std::string entry; std::getline(environ, entry, '\0');) {
     if (entry.starts_with(key + "=")) return entry.substr(key.size() + 1);
   }
@@ -542,6 +678,98 @@ TEST(GtestRunner, CtrlCWhileListingStopsTheListerAndLeavesNoScratchDirectory) {
       << runner.stderr_text();
   EXPECT_FALSE(fs::exists(scratch_directory)) << scratch_directory << " was left behind";
   EXPECT_TRUE(process_gone_with_argument(sample(), "--gtest_list_tests"));
+}
+
+// The scratch directories process `pid` holds (through the lock file each owner keeps open).
+std::set<std::string> scratch_directories_of(pid_t pid) {
+  std::set<std::string> found;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", error)) {
+    const fs::path target = fs::read_symlink(entry.path(), error);
+    if (!error && target.filename() == "owner.lock") found.insert(target.parent_path());
+  }
+  return found;
+}
+
+// Those of `root` and of its `isotest run` children named `child_name` (their --name), once
+// there are `count` of them (or 10 s have passed).
+std::set<std::string> wait_for_scratch_directories(pid_t root, const std::string& child_name,
+                                                   std::size_t count) {
+  std::set<std::string> found;
+  for (int i = 0; i < 200 && found.size() < count; ++i) {
+    std::this_thread::sleep_for(50ms);
+    found = scratch_directories_of(root);
+    for (pid_t pid : descendants_of(root)) {
+      if (argument_after(pid, "--name") == child_name) found.merge(scratch_directories_of(pid));
+    }
+  }
+  return found;
+}
+
+TEST(GtestRunner, TheNextRunRemovesTheScratchDirectoriesOfKilledRunsOnly) {
+  Scratch scratch;
+  // Alive throughout: a runner with a case running, each with its own directory.
+  SpawnedProcess live(gtest_argv(scratch, {"--filter", "Hang.One", "--timeout", "60s"}),
+                      with_state(scratch));
+  live.close_stdin();
+  const auto live_directories = wait_for_scratch_directories(live.pid(), "Hang.One", 2);
+  ASSERT_EQ(live_directories.size(), 2U) << "the live runner and its case's `isotest run`";
+
+  // Killed: a runner while it lists, and an `isotest run` of a GoogleTest binary.
+  SpawnOptions hang;
+  hang.extra_environment = {"ISOTEST_SAMPLE_HANG_WHILE_LISTING=1"};
+  SpawnedProcess runner(gtest_argv(scratch, {"--list-timeout", "60s"}), hang);
+  runner.close_stdin();
+  ASSERT_EQ(wait_for_scratch_directories(runner.pid(), "gtest_list_tests", 2).size(), 2U)
+      << "the runner and its listing's `isotest run`";
+  const auto runner_directories = scratch_directories_of(runner.pid());
+  SpawnedProcess run(isotest_run({}, {sample(), "--gtest_filter=Hang.One"}));
+  run.close_stdin();
+  const auto run_directories = wait_for_scratch_directories(run.pid(), "", 1);
+  ASSERT_EQ(run_directories.size(), 1U);
+  runner.send_signal(SIGKILL);
+  run.send_signal(SIGKILL);
+  runner.wait();
+  run.wait();
+  std::set<std::string> killed = runner_directories;
+  killed.insert(run_directories.begin(), run_directories.end());
+  for (const auto& directory : killed) {
+    ASSERT_TRUE(fs::is_directory(directory)) << directory << ": SIGKILL leaves it behind";
+  }
+
+  const auto next =
+      run_to_end(gtest_argv(scratch, {"--filter", "Sample.Passes"}), with_state(scratch));
+  EXPECT_EQ(next.exit.exit_code, 0) << describe(next);
+  for (const auto& directory : killed) {
+    EXPECT_FALSE(fs::exists(directory)) << directory << " of a killed run was left behind";
+  }
+  for (const auto& directory : live_directories) {
+    EXPECT_TRUE(fs::exists(directory / fs::path("owner.lock")))
+        << directory << " of a live run was touched";
+  }
+  live.send_signal(SIGINT);
+  EXPECT_EQ(live.wait().exit_code, 130) << live.stderr_text();
+  for (const auto& directory : live_directories) EXPECT_FALSE(fs::exists(directory));
+}
+
+TEST(GtestRunner, EachCaseOfABatchHasItsOwnDurationAndOnlyThoseAreLearned) {
+  Scratch scratch;
+  // Listed order (no timings yet): Sample.Quiet (1.5 s), then Batch.Second, which aborts at once.
+  const auto run =
+      run_to_end(gtest_argv(scratch, {"-j", "1", "--batch", "2", "--filter",
+                                      "Sample.Quiet:Batch.Second", "--json", scratch / "out.json"}),
+                 with_state(scratch));
+  ASSERT_EQ(run.exit.exit_code, 1) << describe(run);
+  auto cases = cases_by_name(read_json(scratch / "out.json"));
+  ASSERT_EQ(cases["Batch.Second"].at("status"), "crashed") << cases["Batch.Second"].dump(1);
+  const auto& crashed = cases["Batch.Second"].at("attempts").at(0);
+  ASSERT_TRUE(crashed.contains("batch")) << crashed.dump(1) << "\nboth ran in one sandbox";
+  EXPECT_LT(crashed.at("duration_ms").get<double>(), 1000) << crashed.dump(1);
+  EXPECT_LT(cases["Batch.Second"].at("duration_ms").get<double>(), 1000);
+  EXPECT_GE(cases["Sample.Quiet"].at("duration_ms").get<double>(), 1400);
+  const auto timings = read_json(scratch / "timings.json").at("cases");
+  EXPECT_LT(timings.at("Batch.Second").get<double>(), 1000) << timings.dump();
+  EXPECT_GE(timings.at("Sample.Quiet").get<double>(), 1400) << timings.dump();
 }
 
 }  // namespace

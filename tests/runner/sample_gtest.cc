@@ -2,6 +2,9 @@
 // failing, flaky, skipped, crashing, hanging, silent, port-binding, and one whose needs (COMMON
 // contract 3) ask for a sandbox without network. The runner tests run it through isotest.
 //
+// ISOTEST_SAMPLE_HANG_WHILE_LISTING, ISOTEST_SAMPLE_CRASH_WHILE_LISTING and
+// ISOTEST_SAMPLE_SLEEPER make its listing misbehave (below).
+//
 // ISOTEST_SAMPLE_STATE names a host directory (bound into the sandboxes) where the flaky case
 // counts its attempts, so that "fails the first time" survives the sandbox.
 #include <arpa/inet.h>
@@ -11,6 +14,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -45,6 +49,27 @@ int bump_counter(const std::string& path) {
   std::ofstream(path, std::ios::trunc) << ++count;
   return count;
 }
+
+// A static initialiser that starts a process while the cases are listed, as one that starts a
+// helper daemon might: `sleep` named ISOTEST_SAMPLE_SLEEPER (its argv[0]), so the tests can look
+// for it. It inherits stdout and stderr.
+bool is_listing() {
+  std::ifstream cmdline("/proc/self/cmdline");
+  for (std::string word; std::getline(cmdline, word, '\0');) {
+    if (word == "--gtest_list_tests") return true;
+  }
+  return false;
+}
+
+[[maybe_unused]] const bool kSleeperStarted = [] {
+  const char* name = std::getenv("ISOTEST_SAMPLE_SLEEPER");
+  if (name == nullptr || !is_listing()) return false;
+  if (::fork() == 0) {
+    ::execl("/bin/sleep", name, "600", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return true;
+}();
 
 // Binds 127.0.0.1:fixed_port() and holds it a while, so that two of these side by side on one
 // network namespace would collide.
@@ -151,6 +176,15 @@ int main(int argc, char** argv) {
     std::printf("waiting for a server that never comes\n");
     std::fflush(stdout);
     while (true) ::pause();
+  }
+  // A binary that crashes before it lists its cases (a broken static initialiser, say).
+  if (std::getenv("ISOTEST_SAMPLE_CRASH_WHILE_LISTING") != nullptr &&
+      testing::GTEST_FLAG(list_tests)) {
+    std::printf("about to crash while listing\n");
+    std::fflush(stdout);
+    // The default action, not a sanitizer's handler (which would exit 1 instead).
+    std::signal(SIGSEGV, SIG_DFL);
+    std::raise(SIGSEGV);
   }
   // What the isotest plugin does for --gtest_list_tests (COMMON contract 3), by hand.
   const char* needs = std::getenv("ISOTEST_LIST_NEEDS");

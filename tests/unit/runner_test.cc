@@ -21,14 +21,22 @@ namespace isotest {
 namespace {
 
 TEST(CaseList, ParsesSuitesParamsAndTypedNamesAndDropsDisabled) {
-  const auto cases = parse_case_list(
+  const auto listing = parse_case_list(
       "Running main() from gtest_main.cc\n"
       "Math.\n  Adds\n  DISABLED_Slow\n"
       "Inst/Param.\n  Works/0  # GetParam() = 1\n  Works/1  # GetParam() = 2\n"
       "Typed/0.  # TypeParam = int\n  Holds\n"
       "DISABLED_Suite.\n  Anything\n");
-  EXPECT_EQ(cases, (std::vector<std::string>{"Math.Adds", "Inst/Param.Works/0",
-                                             "Inst/Param.Works/1", "Typed/0.Holds"}));
+  EXPECT_EQ(listing.cases, (std::vector<std::string>{"Math.Adds", "Inst/Param.Works/0",
+                                                     "Inst/Param.Works/1", "Typed/0.Holds"}));
+  EXPECT_EQ(listing.disabled_count, 2U);
+}
+
+TEST(CaseList, TellsAListingOfOnlyDisabledCasesFromNoListingAtAll) {
+  EXPECT_TRUE(parse_case_list("Math.\n  DISABLED_Slow\n").names_any_case());
+  EXPECT_FALSE(parse_case_list("").names_any_case());
+  EXPECT_FALSE(parse_case_list("usage: tool [options]\n  --help  this text\n").names_any_case());
+  EXPECT_FALSE(parse_case_list("Running main() from gtest_main.cc\n").names_any_case());
 }
 
 TEST(CaseFilter, FollowsGoogleTestSyntax) {
@@ -79,6 +87,23 @@ TEST(GtestOutput, ReadsFailedAndSkippedButNotTheFinalSummary) {
   EXPECT_EQ(parser.outcomes().at("A.f").status, "failed");
   EXPECT_EQ(parser.outcomes().at("A.s").status, "skipped");
   EXPECT_EQ(parser.running_case(), "");
+}
+
+TEST(GtestOutput, TimesACaseFromItsLinesWhenGoogleTestGivesNoTime) {
+  GtestOutputParser parser;
+  parser.feed("[ RUN      ] A.x\n", 100);
+  parser.feed("[       OK ] A.x (3 ms)\n[ RUN      ] A.q\n", 2100);
+  parser.feed("[       OK ] A.q\n[ RUN      ] A.y\n", 2150);  // --gtest_print_time=0
+  parser.feed("about to crash", 2160);
+  parser.finish(2170);
+  const auto& outcomes = parser.outcomes();
+  EXPECT_EQ(outcomes.at("A.x").duration_ms, 3.0) << "GoogleTest's own time wins";
+  EXPECT_EQ(outcomes.at("A.q").duration_ms, 50.0);
+  // The case that crashed lasted from its [ RUN ] line to the end of the output, not the
+  // batch's whole time.
+  EXPECT_EQ(outcomes.at("A.y").status, "");
+  EXPECT_EQ(outcomes.at("A.y").duration_ms, 20.0);
+  EXPECT_EQ(outcomes.at("A.y").output, "[ RUN      ] A.y\nabout to crash");
 }
 
 nlohmann::json attempt(const std::string& status) {

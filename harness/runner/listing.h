@@ -1,0 +1,38 @@
+// The cases of a GoogleTest binary, as `isotest gtest` finds them: the binary is checked, then
+// listed (`BINARY --gtest_list_tests`) in a sandbox made like the cases' own, because listing
+// runs the binary's static initialisers and main(), which can do anything: hang, start a daemon,
+// crash. Whatever the listing starts dies with its sandbox.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "runner/gtest_request.h"
+
+namespace isotest {
+
+// A signal arrived while the cases were being listed: nothing ran, nothing is reported.
+struct ListingInterrupted {
+  int signal_number = 0;
+};
+
+struct Listing {
+  std::vector<std::string> cases;
+  std::map<std::string, std::vector<std::string>> needs;  // COMMON contract 3
+};
+
+// Refuses (SetupFailure) what cannot be a test binary: a missing file, a directory, a device or
+// FIFO, a file without execute permission. `request.binary` is the absolute path.
+void check_binary(const GtestRequest& request, const std::string& as_given);
+
+// Lists the cases in a sandbox: `isotest run` (the executable `self`) with the request's
+// isolation and limit options, `--timeout` the list timeout, and ISOTEST_LIST_NEEDS naming a
+// file in a directory of `scratch` bound into the sandbox, so that a binary linked with the
+// isotest plugin writes each case's extra `isotest run` options there. Throws SetupFailure when
+// the listing failed or the binary is not a GoogleTest binary, ListingInterrupted on SIGINT,
+// SIGTERM or SIGHUP.
+Listing list_cases(const GtestRequest& request, const std::string& self,
+                   const std::string& scratch);
+
+}  // namespace isotest
