@@ -256,7 +256,8 @@ CommandLine parse_command_line(int argc, char** argv) {
   // costs a third of a millisecond, and `isotest run` starts once per test. Without a subcommand
   // first (`isotest --help`, a typo) all of them get theirs, for the help and the errors.
   const std::string_view first = argc > 1 ? argv[1] : "";
-  const bool known = first == "run" || first == "gtest" || first == "report" || first == "doctor";
+  const bool known = first == "run" || first == "gtest" || first == "report" || first == "doctor" ||
+                     first == "cmake-include";
   auto declares = [&](std::string_view name) { return !known || first == name; };
 
   auto* run = app.add_subcommand("run", "run one command in a fresh sandbox");
@@ -301,6 +302,11 @@ CommandLine parse_command_line(int argc, char** argv) {
                      "print an AppArmor profile that allows this binary user namespaces");
   }
 
+  auto* cmake_include = app.add_subcommand(
+      "cmake-include",
+      "print the CMake file that puts a project's tests under isotest without editing it, for "
+      "-DCMAKE_PROJECT_INCLUDE (docs/cmake.md)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -324,6 +330,10 @@ CommandLine parse_command_line(int argc, char** argv) {
   }
   if (doctor->parsed()) {
     result.action = CommandLine::Action::doctor;
+    return result;
+  }
+  if (cmake_include->parsed()) {
+    result.action = CommandLine::Action::cmake_include;
     return result;
   }
   if (gtest->parsed()) {

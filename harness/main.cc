@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "cmake_include.h"
 #include "doctor_findings.h"
 #include "doctor_report.h"
 #include "report.h"
@@ -58,6 +59,9 @@ int run_command_line(int argc, char** argv) {
   }
   if (command_line.action == isotest::CommandLine::Action::doctor) {
     return doctor(command_line.doctor);
+  }
+  if (command_line.action == isotest::CommandLine::Action::cmake_include) {
+    return isotest::print_cmake_include();
   }
   if (command_line.action == isotest::CommandLine::Action::gtest) {
     return isotest::run_gtest(command_line.gtest);
