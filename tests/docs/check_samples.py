@@ -38,6 +38,7 @@ nobody, which needs root to become).
 
 import argparse
 import copy
+import dataclasses
 import json
 import os
 import re
@@ -62,14 +63,17 @@ FIXTURES = {
 }
 
 
+OPTIONS = {"as", "run", "result", "schema", "at", "compare", "vary", "structure"}
+
+
+@dataclasses.dataclass
 class Sample:
-    def __init__(self, path, line, language, options, text, unchecked_reason):
-        self.path = path
-        self.line = line
-        self.language = language
-        self.options = options
-        self.text = text
-        self.unchecked_reason = unchecked_reason
+    path: str
+    line: int  # of the opening fence
+    language: str  # console or json
+    options: dict
+    text: str
+    unchecked_reason: str | None  # None when the sample is checked
 
     def where(self):
         return f"{self.path}:{self.line}"
@@ -122,13 +126,15 @@ def read_samples(path, problems):
         if marker.group(1) == "unchecked-sample:":
             reason = marker.group(2).strip()
             if not reason:
-                problems.append(f"{path}:{start}: unchecked-sample needs a reason")
+                problems.append(f"{path}:{start + 1}: unchecked-sample needs a reason")
             samples.append(Sample(path, start + 1, language, {}, "\n".join(body), reason))
             continue
-        options = {}
-        for word in shlex.split(marker.group(2)):
-            key, _, value = word.partition("=")
-            options[key] = value
+        options = dict(word.partition("=")[::2] for word in shlex.split(marker.group(2)))
+        unknown = set(options) - OPTIONS
+        if unknown or options.get("as", "nobody") != "nobody":
+            problems.append(f"{path}:{start + 1}: unknown marker options {sorted(unknown)} or "
+                            f"as={options.get('as')}; known: {sorted(OPTIONS)}, as=nobody")
+            continue
         samples.append(Sample(path, start + 1, language, options, "\n".join(body), None))
     return samples
 
