@@ -15,7 +15,7 @@ namespace {
 
 constexpr int kUsageError = 125;
 
-constexpr std::string_view kCommands[] = {"run", "gtest", "report", "doctor"};
+constexpr std::string_view kCommands[] = {"run", "gtest", "report", "doctor", "cmake-include"};
 
 std::string got(const std::string& text) {
   return "got " + describe_given(text);
@@ -321,7 +321,7 @@ std::optional<std::string> unknown_command(int argc, char** argv) {
   if (std::find(std::begin(kCommands), std::end(kCommands), first) != std::end(kCommands)) {
     return std::nullopt;
   }
-  return "unknown command `" + std::string(first) + "`; use run, gtest, report or doctor";
+  return "unknown command `" + std::string(first) + "`; use run, gtest, report, doctor or cmake-include";
 }
 
 struct RunOnlyTexts {
@@ -432,6 +432,11 @@ CommandLine parse_command_line(int argc, char** argv) {
                      "print an AppArmor profile that allows this binary user namespaces");
   }
 
+  auto* cmake_include = app.add_subcommand(
+      "cmake-include",
+      "print the CMake file that puts a project's tests under isotest without editing it, for "
+      "-DCMAKE_PROJECT_INCLUDE (docs/cmake.md)");
+
   // CLI11 names an option's value by its type in its own errors ("1 required TEXT missing"):
   // name it as the help does.
   for (CLI::App* command : app.get_subcommands([](CLI::App*) { return true; })) {
@@ -466,6 +471,10 @@ CommandLine parse_command_line(int argc, char** argv) {
   }
   if (doctor->parsed()) {
     result.action = CommandLine::Action::doctor;
+    return result;
+  }
+  if (cmake_include->parsed()) {
+    result.action = CommandLine::Action::cmake_include;
     return result;
   }
   if (gtest->parsed()) {

@@ -22,7 +22,7 @@ struct DoctorRequest {
 };
 
 struct CommandLine {
-  enum class Action { run, gtest, report, doctor, exit } action = Action::exit;
+  enum class Action { run, gtest, report, doctor, cmake_include, exit } action = Action::exit;
   SandboxSpec spec;      // for Action::run
   ReportRequest report;  // for Action::report
   DoctorRequest doctor;  // for Action::doctor

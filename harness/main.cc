@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "cli.h"
+#include "cmake_include.h"
 #include "doctor_findings.h"
 #include "doctor_report.h"
 #include "launch.h"
@@ -86,6 +87,9 @@ int run_command_line(int argc, char** argv) {
   }
   if (command_line.action == isotest::CommandLine::Action::doctor) {
     return doctor(command_line.doctor);
+  }
+  if (command_line.action == isotest::CommandLine::Action::cmake_include) {
+    return isotest::print_cmake_include();
   }
   if (command_line.action == isotest::CommandLine::Action::gtest) {
     return isotest::run_gtest(command_line.gtest);

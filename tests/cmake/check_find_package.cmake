@@ -1,10 +1,15 @@
 # find_package(IsoTest 0.1 REQUIRED) from the install prefix that cmake.install made, in a
-# project without a compiler (projects/package): version check, imported target, include().
+# project without a compiler (projects/package, LANGUAGES NONE), configured twice: version
+# check, imported target, include().
 include("${CMAKE_CURRENT_LIST_DIR}/support.cmake")
 
 sample_begin(find_package)
 set(build "${SAMPLE_ROOT}/build")
-sample_configure(package "${build}")
+# With GTest_DIR given, as for a GoogleTest outside the default paths, and then again from the
+# cache: the package must not load GoogleTest's in a project without a compiler (GoogleTest's
+# Threads dependency is fatal there).
+sample_configure(package "${build}" "-DGTest_DIR=${GTEST_CONFIG_DIR}")
+sample_run(again COMMAND "${CMAKE_COMMAND}" "${build}")
 file(READ "${build}/isotest-location.txt" location)
 if(NOT location STREQUAL "${ISOTEST_PREFIX}/bin/isotest")
   sample_fail("IsoTest::isotest is ${location}, expected ${ISOTEST_PREFIX}/bin/isotest")

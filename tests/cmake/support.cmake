@@ -9,6 +9,7 @@
 #   WORK_DIR            where temporary trees go; each check removes its own, also those
 #                       left behind by an earlier run that was killed
 #   GENERATOR, CXX_COMPILER  what the outer build uses
+#   GTEST_CONFIG_DIR    where the outer build found GoogleTest's package (GTest_DIR)
 # Set ISOTEST_KEEP_SAMPLES=1 in the environment to keep the trees for a look.
 
 include("${ISOTEST_SOURCE_DIR}/cmake/IsoTestAddTests.cmake")

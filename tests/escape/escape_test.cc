@@ -38,7 +38,7 @@ bool is_root() {
 }
 
 // v1, v2 or none: which limits this caller gets (set by the CTest registration, as for the
-// limits tests). Empty when unknown: the tests that need limits then skip.
+// limits tests). Empty when unknown: the tests that need to know then fail.
 std::string expected_cgroup() {
   const char* value = std::getenv("ISOTEST_EXPECT_CGROUP");
   const std::string expected = value != nullptr ? value : "";
@@ -178,7 +178,8 @@ bool has_line(const EscapeRun& run, const std::string& line) {
   EXPECT_TRUE(has_line(run, line)) << "no `" << (line) << "` in:\n" << (run).out
 
 TEST_F(EscapeTest, ForkBombIsHeldByThePidsLimit) {
-  if (expected_cgroup().empty()) GTEST_SKIP() << "ISOTEST_EXPECT_CGROUP not set";
+  ASSERT_FALSE(expected_cgroup().empty())
+      << "set ISOTEST_EXPECT_CGROUP to the limits this caller gets: v1, v2 or none";
   const std::vector<std::string> limits = {"--pids",    "32", "--cpus",       "0.5",
                                            "--timeout", "2s", "--kill-after", "500ms"};
   auto bomb = run(limits, {"fork-bomb"});
@@ -198,7 +199,8 @@ TEST_F(EscapeTest, ForkBombIsHeldByThePidsLimit) {
 }
 
 TEST_F(EscapeTest, MemoryBombIsKilledAtTheMemoryLimit) {
-  if (expected_cgroup().empty()) GTEST_SKIP() << "ISOTEST_EXPECT_CGROUP not set";
+  ASSERT_FALSE(expected_cgroup().empty())
+      << "set ISOTEST_EXPECT_CGROUP to the limits this caller gets: v1, v2 or none";
   auto bomb = run({"--memory", "64M", "--timeout", "30s"}, {"memory-bomb"});
   if (expected_cgroup() == "none") {
     EXPECT_EQ(bomb.exit.exit_code, 125) << describe(bomb.exit) << bomb.err;
