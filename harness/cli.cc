@@ -321,7 +321,8 @@ std::optional<std::string> unknown_command(int argc, char** argv) {
   if (std::find(std::begin(kCommands), std::end(kCommands), first) != std::end(kCommands)) {
     return std::nullopt;
   }
-  return "unknown command `" + std::string(first) + "`; use run, gtest, report, doctor or cmake-include";
+  return "unknown command `" + std::string(first) +
+         "`; use run, gtest, report, doctor or cmake-include";
 }
 
 struct RunOnlyTexts {

@@ -131,9 +131,10 @@ TEST(RunTest, NumbersOutsideTheirRangeAreRefusedWithWhatTheOptionTakes) {
 TEST(RunTest, UnknownCommandIsNamed) {
   auto run = run_to_end({tools().isotest, "frobnicate"});
   EXPECT_EQ(run.exit.exit_code, 125) << describe(run);
-  EXPECT_EQ(run.err,
-            "isotest: unknown command `frobnicate`; use run, gtest, report, doctor or cmake-include\n"
-            "isotest: see `isotest --help`\n");
+  EXPECT_EQ(
+      run.err,
+      "isotest: unknown command `frobnicate`; use run, gtest, report, doctor or cmake-include\n"
+      "isotest: see `isotest --help`\n");
 }
 
 TEST(RunTest, ANewlineInACommandsNameKeepsEveryLineIsotests) {

@@ -498,7 +498,7 @@ TEST(GtestRunner, AnOutputThatCannotBeWrittenIsRefusedBeforeAnyCaseRuns) {
   EXPECT_EQ(run.exit.exit_code, 125) << describe(run);
   EXPECT_NE(run.err.find("is a directory"), std::string::npos) << run.err;
   EXPECT_FALSE(fs::exists(scratch / "flaky.count")) << "--timings: a case ran";
-  EXPECT_TRUE(fs::is_empty(scratch / "results"))
+  EXPECT_TRUE(fs::is_empty(scratch / "results"));
 }
 
 // The flags of `isotest run` reach each case's sandbox as flags: the runner once passed

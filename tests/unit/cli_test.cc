@@ -193,7 +193,7 @@ TEST(CommandLine, AnUnknownCommandIsNamed) {
   EXPECT_TRUE(is_usage_error(parsed));
   EXPECT_TRUE(contains(parsed.err,
                        "isotest: unknown command `frobnicate`; use run, gtest, "
-                       "report or doctor"))
+                       "report, doctor or cmake-include"))
       << parsed.err;
   auto none = parse({});
   EXPECT_TRUE(is_usage_error(none));
