@@ -52,7 +52,7 @@ std::vector<std::string> statuses_by_severity(const nlohmann::json& counts) {
 
 // A test as the console names it: a GoogleTest case of a result after the result's name.
 std::string test_name(const nlohmann::json& test, const nlohmann::json& results) {
-  const std::string name = text_of(test["name"]);
+  std::string name = text_of(test["name"]);
   if (!test.value("case", false)) return name;
   return text_of(results[test["result"].get<std::size_t>()]["name"]) + ": " + name;
 }

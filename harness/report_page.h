@@ -19,7 +19,7 @@ namespace isotest {
 // result file itself does (docs/result-json.md, `output`). A page of ten thousand tests must stay
 // small, so a test that passed keeps less than one that did not.
 struct OutputExcerptLimits {
-  std::size_t not_passed_bytes = 16 * 1024;
+  std::size_t not_passed_bytes = 16384;
   std::size_t passed_bytes = 1024;
 };
 
