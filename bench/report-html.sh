@@ -56,7 +56,7 @@ for _ in $(seq "$runs"); do
   load_ms+=("$(grep -o 'data-render-ms="[0-9]*"' <<<"$dom" | head -1 | tr -dc 0-9)")
 done
 page_bytes=$(stat -c %s "$work/report.html")
-bars=$(grep -o '<rect class="bar' <<<"$dom" | wc -l)
+bars=$(grep -o 'class="bar ' <<<"$dom" | wc -l) || true
 
 {
   echo "isotest report --html, $count results ($((input_bytes / 1024)) KiB of result files), $runs runs, $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"

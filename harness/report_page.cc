@@ -1,6 +1,7 @@
 #include "report_page.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <limits>
@@ -35,6 +36,17 @@ double number_of(const nlohmann::json& value) {
 // A number of the result, or null when it has none (absent, null, or not a number).
 nlohmann::json number_or_null(const nlohmann::json& value) {
   return value.is_number() ? value : nlohmann::json(nullptr);
+}
+
+// Milliseconds to a tenth, which is all a page shows: "123.4" takes 5 bytes in the page's JSON,
+// "123.45678901234" 15, and a page of 10,000 runs holds three such numbers each.
+double tenths(double ms) {
+  return std::round(ms * 10) / 10;
+}
+
+// Sets KEY to VALUE unless VALUE is null, so that the page's JSON carries no empty fields.
+void set_unless_null(nlohmann::json& object, const char* key, nlohmann::json value) {
+  if (!value.is_null()) object[key] = std::move(value);
 }
 
 std::string status_of(const nlohmann::json& document) {
@@ -86,11 +98,13 @@ nlohmann::json output_of(const nlohmann::json& document, std::size_t head_and_ta
     if (!stream.is_object()) continue;
     const std::string text = text_of(field(stream, "text"));
     if (text.empty() && number_of(field(stream, "bytes")) == 0) continue;
-    streams[name] = {{"text", output_excerpt(text, head_and_tail_bytes)},
-                     {"bytes", number_or_null(field(stream, "bytes"))},
-                     {"kept_bytes", text.size()},
-                     {"truncated", field(stream, "truncated").is_boolean() &&
-                                       field(stream, "truncated").get<bool>()}};
+    nlohmann::json kept = {{"text", output_excerpt(text, head_and_tail_bytes)}};
+    set_unless_null(kept, "bytes", number_or_null(field(stream, "bytes")));
+    if (field(stream, "truncated").is_boolean() && field(stream, "truncated").get<bool>()) {
+      kept["truncated"] = true;
+      kept["kept_bytes"] = text.size();
+    }
+    streams[name] = std::move(kept);
   }
   return streams;
 }
@@ -140,22 +154,25 @@ nlohmann::json sandbox_run(const nlohmann::json& document, const OutputExcerptLi
   const auto& usage = field(document, "usage");
   const auto& cgroup_limits = field(field(field(document, "isolation"), "cgroup"), "limits");
   const std::string status = status_of(document);
-  nlohmann::json run = {
-      {"status", status},
-      {"duration_ms", number_of(field(document, "duration_ms"))},
-      {"exit", exit_text(document)},
-      {"timeout_ms", number_or_null(field(document, "timeout_ms"))},
-      {"peak_memory_bytes", number_or_null(field(usage, "peak_memory_bytes"))},
-      {"memory_limit_bytes", number_or_null(field(cgroup_limits, "memory_max_bytes"))},
-      {"cpu_ms", field(usage, "cpu_user_ms").is_number()
-                     ? nlohmann::json(number_of(field(usage, "cpu_user_ms")) +
-                                      number_of(field(usage, "cpu_system_ms")))
-                     : nlohmann::json(nullptr)},
-      {"cpus", number_or_null(field(cgroup_limits, "cpus"))},
-      {"pids_peak", number_or_null(field(usage, "pids_peak"))},
-      {"pids_max", number_or_null(field(cgroup_limits, "pids_max"))},
-      {"output",
-       output_of(document, passed(status) ? limits.passed_bytes : limits.not_passed_bytes)}};
+  nlohmann::json run = {{"status", status},
+                        {"duration_ms", tenths(number_of(field(document, "duration_ms")))},
+                        {"exit", exit_text(document)}};
+  set_unless_null(run, "timeout_ms", number_or_null(field(document, "timeout_ms")));
+  set_unless_null(run, "peak_memory_bytes", number_or_null(field(usage, "peak_memory_bytes")));
+  set_unless_null(run, "memory_limit_bytes",
+                  number_or_null(field(cgroup_limits, "memory_max_bytes")));
+  if (field(usage, "cpu_user_ms").is_number()) {
+    run["cpu_ms"] =
+        number_of(field(usage, "cpu_user_ms")) + number_of(field(usage, "cpu_system_ms"));
+  }
+  set_unless_null(run, "cpus", number_or_null(field(cgroup_limits, "cpus")));
+  set_unless_null(run, "pids_peak", number_or_null(field(usage, "pids_peak")));
+  set_unless_null(run, "pids_max", number_or_null(field(cgroup_limits, "pids_max")));
+  if (auto output =
+          output_of(document, passed(status) ? limits.passed_bytes : limits.not_passed_bytes);
+      !output.empty()) {
+    run["output"] = std::move(output);
+  }
   if (!passed(status)) run["reason"] = run_failure_message(document);
   if (field(document, "error").is_object()) {
     run["error"] = {{"message", text_of(field(field(document, "error"), "message"))},
@@ -356,7 +373,7 @@ nlohmann::json report_page_data(const std::vector<LoadedResult>& results,
     nlohmann::json row = sandbox_run(*run_document, context.output_limits);
     row["name"] = text_of(field(document, "name"));
     row["status"] = status;
-    row["duration_ms"] = number_of(field(document, "duration_ms"));
+    row["duration_ms"] = tenths(number_of(field(document, "duration_ms")));
     row["file"] = result.file;
     if (result.runner) row["binary"] = result.runner->binary;
     if (result.runner && attempts.is_array() && attempts.size() > 1) {
@@ -365,7 +382,7 @@ nlohmann::json report_page_data(const std::vector<LoadedResult>& results,
         attempt_rows.push_back(sandbox_run(attempt, context.output_limits));
       }
       row["attempts"] = std::move(attempt_rows);
-      row["failed_attempts"] = number_or_null(field(document, "failed_attempts"));
+      set_unless_null(row, "failed_attempts", number_or_null(field(document, "failed_attempts")));
     }
     if (result.runner && attempts.is_array()) {
       for (std::size_t a = 0; a < attempts.size(); ++a) {
@@ -401,7 +418,7 @@ nlohmann::json report_page_data(const std::vector<LoadedResult>& results,
     nlohmann::json row = {{"name", text_of(field(document, "name"))},
                           {"status", status},
                           {"result", result_index},
-                          {"duration_ms", number_of(field(document, "duration_ms"))}};
+                          {"duration_ms", tenths(number_of(field(document, "duration_ms")))}};
     if (test.test_case != nullptr) row["case"] = true;
     std::string reason = report_test_reason(test);
     if (const auto* gtest_case = gtest_case_of(test)) {
@@ -443,8 +460,8 @@ nlohmann::json report_page_data(const std::vector<LoadedResult>& results,
   const auto lanes = assign_lanes(intervals);
   nlohmann::json bars = nlohmann::json::array();
   for (std::size_t i = 0; i < times.size(); ++i) {
-    bars.push_back({intervals[i].start_ms, times[i].duration_ms, lanes[i], times[i].result,
-                    times[i].attempt, times[i].status});
+    bars.push_back({tenths(intervals[i].start_ms), tenths(times[i].duration_ms), lanes[i],
+                    times[i].result, times[i].attempt, times[i].status});
   }
   if (!times.empty()) {
     const auto first_second = static_cast<std::time_t>(first_ms / 1000);

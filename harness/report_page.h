@@ -20,7 +20,7 @@ namespace isotest {
 // small, so a test that passed keeps less than one that did not.
 struct OutputExcerptLimits {
   std::size_t not_passed_bytes = 16384;
-  std::size_t passed_bytes = 1024;
+  std::size_t passed_bytes = 512;
 };
 
 struct ReportPageContext {

@@ -64,6 +64,7 @@ window.onerror = function (message, source, line) {
     return list;
   }
   function against(used, limit, format) {
+    if (used === null || used === undefined) return el("span", null, "-");
     var span = el("span", null, format(used) + (limit ? " of " + format(limit) : ""));
     if (limit && used !== null && used !== undefined) {
       var meter = el("span", "meter"), fill = el("i"), ratio = used / limit;
@@ -190,7 +191,7 @@ window.onerror = function (message, source, line) {
   // ---- the tests ----
   function outputBlock(parent, name, stream) {
     if (!stream) return;
-    var note = stream.bytes !== null ? bytes(stream.bytes) + " written" : "";
+    var note = stream.bytes != null ? bytes(stream.bytes) + " written" : "";
     if (stream.truncated) note += "; the result file kept " + bytes(stream.kept_bytes);
     parent.appendChild(el("h3", null, name + (note ? " (" + note + ")" : "")));
     parent.appendChild(el("pre", "output", stream.text));
@@ -287,26 +288,36 @@ window.onerror = function (message, source, line) {
       });
     }
   }
+  // The forensics fields come as the result file has them; a part that is not the shape
+  // docs/result-json.md gives is named, and the rest of the test still shown.
+  function guarded(parent, what, draw) {
+    try {
+      draw();
+    } catch (error) {
+      parent.appendChild(el("p", "note", "The " + what + " of this result cannot be shown: " +
+                            error.message));
+    }
+  }
   // A sandbox run: a result, or one attempt of a case of `isotest gtest`.
   function runBlock(parent, run) {
-    var cpus = run.cpu_ms !== null && run.duration_ms > 0 ? run.cpu_ms / run.duration_ms : null;
+    var cpus = run.cpu_ms != null && run.duration_ms > 0 ? run.cpu_ms / run.duration_ms : null;
     parent.appendChild(facts([
       ["duration", ms(run.duration_ms) + (run.timeout_ms ? " (timeout " + ms(run.timeout_ms) +
                                           ")" : "")],
       ["exit", run.exit],
       ["why", run.reason],
-      ["peak memory", run.peak_memory_bytes !== null ?
+      ["peak memory", run.peak_memory_bytes != null ?
                           against(run.peak_memory_bytes, run.memory_limit_bytes, bytes) : null],
-      ["CPU", run.cpu_ms !== null ? against(cpus, run.cpus, function (v) {
+      ["CPU", run.cpu_ms != null ? against(cpus, run.cpus, function (v) {
         return v.toFixed(2) + " CPUs";
       }) : null],
-      ["CPU time", run.cpu_ms !== null ? ms(run.cpu_ms) : null],
-      ["tasks", run.pids_peak !== null ? against(run.pids_peak, run.pids_max, String) : null],
+      ["CPU time", run.cpu_ms != null ? ms(run.cpu_ms) : null],
+      ["tasks", run.pids_peak != null ? against(run.pids_peak, run.pids_max, String) : null],
       ["error", run.error ? run.error.message : null],
       ["hint", run.error ? run.error.hint : null]]));
-    crashBlock(parent, run.crash);
-    stacksBlock(parent, run.diagnostics);
-    artifactsBlock(parent, run);
+    guarded(parent, "crash", function () { crashBlock(parent, run.crash); });
+    guarded(parent, "diagnostics", function () { stacksBlock(parent, run.diagnostics); });
+    guarded(parent, "artifacts, capture or services", function () { artifactsBlock(parent, run); });
     if (run.output) {
       outputBlock(parent, "stdout", run.output.stdout);
       outputBlock(parent, "stderr", run.output.stderr);
@@ -325,7 +336,7 @@ window.onerror = function (message, source, line) {
     if (test.failures) {
       box.appendChild(el("h3", null, "Failures"));
       test.failures.forEach(function (failure) {
-        var where = failure.file ? failure.file + (failure.line !== null && failure.line >= 0 ?
+        var where = failure.file ? failure.file + (failure.line != null && failure.line >= 0 ?
                                                    ":" + failure.line : "") : "(no location)";
         box.appendChild(el("div", "mono", where));
         box.appendChild(el("pre", "failure", failure.message));
@@ -333,7 +344,7 @@ window.onerror = function (message, source, line) {
       if (test.failures_left_out) box.appendChild(el("p", "note", test.failures_left_out +
                                                       " more failures in the result file"));
     }
-    crashBlock(box, test.crash);
+    guarded(box, "crash", function () { crashBlock(box, test.crash); });
     if (result.attempts) {
       box.appendChild(el("h3", null, "Attempts (" + result.attempts.length + ", " +
                          (result.failed_attempts || 0) + " failed)"));

@@ -257,6 +257,13 @@ def run_checks(isotest, artifacts, work):
     check("file:///var/tmp/isotest-artifacts/hang.pcap" in links, "no link to the capture")
     frames = [e["text"] for e in dom.find("li") if "lock_the_second_mutex" in e["own"]]
     check(frames and "/src/hang.cc:17" in frames[0], "the hang's stack is not shown")
+    # A forensics field of an unexpected shape is named, and the page still drawn.
+    hog = next(i for i, t in enumerate(data["tests"]) if t["name"] == "Mem.Hog")
+    dom, _ = load(page, "#test=%d" % hog)
+    check(any("diagnostics of this result cannot be shown" in e["text"]
+              for e in dom.find("p", cls="note")), "Mem.Hog's odd diagnostics are not named")
+    check(any("64.0 MiB of 64.0 MiB" in e["text"] for e in dom.find("dd")),
+          "Mem.Hog's peak memory against its limit is not shown")
     # The memory chart names the run at its limit first.
     chart = dom.find("span", cls="name")
     check(any(e["text"] == "Mem.Hog" for e in chart), "Mem.Hog is not in the memory chart")
