@@ -12,6 +12,7 @@ packages=(
   python3 python3-jsonschema       # validating results against docs/result.schema.json
   util-linux iproute2 procps       # setpriv (tests as user nobody), ip, ps
   clang-format clang-tidy          # lint tests
+  chromium                         # renders `isotest report --html` in tests/report (headless)
 )
 case "${1:-}" in
   --bench) packages+=(hyperfine bubblewrap jq) ;;  # bench/gtest-runner.sh also uses cmake/ctest

@@ -414,9 +414,19 @@ CommandLine parse_command_line(int argc, char** argv) {
   }
 
   auto* report = app.add_subcommand(
-      "report", "summarise result files (or folders of them) and convert them to JUnit XML");
+      "report",
+      "summarise result files (or folders of them) and convert them to JUnit XML, an HTML page or "
+      "Markdown");
   if (declares("report")) {
     report->add_option("--junit", result.report.junit_path, "also write JUnit XML to FILE")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+        ->option_text("FILE");
+    report->add_option("--html", result.report.html_path, "also write an HTML page to FILE")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+        ->option_text("FILE");
+    report
+        ->add_option("--markdown", result.report.markdown_path,
+                     "also write a Markdown summary to FILE (for $GITHUB_STEP_SUMMARY)")
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
         ->option_text("FILE");
     report->add_option("results", result.report.inputs, "result files or folders")

@@ -14,6 +14,8 @@ namespace isotest {
 struct ReportRequest {
   std::vector<std::string> inputs;  // result files or folders of them
   std::string junit_path;           // empty: no JUnit file
+  std::string html_path;            // empty: no HTML page
+  std::string markdown_path;        // empty: no Markdown summary
 };
 
 struct DoctorRequest {

@@ -13,6 +13,7 @@
 #include "messages.h"
 #include "output_file.h"
 #include "report.h"
+#include "report_pages.h"
 #include "run_command.h"
 #include "runner/runner.h"
 #include "safe_text.h"
@@ -28,15 +29,20 @@ void say_passed_over(const std::vector<isotest::PassedOver>& passed_over) {
 
 int report(const isotest::ReportRequest& request) {
   try {
-    // The summary goes to stderr when the JUnit XML takes stdout (`--junit /dev/stdout`).
+    // Every destination is checked before any result is read. The summary goes to stderr when
+    // a file takes stdout (`--junit /dev/stdout`, `--markdown /dev/stdout`).
     std::ostream* console = &std::cout;
-    if (!request.junit_path.empty()) {
-      const auto destination = isotest::resolve_output(request.junit_path);
+    for (const std::string* path :
+         {&request.junit_path, &request.html_path, &request.markdown_path}) {
+      if (path->empty()) continue;
+      const auto destination = isotest::resolve_output(*path);
       if (destination.method == isotest::OutputMethod::inherited_fd &&
           destination.fd == STDOUT_FILENO) {
         console = &std::cerr;
       }
     }
+    const isotest::ReportPageRequest pages{request.html_path, request.markdown_path,
+                                           request.inputs};
     std::vector<isotest::PassedOver> passed_over;
     std::vector<isotest::LoadedResult> results;
     try {
@@ -50,6 +56,7 @@ int report(const isotest::ReportRequest& request) {
     if (!request.junit_path.empty()) {
       isotest::write_output(request.junit_path, isotest::junit_xml(results));
     }
+    isotest::write_report_pages(results, pages);
     return isotest::report_exit_code(results);
   } catch (const isotest::SetupFailure& failure) {
     isotest::report_setup_error(failure.error());

@@ -22,16 +22,14 @@ constexpr std::string_view kStatusOrder[] = {"sandbox_error", "crashed", "oom", 
                                              "failed",        "notrun",  "flaky", "skipped",
                                              "disabled",      "passed"};
 
-int severity(const std::string& status) {
+}  // namespace
+
+int status_severity(const std::string& status) {
   for (std::size_t i = 0; i < std::size(kStatusOrder); ++i) {
     if (kStatusOrder[i] == status) return static_cast<int>(i);
   }
   return 0;
 }
-
-// What a status counts as, on the console and in JUnit alike: a flaky test passed in the end; a
-// disabled case was skipped; a case not run because its binary ended early did not pass.
-enum class Verdict { passed, failure, error, skipped };
 
 Verdict verdict_of(const std::string& status) {
   if (status == "passed" || status == "flaky") return Verdict::passed;
@@ -39,6 +37,8 @@ Verdict verdict_of(const std::string& status) {
   if (status == "failed") return Verdict::failure;
   return Verdict::error;
 }
+
+namespace {
 
 bool is_good(const std::string& status) {
   const Verdict verdict = verdict_of(status);
@@ -263,13 +263,8 @@ std::string case_lines(const std::vector<const LoadedResult*>& ordered) {
 
 // One JUnit <testcase>, and one test of the console's test totals: a GoogleTest case of a
 // result, or the result itself.
-struct TestUnit {
-  const LoadedResult* result = nullptr;
-  const nlohmann::json* test_case = nullptr;  // null: the result itself
-
-  [[nodiscard]] std::string status() const {
-    return status_of(test_case != nullptr ? *test_case : result->document);
-  }
+struct TestUnit : ReportTest {
+  [[nodiscard]] std::string status() const { return status_of(document()); }
 };
 
 bool any_case_failed(const nlohmann::json& run) {
@@ -280,14 +275,14 @@ bool any_case_failed(const nlohmann::json& run) {
 
 std::vector<TestUnit> units_of(const LoadedResult& result) {
   const auto& cases = field(result.document, "cases");
-  if (!cases.is_array() || cases.empty()) return {TestUnit{&result, nullptr}};
+  if (!cases.is_array() || cases.empty()) return {TestUnit{{&result, nullptr}}};
   std::vector<TestUnit> units;
   units.reserve(cases.size() + 1);
-  for (const auto& test_case : cases) units.push_back(TestUnit{&result, &test_case});
+  for (const auto& test_case : cases) units.push_back(TestUnit{{&result, &test_case}});
   // The run failed although none of its cases did (a crash in a global tear-down, say): it is a
   // test of its own, so that its failure is counted.
   if (!is_good(status_of(result.document)) && !any_case_failed(result.document)) {
-    units.push_back(TestUnit{&result, nullptr});
+    units.push_back(TestUnit{{&result, nullptr}});
   }
   return units;
 }
@@ -517,7 +512,7 @@ std::string summary_table(const std::vector<LoadedResult>& results) {
   ordered.reserve(results.size());
   for (const auto& result : results) ordered.push_back(&result);
   std::stable_sort(ordered.begin(), ordered.end(), [](const auto* a, const auto* b) {
-    return severity(status_of(a->document)) < severity(status_of(b->document));
+    return status_severity(status_of(a->document)) < status_severity(status_of(b->document));
   });
   std::size_t name_width = 4;
   std::size_t status_width = 13;
@@ -607,6 +602,22 @@ std::string junit_xml(const std::vector<LoadedResult>& results) {
   }
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"isotest\" " +
          counts_attributes(all, all_seconds) + ">\n" + suites.str() + "</testsuites>\n";
+}
+
+std::vector<ReportTest> report_tests(const LoadedResult& result) {
+  const auto units = units_of(result);
+  return {units.begin(), units.end()};
+}
+
+std::string report_test_reason(const ReportTest& test) {
+  const std::string status = status_of(test.document());
+  if (verdict_of(status) == Verdict::passed) return {};
+  if (test.test_case != nullptr) return case_reason(*test.test_case, test.result->document);
+  return failure_message(test.result->document);
+}
+
+std::string run_failure_message(const nlohmann::json& run) {
+  return failure_message(run);
 }
 
 }  // namespace isotest

@@ -48,6 +48,35 @@ std::string summary_table(const std::vector<LoadedResult>& results);
 // 0 when every result passed, was skipped or was flaky; 1 otherwise.
 int report_exit_code(const std::vector<LoadedResult>& results);
 
+// What a status counts as, on the console, in JUnit and in the HTML and Markdown reports: a flaky
+// test passed in the end; a disabled case was skipped; a case not run because its binary ended
+// early did not pass.
+enum class Verdict { passed, failure, error, skipped };
+Verdict verdict_of(const std::string& status);
+
+// Statuses in the order the reports list them: what needs attention first.
+int status_severity(const std::string& status);
+
+// One test, as JUnit counts it (one <testcase>): a GoogleTest case of a result, or the result
+// itself when it has no cases, or failed although none of its cases did (docs/report.md).
+struct ReportTest {
+  const LoadedResult* result = nullptr;
+  const nlohmann::json* test_case = nullptr;  // null: the result itself
+
+  [[nodiscard]] const nlohmann::json& document() const {
+    return test_case != nullptr ? *test_case : result->document;
+  }
+};
+std::vector<ReportTest> report_tests(const LoadedResult& result);
+
+// Why TEST did not pass, in one line: the first failure with its file:line, the signal, the
+// timeout; empty for a test that passed.
+std::string report_test_reason(const ReportTest& test);
+
+// What went wrong in RUN (an isotest/1 result), in one line: "exited with 3", "timed out after
+// 500 ms", the signal, the sandbox error.
+std::string run_failure_message(const nlohmann::json& run);
+
 // One <testsuite> per result file (per `isotest gtest` document), one <testcase> per GoogleTest
 // case of the result, or for the result itself when it has none. Failures carry the test's
 // output in their body (GitLab shows the body, not the message); failed attempts of a flaky test

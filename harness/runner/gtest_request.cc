@@ -102,6 +102,12 @@ CLI::App* add_gtest_command(CLI::App& app, GtestRequest& request) {
   gtest->add_option("--json", request.json_path, "write every case and attempt as JSON to FILE")
       ->option_text("FILE");
   gtest->add_option("--junit", request.junit_path, "write JUnit XML to FILE")->option_text("FILE");
+  gtest->add_option("--html", request.html_path, "write an HTML page of the run to FILE")
+      ->option_text("FILE");
+  gtest
+      ->add_option("--markdown", request.markdown_path,
+                   "write a Markdown summary to FILE (for $GITHUB_STEP_SUMMARY)")
+      ->option_text("FILE");
   gtest
       ->add_option("--timings", request.timings_path,
                    "durations of the last run, for slowest-first order (default: "
@@ -120,8 +126,8 @@ CLI::App* add_gtest_command(CLI::App& app, GtestRequest& request) {
       ->option_text("BINARY");
   gtest->add_option("args", request.binary_arguments, "arguments for the binary, after --");
   // Given twice, an option keeps the last value, as with `isotest run`.
-  for (const char* name :
-       {"--filter", "--json", "--junit", "--timings", "--silence-warning", "--list-timeout"}) {
+  for (const char* name : {"--filter", "--json", "--junit", "--html", "--markdown", "--timings",
+                           "--silence-warning", "--list-timeout"}) {
     gtest->get_option(name)->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   }
   return gtest;

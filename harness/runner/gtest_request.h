@@ -28,6 +28,8 @@ struct GtestRequest {
   std::int64_t batch = 1;    // cases per sandbox
   std::string json_path;
   std::string junit_path;
+  std::string html_path;
+  std::string markdown_path;
   std::string timings_path;  // empty: BINARY.isotest-timings.json next to the binary
   std::string silence_warning = "60s";
   std::int64_t silence_warning_ms = 60000;

@@ -29,6 +29,7 @@
 
 #include "output_file.h"
 #include "report.h"
+#include "report_pages.h"
 #include "result.h"
 #include "runner/case_list.h"
 #include "runner/case_process.h"
@@ -454,17 +455,19 @@ std::vector<Job> make_jobs(const std::vector<std::size_t>& order,
 
 void write_outputs(const GtestRequest& request, const RunnerSettings& settings,
                    const RunnerOutcome& outcome, const std::vector<nlohmann::json>& documents) {
-  if (request.json_path.empty() && request.junit_path.empty()) return;
+  if (request.json_path.empty() && request.junit_path.empty() && request.html_path.empty() &&
+      request.markdown_path.empty()) {
+    return;
+  }
   auto document = runner_document(settings, outcome, documents);
   if (!request.json_path.empty()) {
     auto text = document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
     text += '\n';
     write_output(request.json_path, text);
   }
-  if (!request.junit_path.empty()) {
-    write_output(request.junit_path,
-                 junit_xml(runner_results(request.binary, std::move(document))));
-  }
+  const auto results = runner_results(request.binary, std::move(document));
+  if (!request.junit_path.empty()) write_output(request.junit_path, junit_xml(results));
+  write_report_pages(results, {request.html_path, request.markdown_path, {request.binary}});
 }
 
 // Checked before any case runs, so that a run whose results cannot be written does not start.
@@ -472,7 +475,8 @@ void write_outputs(const GtestRequest& request, const RunnerSettings& settings,
 // (`--json /dev/stdout | jq`).
 std::FILE* check_outputs(const GtestRequest& request) {
   bool stdout_taken = false;
-  for (const std::string* path : {&request.json_path, &request.junit_path, &request.timings_path}) {
+  for (const std::string* path : {&request.json_path, &request.junit_path, &request.html_path,
+                                  &request.markdown_path, &request.timings_path}) {
     if (path->empty()) continue;
     const auto destination = resolve_output(*path);
     if (destination.method == OutputMethod::inherited_fd && destination.fd == STDOUT_FILENO) {

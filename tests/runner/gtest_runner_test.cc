@@ -160,6 +160,48 @@ TEST(GtestRunner, TellsEveryKindOfCaseApartInJsonAndJunit) {
   EXPECT_NE(junit_case(xml, "Port", "BindA"), "") << xml;
 }
 
+// The data block of an `isotest report --html` page, as the page's script reads it.
+nlohmann::json page_data(const std::string& html) {
+  const std::string open = "id=\"isotest-report-data\">";
+  const auto start = html.find(open);
+  if (start == std::string::npos) return {};
+  const auto end = html.find("</script>", start);
+  return nlohmann::json::parse(html.substr(start + open.size(), end - start - open.size()), nullptr,
+                               false);
+}
+
+TEST(GtestRunner, WritesAnHtmlPageAndAMarkdownSummaryOfItsRun) {
+  Scratch scratch;
+  const auto run =
+      run_to_end(gtest_argv(scratch, {"-j", "2", "--retries", "1", "--filter",
+                                      "Sample.Passes:Sample.Fails:Sample.Flaky", "--html",
+                                      scratch / "run.html", "--markdown", scratch / "run.md"}),
+                 with_state(scratch));
+  ASSERT_EQ(run.exit.exit_code, 1) << describe(run);
+  const auto data = page_data(read_text(scratch / "run.html"));
+  ASSERT_TRUE(data.is_object()) << "no page data in run.html";
+  EXPECT_EQ(data["summary"]["counts"],
+            nlohmann::json({{"failed", 1}, {"flaky", 1}, {"passed", 1}}));
+  // One bar per attempt: Sample.Fails and Sample.Flaky ran twice.
+  EXPECT_EQ(data["bars"].size(), 5U) << data["bars"].dump();
+  EXPECT_EQ(data["summary"]["sources"], nlohmann::json::array({sample()}));
+  const std::string markdown = read_text(scratch / "run.md");
+  EXPECT_TRUE(markdown.starts_with("### isotest: 2 passed, 1 failed, 0 skipped (flaky: 1)\n"))
+      << markdown;
+  // The first failure line of the case, from its attempt's GoogleTest result.
+  EXPECT_NE(markdown.find("| Sample\\.Fails | failed | "), std::string::npos) << markdown;
+  EXPECT_NE(markdown.find("sample\\_gtest\\.cc\\:101\\: Expected equality"), std::string::npos)
+      << markdown;
+  const auto& fails = data["tests"][0];
+  ASSERT_EQ(fails["name"], "Sample.Fails") << "the failed case is not first";
+  EXPECT_NE(
+      fails["failures"][0]["message"].get<std::string>().find("arithmetic is broken on purpose"),
+      std::string::npos)
+      << fails.dump();
+  EXPECT_NE(markdown.find("| Sample\\.Flaky | flaky | 1 of 2 attempts failed |"), std::string::npos)
+      << markdown;
+}
+
 TEST(GtestRunner, PortCasesCollideWhenTheyShareTheHostNetwork) {
   // The control for the Port.* cases above: they do overlap, so only isolation lets both pass.
   Scratch scratch;
@@ -484,7 +526,7 @@ TEST(GtestRunner, AnOutputThatCannotBeWrittenIsRefusedBeforeAnyCaseRuns) {
   Scratch scratch;
   fs::create_directory(scratch / "results");
   // Sample.Flaky leaves flaky.count in the state directory when it runs.
-  for (const char* option : {"--json", "--junit"}) {
+  for (const char* option : {"--json", "--junit", "--html", "--markdown"}) {
     const auto run =
         run_to_end(gtest_argv(scratch, {"--filter", "Sample.Flaky", option, scratch / "results"}),
                    with_state(scratch));
