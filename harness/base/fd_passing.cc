@@ -42,17 +42,34 @@ int send_fd(int socket, int fd) {
   return sent == 1 ? 0 : errno;
 }
 
-std::optional<UniqueFd> receive_fd(int socket) {
+namespace {
+
+// One recvmsg: its result, and the fd it carried in `fd`.
+ssize_t receive_once(int socket, int flags, UniqueFd& fd) {
   FdMessage packet;
-  ssize_t got = 0;
-  do {
-    got = ::recvmsg(socket, &packet.message, MSG_CMSG_CLOEXEC);
-  } while (got < 0 && errno == EINTR);
+  const ssize_t got = ::recvmsg(socket, &packet.message, MSG_CMSG_CLOEXEC | flags);
   const cmsghdr* header = got == 1 ? CMSG_FIRSTHDR(&packet.message) : nullptr;
-  if (header == nullptr || header->cmsg_type != SCM_RIGHTS) return std::nullopt;
-  int fd = -1;
-  std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
-  return UniqueFd(fd);
+  if (header != nullptr && header->cmsg_type == SCM_RIGHTS) {
+    int received = -1;
+    std::memcpy(&received, CMSG_DATA(header), sizeof received);
+    fd.reset(received);
+  }
+  return got;
+}
+
+}  // namespace
+
+std::optional<UniqueFd> receive_fd(int socket) {
+  UniqueFd fd;
+  while (receive_once(socket, 0, fd) < 0 && errno == EINTR) {
+  }
+  if (!fd.valid()) return std::nullopt;
+  return fd;
+}
+
+bool try_receive_fd(int socket, UniqueFd& fd) {
+  if (receive_once(socket, MSG_DONTWAIT, fd) < 0) return errno == EAGAIN || errno == EINTR;
+  return false;
 }
 
 }  // namespace isotest
