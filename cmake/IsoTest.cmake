@@ -34,6 +34,11 @@ Every function below takes these keywords and turns them into options of
   [HOSTNAME <name>]          --hostname
   [ENVIRONMENT <var=value>...]  --env, set inside the sandbox
   [TIME_OFFSET <seconds>]    --time-offset
+  [NET_DELAY <ms[/jitter]>]  --net-delay; also NET_LOSS, NET_DUPLICATE, NET_REORDER,
+                             NET_CORRUPT <pct> and NET_RATE <rate> (docs/cli.md, Network lab)
+  [SERVICES <name=command>...]  --service: started in the sandbox before the test
+  [SERVICE_READY <name=tcp:port>...]  --service-ready
+  [SERVICE_TIMEOUT <duration>]  --service-timeout
   [ISOTEST_ARGS <option>...] any other ``isotest run`` options, as given
 
 isotest itself checks the values (``isotest run --check``): an installed
@@ -174,8 +179,10 @@ option(ISOTEST_WRAP_ALL_TESTS "Run every test of the project under isotest" OFF)
 function(_isotest_isolation_keywords options_var one_value_var multi_value_var)
   set(${options_var} READ_ONLY PARENT_SCOPE)
   set(${one_value_var}
-      MEMORY PIDS CPUS TIMEOUT KILL_AFTER NETWORK HOSTNAME TIME_OFFSET PARENT_SCOPE)
-  set(${multi_value_var} SHARE BIND RO_BIND TMPFS ENVIRONMENT ISOTEST_ARGS PARENT_SCOPE)
+      MEMORY PIDS CPUS TIMEOUT KILL_AFTER NETWORK HOSTNAME TIME_OFFSET NET_DELAY NET_LOSS
+      NET_RATE NET_DUPLICATE NET_REORDER NET_CORRUPT SERVICE_TIMEOUT PARENT_SCOPE)
+  set(${multi_value_var} SHARE BIND RO_BIND TMPFS ENVIRONMENT SERVICES SERVICE_READY ISOTEST_ARGS
+      PARENT_SCOPE)
 endfunction()
 
 # The isotest program, as a path or a generator expression.
@@ -326,7 +333,10 @@ function(_isotest_run_args run_args_var timeout_var prefix caller)
   set(args)
   foreach(keyword_option IN ITEMS MEMORY:--memory PIDS:--pids CPUS:--cpus NETWORK:--network
                                   HOSTNAME:--hostname TIME_OFFSET:--time-offset
-                                  TIMEOUT:--timeout KILL_AFTER:--kill-after)
+                                  TIMEOUT:--timeout KILL_AFTER:--kill-after
+                                  NET_DELAY:--net-delay NET_LOSS:--net-loss NET_RATE:--net-rate
+                                  NET_DUPLICATE:--net-duplicate NET_REORDER:--net-reorder
+                                  NET_CORRUPT:--net-corrupt SERVICE_TIMEOUT:--service-timeout)
     string(REPLACE ":" ";" keyword_option "${keyword_option}")
     list(GET keyword_option 0 keyword)
     list(GET keyword_option 1 option)
@@ -335,7 +345,8 @@ function(_isotest_run_args run_args_var timeout_var prefix caller)
     endif()
   endforeach()
   foreach(keyword_option IN ITEMS SHARE:--share BIND:--bind RO_BIND:--ro-bind TMPFS:--tmpfs
-                                  ENVIRONMENT:--env)
+                                  ENVIRONMENT:--env SERVICES:--service
+                                  SERVICE_READY:--service-ready)
     string(REPLACE ":" ";" keyword_option "${keyword_option}")
     list(GET keyword_option 0 keyword)
     list(GET keyword_option 1 option)

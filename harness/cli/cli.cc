@@ -29,9 +29,48 @@ std::string got(const std::string& text) {
 struct SandboxOptionTexts {
   std::vector<std::string> share, binds, ro_binds, tmpfs, env;
   std::string network, timeout, kill_after, output_limit, memory, seccomp, time_offset, pids, cpus;
+  // The network lab (issue 15).
+  std::string net_delay, net_loss, net_rate, net_duplicate, net_reorder, net_corrupt,
+      service_timeout;
+  std::vector<std::string> services, service_ready;
 };
 
 constexpr const char* kSandboxGroup = "Isolation and limits";
+
+// Network conditions and services (issue 15): isolation options too, so `isotest gtest` passes
+// them to each case and a case's ISOTEST_NEEDS can add them.
+void add_network_lab_options(CLI::App& command, SandboxOptionTexts& texts, const auto& scalar,
+                             const auto& repeated) {
+  scalar(command.add_option("--net-delay", texts.net_delay,
+                            "delay each packet on lo by MS, JITTER more or less (netem)"))
+      ->option_text("MS[/JITTER]");
+  scalar(command.add_option("--net-loss", texts.net_loss, "drop this share of packets (netem)"))
+      ->option_text("PCT");
+  scalar(command.add_option("--net-rate", texts.net_rate,
+                            "limit lo to RATE (1mbit, 500kbit, 64kbps; tbf, or netem with others)"))
+      ->option_text("RATE");
+  scalar(command.add_option("--net-duplicate", texts.net_duplicate,
+                            "send this share of packets twice (netem)"))
+      ->option_text("PCT");
+  scalar(command.add_option("--net-reorder", texts.net_reorder,
+                            "send this share of packets at once, ahead of the delayed (netem; "
+                            "needs --net-delay)"))
+      ->option_text("PCT");
+  scalar(command.add_option("--net-corrupt", texts.net_corrupt,
+                            "flip a bit in this share of packets (netem)"))
+      ->option_text("PCT");
+  repeated(command.add_option("--service", texts.services,
+                              "start `sh -c COMMAND` in the sandbox before the test, stop it "
+                              "after (repeatable)"))
+      ->option_text("NAME=COMMAND");
+  repeated(command.add_option("--service-ready", texts.service_ready,
+                              "start the test once the service accepts a connection on "
+                              "127.0.0.1:PORT, or once COMMAND exits 0"))
+      ->option_text("NAME=tcp:PORT|NAME=COMMAND");
+  scalar(command.add_option("--service-timeout", texts.service_timeout,
+                            "how long each service may take to get ready (default 10s)"))
+      ->option_text("DURATION");
+}
 
 void add_sandbox_options(CLI::App& command, SandboxSpec& spec, SandboxOptionTexts& texts) {
   auto scalar = [](CLI::Option* option) {
@@ -103,6 +142,7 @@ void add_sandbox_options(CLI::App& command, SandboxSpec& spec, SandboxOptionText
   scalar(command.add_option("--output-limit", texts.output_limit,
                             "bytes of stdout and of stderr kept in the JSON (default 64K)"))
       ->option_text("SIZE");
+  add_network_lab_options(command, texts, scalar, repeated);
 }
 
 // Converts the texts of the limits and durations. An empty text was not given (an option given
@@ -228,6 +268,74 @@ void convert_mounts_and_environment(SandboxSpec& spec, const SandboxOptionTexts&
   }
 }
 
+void convert_network_lab(SandboxSpec& spec, const SandboxOptionTexts& texts,
+                         std::vector<std::string>& problems) {
+  NetworkConditions& conditions = spec.netlab.conditions;
+  if (!texts.net_delay.empty()) {
+    if (auto delay = parse_delay(texts.net_delay)) {
+      conditions.delay_ms = delay->delay_ms;
+      conditions.jitter_ms = delay->jitter_ms;
+    } else {
+      problems.push_back("--net-delay takes " + std::string(kDelayTakes) + "; " +
+                         got(texts.net_delay));
+    }
+  }
+  auto percent = [&](const std::string& text, const char* option, std::optional<double>& value) {
+    if (text.empty()) return;
+    value = parse_percent(text);
+    if (!value)
+      problems.push_back(std::string(option) + " takes " + std::string(kPercentTakes) + "; " +
+                         got(text));
+  };
+  percent(texts.net_loss, "--net-loss", conditions.loss_percent);
+  percent(texts.net_duplicate, "--net-duplicate", conditions.duplicate_percent);
+  percent(texts.net_reorder, "--net-reorder", conditions.reorder_percent);
+  percent(texts.net_corrupt, "--net-corrupt", conditions.corrupt_percent);
+  if (!texts.net_rate.empty()) {
+    conditions.rate_bytes_per_second = parse_rate_bytes_per_second(texts.net_rate);
+    conditions.rate_text = texts.net_rate;
+    if (!conditions.rate_bytes_per_second) {
+      problems.push_back("--net-rate takes " + std::string(kRateTakes) + "; " +
+                         got(texts.net_rate));
+    }
+  }
+  for (const auto& text : texts.services) {
+    auto service = parse_service(text);
+    if (!service) {
+      problems.push_back("--service takes " + std::string(kServiceTakes) +
+                         " (NAME: letters, digits, `_`, `-`, `.`); " + got(text));
+      continue;
+    }
+    spec.netlab.services.push_back(std::move(*service));
+  }
+  for (const auto& text : texts.service_ready) {
+    auto ready = parse_service_ready(text);
+    if (!ready) {
+      problems.push_back("--service-ready takes " + std::string(kServiceReadyTakes) + "; " +
+                         got(text));
+      continue;
+    }
+    auto& services = spec.netlab.services;
+    auto named = std::find_if(services.begin(), services.end(),
+                              [&](const ServiceRequest& s) { return s.name == ready->first; });
+    if (named == services.end()) {
+      problems.push_back("--service-ready names `" + ready->first +
+                         "`, which no --service starts; add --service " + ready->first +
+                         "=COMMAND");
+      continue;
+    }
+    named->ready = ready->second;
+  }
+  if (!texts.service_timeout.empty()) {
+    auto ms = parse_duration_ms(texts.service_timeout);
+    if (!ms) {
+      problems.push_back("--service-timeout takes a duration such as 500ms, 30s or 2m; " +
+                         got(texts.service_timeout));
+    }
+    spec.netlab.service_timeout_ms = ms.value_or(spec.netlab.service_timeout_ms);
+  }
+}
+
 // Fills `spec` from the parsed texts; the problems found, each a sentence naming the fix.
 std::vector<std::string> finish_sandbox_options(SandboxSpec& spec,
                                                 const SandboxOptionTexts& texts) {
@@ -235,7 +343,13 @@ std::vector<std::string> finish_sandbox_options(SandboxSpec& spec,
   convert_limits(spec, texts, problems);
   convert_namespaces(spec, texts, problems);
   convert_mounts_and_environment(spec, texts, problems);
+  convert_network_lab(spec, texts, problems);
   return problems;
+}
+
+std::vector<std::string> check_network_lab(const SandboxSpec& spec) {
+  return check_netlab_request(spec.netlab, spec.shares(Namespace::net),
+                              spec.network == NetworkMode::none);
 }
 
 bool is_flag(const CLI::Option& option) {
@@ -327,6 +441,7 @@ std::optional<std::string> unknown_command(int argc, char** argv) {
 
 struct RunOnlyTexts {
   std::vector<std::string> pass_fds;
+  std::string capture, capture_limit;
   bool check_only = false;
 };
 
@@ -339,6 +454,21 @@ std::vector<std::string> finish_run_only_options(SandboxSpec& spec, const RunOnl
       continue;
     }
     spec.pass_fds.push_back(static_cast<int>(*fd));
+  }
+  if (texts.capture == "on-failure") {
+    problems.emplace_back(
+        "--capture on-failure keeps the capture with a failed run's artifacts, which this build "
+        "does not collect yet (--artifacts); name a file: --capture run.pcap");
+  } else {
+    spec.netlab.capture_path = texts.capture;
+  }
+  if (!texts.capture_limit.empty()) {
+    auto bytes = parse_size_bytes(texts.capture_limit);
+    if (!bytes || *bytes < 1024) {
+      problems.push_back("--capture-limit takes a size of at least 1K, such as 64M; " +
+                         got(texts.capture_limit));
+    }
+    spec.netlab.capture_limit_bytes = bytes.value_or(spec.netlab.capture_limit_bytes);
   }
   return problems;
 }
@@ -355,6 +485,14 @@ void add_run_only_options(CLI::App& run, SandboxSpec& spec, RunOnlyTexts& texts)
   run.add_option("--pass-fd", texts.pass_fds, "let the test inherit this open fd (repeatable)")
       ->allow_extra_args(false)
       ->option_text("N");
+  run.add_option("--capture", texts.capture,
+                 "record the sandbox's packets to FILE (pcap, for tcpdump and Wireshark)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+      ->option_text("FILE");
+  run.add_option("--capture-limit", texts.capture_limit,
+                 "stop capturing when the file would exceed SIZE (default 64M)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+      ->option_text("SIZE");
   run.add_flag("--check", texts.check_only,
                "only check the options: exit 0, or 125 with the problems (for build systems)");
 }
@@ -496,6 +634,7 @@ CommandLine parse_command_line(int argc, char** argv) {
     }
     gtest_spec.command = {gtest_request.binary};
     for (auto& problem : validate(gtest_spec)) problems.push_back(std::move(problem));
+    for (auto& problem : check_network_lab(gtest_spec)) problems.push_back(std::move(problem));
     for (auto& problem : validate(gtest_request)) problems.push_back(std::move(problem));
     if (report_problems(problems)) {
       result.exit_code = kUsageError;
@@ -511,6 +650,7 @@ CommandLine parse_command_line(int argc, char** argv) {
   }
   for (auto& problem : finish_sandbox_options(spec, texts)) problems.push_back(std::move(problem));
   for (auto& problem : validate(spec)) problems.push_back(std::move(problem));
+  for (auto& problem : check_network_lab(spec)) problems.push_back(std::move(problem));
   if (report_problems(problems)) {
     result.exit_code = kUsageError;
     return result;

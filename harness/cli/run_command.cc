@@ -42,6 +42,16 @@ std::string measured_text(std::uint64_t bytes) {
   return text;
 }
 
+// ", with exit code 3" / ", killed by SIGKILL", as the result's services say it ended.
+std::string service_end_text(const std::string& name, const RunResult& result) {
+  for (const auto& service : result.services) {
+    if (service.name != name) continue;
+    if (service.exit_code) return " (exit code " + std::to_string(*service.exit_code) + ")";
+    if (service.signal) return " (killed by " + signal_name(*service.signal) + ")";
+  }
+  return {};
+}
+
 std::string harness_kill_text(const HarnessKill& kill, const RunResult& result) {
   std::string text;
   if (kill.reason == "timeout") {
@@ -50,6 +60,9 @@ std::string harness_kill_text(const HarnessKill& kill, const RunResult& result) 
   } else if (kill.reason == "signal") {
     text = "stopped: isotest received " + signal_name(kill.signal_received) +
            (kill.test_started ? "" : " before the test started; the test did not run");
+  } else if (kill.reason == "service") {
+    text = "stopped: service " + kill.service + " exited before the test ended" +
+           service_end_text(kill.service, result);
   } else if (kill.reason == "seccomp") {
     text = "stopped: the seccomp filter refused " + kill.syscall + " (--seccomp kill)";
   } else {
@@ -87,7 +100,8 @@ std::string stop_line(const RunResult& result) {
 void report_setup_error(const SetupError& error, RunStatus status) {
   print_message(error.describe());
   std::string hint = error.hint;
-  const bool about_the_machine = error.stage != "exec" && !error.stage.starts_with("chdir") &&
+  const bool about_the_machine = error.stage != "exec" && error.stage != "service" &&
+                                 !error.stage.starts_with("chdir") &&
                                  !error.stage.starts_with("resolve working directory");
   if (status == RunStatus::sandbox_error && about_the_machine) {
     hint +=

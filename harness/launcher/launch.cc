@@ -25,6 +25,7 @@
 #include "gtest_cases.h"
 #include "host_paths.h"
 #include "mounts.h"
+#include "network_lab.h"
 #include "sandbox_child.h"
 #include "sandbox_environment.h"
 #include "seccomp_filter.h"
@@ -172,6 +173,8 @@ std::string hint_for(const ChildError& error) {
 }
 
 SetupError to_setup_error(const ChildError& error, const SandboxSpec& spec) {
+  // extension hook (issue 15): the network lab's own steps say what went wrong themselves.
+  if (auto described = describe_network_lab_error(error)) return *described;
   SetupError result;
   result.stage = error.stage;
   result.error_number = error.error_number;
@@ -216,7 +219,7 @@ class Supervisor {
  public:
   Supervisor(const SandboxSpec& spec, SandboxProcess& sandbox, Cgroup* cgroup, UniqueFd error_pipe,
              UniqueFd status_pipe, UniqueFd signals, std::vector<CaptureStream>& streams,
-             GtestSession& gtest)
+             GtestSession& gtest, NetworkLab& netlab)
       : spec_(spec),
         sandbox_(sandbox),
         cgroup_(cgroup),
@@ -225,7 +228,8 @@ class Supervisor {
         signals_(std::move(signals)),
         timer_(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC)),
         streams_(streams),
-        gtest_(gtest) {
+        gtest_(gtest),
+        netlab_(netlab) {
     if (!timer_.valid()) throw_errno("supervise", "timerfd_create failed");
     if (spec.timeout_ms) arm(*spec.timeout_ms);
   }
@@ -233,7 +237,7 @@ class Supervisor {
   // Returns init's wait status after it exited and was reaped.
   int run(rusage& usage) {
     while (true) {
-      std::array<pollfd, 8> fds{};
+      std::array<pollfd, 32> fds{};
       std::size_t count = 0;
       auto watch = [&](int fd) {
         fds[count++] = pollfd{.fd = fd, .events = POLLIN, .revents = 0};
@@ -250,6 +254,9 @@ class Supervisor {
       const auto events = watch(gtest_.events_read_fd());
       const std::size_t first_stream = count;
       for (auto& stream : streams_) watch(stream.pipe.valid() ? stream.pipe.get() : -1);
+      const std::size_t first_netlab = count;
+      const std::vector<int> netlab_fds = netlab_.watched_fds();  // extension hook (issue 15)
+      for (int fd : netlab_fds) watch(fd);
 
       if (::poll(fds.data(), count, -1) < 0) {
         if (errno == EINTR) continue;
@@ -267,6 +274,14 @@ class Supervisor {
       if (fds[events].revents != 0) gtest_.read_events();
       for (std::size_t i = 0; i < streams_.size(); ++i) {
         if (fds[first_stream + i].revents != 0) pump(streams_[i]);
+      }
+      for (std::size_t i = 0; i < netlab_fds.size(); ++i) {
+        if (fds[first_netlab + i].revents != 0) netlab_.on_ready(netlab_fds[i]);
+      }
+      // extension hook (issue 15): a service that exited early stops the test.
+      if (auto stop = netlab_.stop_request(); stop && !terminating_) {
+        if (!harness_kill_) harness_kill_ = *stop;
+        start_termination(SIGTERM);
       }
       if (fds[timer].revents != 0) on_timer();
       if (fds[signals].revents != 0) on_signal();
@@ -404,6 +419,7 @@ class Supervisor {
     for (auto& stream : streams_) {
       while (stream.pipe.valid() && readable(stream.pipe.get())) pump(stream);
     }
+    netlab_.drain();  // extension hook (issue 15)
   }
 
   // Data waiting, or end of file to notice; false when a read would only block.
@@ -421,6 +437,7 @@ class Supervisor {
   UniqueFd timer_;
   std::vector<CaptureStream>& streams_;
   GtestSession& gtest_;
+  NetworkLab& netlab_;
   bool terminating_ = false;
   std::optional<ChildError> child_error_;
   std::optional<int> test_status_;
@@ -626,6 +643,7 @@ void run(const SandboxSpec& requested, char* const* environment, RunResult& resu
   pause_for_tests("launch");
   describe_namespaces(requested, result.isolation);
   const std::string working_directory = resolve_working_directory(requested);
+  NetworkLab netlab(requested);  // extension hook (issue 15): checks the capture file first
   // What the sandbox really gets: the request, plus what a GoogleTest binary needs and the
   // ISOTEST_* variables.
   SandboxSpec spec = requested;
@@ -644,6 +662,7 @@ void run(const SandboxSpec& requested, char* const* environment, RunResult& resu
   CgroupSetup cgroup = set_up_cgroup(spec, result.isolation.cgroup);
   add_sandbox_environment(spec, result.isolation.cgroup);
   const ExecPlan exec(spec, environment, working_directory);
+  netlab.adjust(spec, environment, working_directory);
 
   Pipe release = make_pipe();
   Pipe errors = make_pipe();
@@ -677,7 +696,9 @@ void run(const SandboxSpec& requested, char* const* environment, RunResult& resu
                         .keep_fds = keep_fds.data(),
                         .keep_fd_count = static_cast<int>(keep_fds.size()),
                         .seccomp = seccomp.program.empty() ? nullptr : &seccomp,
-                        .seccomp_socket_fd = seccomp_channel.sandbox_end.get()};
+                        .seccomp_socket_fd = seccomp_channel.sandbox_end.get(),
+                        .services = netlab.sandbox_services()};
+  child.netlab = netlab.sandbox_plan();  // extension hook (issue 15)
 
   const auto started = SteadyClock::now();
   int pidfd = -1;
@@ -702,6 +723,7 @@ void run(const SandboxSpec& requested, char* const* environment, RunResult& resu
   status.write_end.reset();
   seccomp_channel.sandbox_end.reset();
   gtest.close_write_end();
+  netlab.after_clone();  // extension hook (issue 15)
   std::vector<CaptureStream> streams;
   for (std::size_t i = 0; i < output_pipes.size(); ++i) {
     output_pipes[i].write_end.reset();
@@ -735,9 +757,10 @@ void run(const SandboxSpec& requested, char* const* environment, RunResult& resu
     cgroup.cgroup->open_files_read_at_exit();
   }
   gtest.remove_stale_directories();
+  netlab.after_release();  // extension hook (issue 15)
 
   Supervisor supervisor(spec, sandbox, cgroup.cgroup.get(), std::move(errors.read_end),
-                        std::move(status.read_end), std::move(signals), streams, gtest);
+                        std::move(status.read_end), std::move(signals), streams, gtest, netlab);
   SeccompListener seccomp_listener;
   if (seccomp_channel.launcher_end.valid()) {
     supervisor.watch_seccomp(std::move(seccomp_channel.launcher_end), &seccomp_listener,
@@ -753,6 +776,7 @@ void run(const SandboxSpec& requested, char* const* environment, RunResult& resu
   result.isolation.seccomp.refusals = seccomp_listener.refusals();
   record_usage(result, usage, cgroup.cgroup.get());
   gtest.finish(result);
+  netlab.finish(result);  // extension hook (issue 15)
   if (cgroup.cgroup) cgroup.cgroup->destroy();
   if (!streams.empty()) {
     result.stdout_output = streams[0].capture.finish();

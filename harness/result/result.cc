@@ -77,6 +77,38 @@ nlohmann::json gtest_json(const GtestRun& gtest) {
           {"shard", shard}};
 }
 
+nlohmann::json capture_json(const CaptureResult& capture) {
+  return {{"path", capture.path},           {"format", capture.format},
+          {"packets", capture.packets},     {"bytes", capture.bytes},
+          {"truncated", capture.truncated}, {"limit_bytes", capture.limit_bytes},
+          {"dropped", capture.dropped}};
+}
+
+nlohmann::json conditions_json(const NetworkConditions& conditions) {
+  return {{"delay_ms", optional_json(conditions.delay_ms)},
+          {"jitter_ms", optional_json(conditions.jitter_ms)},
+          {"loss_percent", optional_json(conditions.loss_percent)},
+          {"duplicate_percent", optional_json(conditions.duplicate_percent)},
+          {"reorder_percent", optional_json(conditions.reorder_percent)},
+          {"corrupt_percent", optional_json(conditions.corrupt_percent)},
+          {"rate", conditions.rate_text.empty() ? nlohmann::json(nullptr)
+                                                : nlohmann::json(conditions.rate_text)},
+          {"rate_bytes_per_second", optional_json(conditions.rate_bytes_per_second)}};
+}
+
+nlohmann::json service_json(const ServiceResult& service) {
+  return {{"name", service.name},
+          {"command", service.command},
+          {"pid", optional_json(service.pid)},
+          {"ready", service.ready},
+          {"ready_ms", optional_json(service.ready_ms)},
+          {"status", service.status},
+          {"exit_code", optional_json(service.exit_code)},
+          {"signal_name",
+           service.signal ? nlohmann::json(signal_name(*service.signal)) : nlohmann::json(nullptr)},
+          {"output_tail", service.output_tail}};
+}
+
 }  // namespace
 
 std::string signal_name(int sig) {
@@ -172,6 +204,13 @@ void classify(RunResult& result) {
     result.launcher_exit_code = 128 + SIGSYS;
     return;
   }
+  // A service the test relies on exited before the test ended: the run failed, whatever the
+  // test made of it (it was stopped then).
+  if (result.killed_by_harness && result.killed_by_harness->reason == "service") {
+    result.status = RunStatus::failed;
+    result.launcher_exit_code = result.exit_code.value_or(0) != 0 ? *result.exit_code : 1;
+    return;
+  }
   const bool timed_out = result.killed_by_harness && result.killed_by_harness->reason == "timeout";
   if (timed_out) {
     result.status = RunStatus::timeout;
@@ -227,6 +266,7 @@ nlohmann::json to_json(const RunResult& result) {
               {"escalated_to_sigkill", kill.escalated_to_kill},
               {"test_started", kill.test_started}};
     if (!kill.syscall.empty()) killed["syscall"] = kill.syscall;
+    if (!kill.service.empty()) killed["service"] = kill.service;
   }
   const auto& iso = result.isolation;
   nlohmann::json isolation = {
@@ -289,6 +329,15 @@ nlohmann::json to_json(const RunResult& result) {
     for (const auto& c : *result.cases) document["cases"].push_back(case_json(c));
   }
   if (result.gtest) document["gtest"] = gtest_json(*result.gtest);
+  if (result.capture) document["capture"] = capture_json(*result.capture);
+  if (result.network_conditions) {
+    document["network_conditions"] = conditions_json(*result.network_conditions);
+  }
+  if (!result.services.empty()) {
+    document["services"] = nlohmann::json::array();
+    for (const auto& service : result.services)
+      document["services"].push_back(service_json(service));
+  }
   return document;
 }
 

@@ -60,8 +60,10 @@ struct GtestRun {
 
 // Why the launcher itself signalled the test, if it did.
 struct HarnessKill {
-  std::string reason;              // "timeout", "signal" (isotest was interrupted) or "seccomp"
+  // "timeout", "signal" (isotest was interrupted), "seccomp" or "service" (one exited early)
+  std::string reason;
   std::string syscall;             // for "seccomp": the refused call that ended the run
+  std::string service;             // for "service": the one that exited
   int signal_received = 0;         // for "signal": what isotest received
   bool escalated_to_kill = false;  // the grace period ran out and the sandbox was SIGKILLed
   // False when the signal came before isotest started the test, which then never ran.
@@ -114,6 +116,29 @@ struct Usage {
   bool pids_limit_hit = false;
 };
 
+// The network lab's part of a run (issue 15; docs/result-json.md, "capture", "services").
+struct CaptureResult {
+  std::string path;  // absolute, on the host
+  std::string format = "pcap";
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;        // the file's size
+  bool truncated = false;         // the cap was reached: packets after it are not in the file
+  std::uint64_t limit_bytes = 0;  // --capture-limit
+  std::uint64_t dropped = 0;      // packets the kernel dropped because the launcher fell behind
+};
+
+struct ServiceResult {
+  std::string name;
+  std::string command;
+  std::optional<int> pid;  // inside the sandbox
+  bool ready = false;
+  std::optional<double> ready_ms;  // from its start until it was ready
+  std::string status = "running";  // "exited": it ended before the test did
+  std::optional<int> exit_code;
+  std::optional<int> signal;
+  std::string output_tail;  // the last bytes of its stdout and stderr, merged
+};
+
 struct RunResult {
   std::string name;
   std::vector<std::string> command;
@@ -131,8 +156,11 @@ struct RunResult {
   std::optional<CapturedOutput> stdout_output;  // absent when output was not captured
   std::optional<CapturedOutput> stderr_output;
   std::optional<SetupError> error;
-  std::optional<std::vector<CaseResult>> cases;  // a GoogleTest binary's cases
-  std::optional<GtestRun> gtest;                 // set for a GoogleTest binary
+  std::optional<std::vector<CaseResult>> cases;         // a GoogleTest binary's cases
+  std::optional<GtestRun> gtest;                        // set for a GoogleTest binary
+  std::optional<CaptureResult> capture;                 // --capture
+  std::optional<NetworkConditions> network_conditions;  // --net-*
+  std::vector<ServiceResult> services;                  // --service
 };
 
 // Status and exit code from how the command ended (timeout(1) and env(1) conventions).

@@ -128,6 +128,11 @@ void run_init(const InitPlan& plan) {
   }
 
   const bool own_pid_namespace = ::getpid() == 1;
+  // extension hook (issue 15): services start, and are ready, before the test.
+  ServicePids services;
+  if (plan.services != nullptr && !start_services(*plan.services, services, error)) {
+    fail(plan.error_fd, error);
+  }
   pid_t test = spawn_test(plan);
   if (test < 0) {
     set_child_error(error, "init: fork the test", nullptr, errno);
@@ -163,7 +168,11 @@ void run_init(const InitPlan& plan) {
     int status = 0;
     pid_t reaped = 0;
     while ((reaped = ::waitpid(-1, &status, WNOHANG)) > 0) {
-      if (reaped == test) report_and_exit(plan.status_fd, status);
+      if (reaped == test) {
+        stop_services(plan.services, services);  // extension hook (issue 15)
+        report_and_exit(plan.status_fd, status);
+      }
+      note_service_exit(plan.services, services, reaped, status);  // extension hook (issue 15)
     }
   }
 }

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "exec_plan.h"
+#include "netlab_sandbox.h"
 #include "seccomp_filter.h"
 
 namespace isotest {
@@ -23,8 +24,9 @@ struct InitPlan {
   bool keep_capabilities = false;
   const int* keep_fds = nullptr;  // fds the test inherits besides stdio
   int keep_fd_count = 0;
-  const SeccompFilter* seccomp = nullptr;  // null: no filter
-  int seccomp_socket_fd = -1;              // where the filter's listener fd goes (the launcher)
+  const SeccompFilter* seccomp = nullptr;     // null: no filter
+  int seccomp_socket_fd = -1;                 // where the filter's listener fd goes (the launcher)
+  const SandboxServices* services = nullptr;  // extension hook (issue 15): --service
 };
 
 // Sandbox side; never returns. Also used without a PID namespace (--share pid), where it is

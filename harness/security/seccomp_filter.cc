@@ -13,31 +13,10 @@
 #include <cstring>
 #include <memory>
 
+#include "fd_passing.h"
 #include "setup_error.h"
 
 namespace isotest {
-
-namespace {
-
-// One byte carrying one fd (SCM_RIGHTS): how the sandbox hands the filter's listener over.
-// Points into itself, so it stays where it was made.
-struct FdMessage {
-  char byte = 0;
-  iovec payload{.iov_base = &byte, .iov_len = 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr message{};
-
-  FdMessage() {
-    message.msg_iov = &payload;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-  }
-  FdMessage(const FdMessage&) = delete;
-  FdMessage& operator=(const FdMessage&) = delete;
-};
-
-}  // namespace
 
 std::vector<std::string> check_seccomp_allow(const std::vector<std::string>& names) {
   std::vector<std::string> problems;
@@ -82,20 +61,9 @@ bool install_seccomp_filter(const SeccompFilter& filter, int socket, ChildError&
     return false;
   }
   const int fd = static_cast<int>(listener);
-  FdMessage packet;
-  msghdr& message = packet.message;
-  cmsghdr* header = CMSG_FIRSTHDR(&message);
-  header->cmsg_level = SOL_SOCKET;
-  header->cmsg_type = SCM_RIGHTS;
-  header->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(header), &fd, sizeof fd);
-  ssize_t sent = 0;
-  do {
-    sent = ::sendmsg(socket, &message, MSG_NOSIGNAL);
-  } while (sent < 0 && errno == EINTR);
-  const int send_error = errno;
+  const int send_error = send_fd(socket, fd);
   ::close(fd);  // the launcher holds it now; a refused call without a listener would fail ENOSYS
-  if (sent != 1) {
+  if (send_error != 0) {
     set_child_error(error, "hand the seccomp listener to the launcher", nullptr, send_error);
     return false;
   }
@@ -103,17 +71,7 @@ bool install_seccomp_filter(const SeccompFilter& filter, int socket, ChildError&
 }
 
 bool SeccompListener::receive(int socket) {
-  FdMessage packet;
-  msghdr& message = packet.message;
-  const ssize_t got = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-  if (got < 0) return errno == EAGAIN || errno == EINTR;
-  const cmsghdr* header = CMSG_FIRSTHDR(&message);
-  if (got == 1 && header != nullptr && header->cmsg_type == SCM_RIGHTS) {
-    int fd = -1;
-    std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
-    listener_.reset(fd);
-  }
-  return false;
+  return try_receive_fd(socket, listener_);
 }
 
 std::optional<std::string> SeccompListener::answer_one(

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "netlab_request.h"
+
 namespace isotest {
 
 // The namespaces `--share` can keep from the host. Time is opt-in (`--time-offset`), not shared.
@@ -80,6 +82,8 @@ struct SandboxSpec {
   std::optional<std::int64_t> timeout_ms;
   std::int64_t kill_after_ms = 2000;
   std::uint64_t output_limit_bytes = 64ULL * 1024;
+
+  NetLabRequest netlab;  // capture, network conditions, services (issue 15)
 
   std::string json_path;  // empty: no result file
   // Where the captured stdout of the command is copied as it arrives: isotest's stdout, or its

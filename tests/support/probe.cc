@@ -450,6 +450,120 @@ int print_mount_flags(const Args& args) {
   return 0;
 }
 
+sockaddr_in loopback(const std::string& port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(number(port)));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return address;
+}
+
+int connect_to(const std::string& port) {
+  const int sock = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) die("socket");
+  const sockaddr_in address = loopback(port);
+  if (::connect(sock, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    die("connect 127.0.0.1:" + port);
+  }
+  return sock;
+}
+
+int listen_on(const std::string& port) {
+  const int sock = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) die("socket");
+  const int on = 1;
+  ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  const sockaddr_in address = loopback(port);
+  if (::bind(sock, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) die("bind");
+  if (::listen(sock, 4) != 0) die("listen");
+  return sock;
+}
+
+std::string read_to_end(int sock) {
+  std::string text;
+  char buffer[65536];
+  ssize_t got = 0;
+  while ((got = ::read(sock, buffer, sizeof buffer)) > 0) text.append(buffer, got);
+  return text;
+}
+
+// Connects to 127.0.0.1:PORT, sends TEXT and a newline, half-closes, prints `reply TEXT`.
+int tcp_request(const Args& args) {
+  const int sock = connect_to(args.at(0));
+  const std::string line = args.at(1) + "\n";
+  write_all(sock, line);
+  ::shutdown(sock, SHUT_WR);
+  std::string reply = read_to_end(sock);
+  ::close(sock);
+  while (!reply.empty() && reply.back() == '\n') reply.pop_back();
+  say("reply " + reply);
+  return 0;
+}
+
+// A server on 127.0.0.1:PORT and a client in one process: the client sends BYTES, the server
+// counts them; prints `bulk BYTES ms=N`, the time from connect to the server's end of file.
+int tcp_bulk(const Args& args) {
+  const int server = listen_on(args.at(0));
+  const auto bytes = static_cast<std::size_t>(number(args.at(1)));
+  std::size_t received = 0;
+  std::thread receiver([&] {
+    const int connection = ::accept(server, nullptr, nullptr);
+    received = read_to_end(connection).size();
+    ::close(connection);
+  });
+  const auto started = std::chrono::steady_clock::now();
+  const int client = connect_to(args.at(0));
+  write_all(client, std::string(bytes, 'x'));
+  ::close(client);
+  receiver.join();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count();
+  say("bulk " + std::to_string(received) + " ms=" + std::to_string(ms));
+  return received == bytes ? 0 : 1;
+}
+
+// A server: answers each connection's first line with `NAME LINE`, forever. Prints `serving`.
+int tcp_serve(const Args& args) {
+  const int server = listen_on(args.at(0));
+  say("serving " + args.at(1));
+  while (true) {
+    const int connection = ::accept(server, nullptr, nullptr);
+    if (connection < 0) continue;
+    std::string line = read_to_end(connection);
+    while (!line.empty() && line.back() == '\n') line.pop_back();
+    write_all(connection, args.at(1) + " " + line + "\n");
+    ::close(connection);
+  }
+}
+
+// COUNT one-byte round trips to an echo server of its own on PORT; prints `rtt min_ms=X`.
+int tcp_round_trips(const Args& args) {
+  const int server = listen_on(args.at(0));
+  const long count = number(args.at(1));
+  std::thread echo([&] {
+    const int connection = ::accept(server, nullptr, nullptr);
+    char byte = 0;
+    while (::read(connection, &byte, 1) == 1) write_all(connection, std::string(1, byte));
+    ::close(connection);
+  });
+  const int client = connect_to(args.at(0));
+  double fastest = 1e9;
+  for (long i = 0; i < count; ++i) {
+    const auto started = std::chrono::steady_clock::now();
+    write_all(client, "p");
+    char byte = 0;
+    if (::read(client, &byte, 1) != 1) die("read echo");
+    fastest = std::min(fastest, std::chrono::duration<double, std::milli>(
+                                    std::chrono::steady_clock::now() - started)
+                                    .count());
+  }
+  ::close(client);
+  echo.join();
+  say("rtt min_ms=" + std::to_string(fastest));
+  return 0;
+}
+
 struct Subcommand {
   std::size_t arg_count;
   const char* usage;
@@ -467,6 +581,11 @@ const std::map<std::string, Subcommand>& subcommands() {
       {"set-hostname", {1, "NAME: sethostname, then print the node name", set_hostname}},
       {"shm", {1, "KEY: create a SysV shm segment with KEY, hold", create_shm}},
       {"hold-port", {1, "PORT: bind and listen on 127.0.0.1:PORT, hold", hold_port}},
+      {"tcp-request",
+       {2, "PORT TEXT: send TEXT to 127.0.0.1:PORT, print `reply ...`", tcp_request}},
+      {"tcp-serve", {2, "PORT NAME: answer each request with `NAME TEXT`, forever", tcp_serve}},
+      {"tcp-bulk", {2, "PORT BYTES: send BYTES over lo to itself, print the time", tcp_bulk}},
+      {"tcp-rtt", {2, "PORT COUNT: COUNT 1-byte round trips, print the fastest", tcp_round_trips}},
       {"interfaces",
        {0, ": print interfaces with up/down, then /proc/net/route", print_interfaces}},
       {"ids", {0, ": print real and effective uid and gid", print_ids}},

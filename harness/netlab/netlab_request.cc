@@ -1,0 +1,140 @@
+#include "netlab_request.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "spec.h"
+
+namespace isotest {
+
+namespace {
+
+std::optional<double> parse_milliseconds(std::string_view text) {
+  if (text.ends_with("ms")) text.remove_suffix(2);
+  return parse_decimal(text);
+}
+
+bool is_service_name(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-' || c == '.';
+  });
+}
+
+// "NAME=VALUE" with a valid NAME and a non-empty VALUE.
+std::optional<std::pair<std::string, std::string>> split_named(std::string_view text) {
+  const auto equals = text.find('=');
+  if (equals == std::string_view::npos) return std::nullopt;
+  const std::string_view name = text.substr(0, equals);
+  const std::string_view value = text.substr(equals + 1);
+  if (!is_service_name(name) || value.empty()) return std::nullopt;
+  return std::pair{std::string(name), std::string(value)};
+}
+
+void check_percent(const std::optional<double>& value, std::string_view option,
+                   std::vector<std::string>& problems) {
+  if (value && *value > 100) {
+    problems.push_back(std::string(option) + " takes " + std::string(kPercentTakes) +
+                       "; a probability above 100% means nothing");
+  }
+}
+
+}  // namespace
+
+std::optional<Delay> parse_delay(std::string_view text) {
+  Delay delay;
+  const auto slash = text.find('/');
+  auto ms = parse_milliseconds(text.substr(0, slash));
+  if (!ms) return std::nullopt;
+  delay.delay_ms = *ms;
+  if (slash != std::string_view::npos) {
+    delay.jitter_ms = parse_milliseconds(text.substr(slash + 1));
+    if (!delay.jitter_ms) return std::nullopt;
+  }
+  return delay;
+}
+
+std::optional<double> parse_percent(std::string_view text) {
+  if (text.ends_with('%')) text.remove_suffix(1);
+  return parse_decimal(text);
+}
+
+std::optional<std::uint64_t> parse_rate_bytes_per_second(std::string_view text) {
+  struct Unit {
+    std::string_view suffix;
+    double bytes_per_second;
+  };
+  // tc(8)'s units: SI multiples; "bit" counts bits, "bps" bytes. Longest suffixes first.
+  constexpr Unit kUnits[] = {{"kbit", 1e3 / 8}, {"mbit", 1e6 / 8}, {"gbit", 1e9 / 8}, {"kbps", 1e3},
+                             {"mbps", 1e6},     {"gbps", 1e9},     {"bit", 1.0 / 8},  {"bps", 1}};
+  for (const auto& unit : kUnits) {
+    if (text.size() <= unit.suffix.size() || !text.ends_with(unit.suffix)) continue;
+    auto number = parse_decimal(text.substr(0, text.size() - unit.suffix.size()));
+    if (!number) return std::nullopt;
+    const double bytes = *number * unit.bytes_per_second;
+    if (bytes < 1 || bytes > 1e15) return std::nullopt;
+    return static_cast<std::uint64_t>(bytes);
+  }
+  return std::nullopt;
+}
+
+std::optional<ServiceRequest> parse_service(std::string_view text) {
+  auto named = split_named(text);
+  if (!named) return std::nullopt;
+  return ServiceRequest{.name = named->first, .command = named->second, .ready = std::nullopt};
+}
+
+std::optional<std::pair<std::string, ServiceReadiness>> parse_service_ready(std::string_view text) {
+  auto named = split_named(text);
+  if (!named) return std::nullopt;
+  ServiceReadiness readiness;
+  const std::string& how = named->second;
+  if (how.starts_with("tcp:")) {
+    auto port = parse_whole_number(std::string_view(how).substr(4));
+    if (!port || *port < 1 || *port > 65535) return std::nullopt;
+    readiness.tcp_port = static_cast<std::uint16_t>(*port);
+  } else {
+    readiness.command = how;
+  }
+  return std::pair{named->first, readiness};
+}
+
+std::vector<std::string> check_netlab_request(const NetLabRequest& request, bool shares_net,
+                                              bool network_none) {
+  std::vector<std::string> problems;
+  const auto& conditions = request.conditions;
+  const bool wants_network = !request.capture_path.empty() || conditions.any();
+  if (wants_network && shares_net) {
+    problems.push_back(
+        "--capture and --net-* act on the sandbox's own network namespace, never on the host's: "
+        "drop --share net / --network host");
+  } else if (wants_network && network_none) {
+    problems.push_back("--capture and --net-* need lo up: drop --network none");
+  }
+  check_percent(conditions.loss_percent, "--net-loss", problems);
+  check_percent(conditions.duplicate_percent, "--net-duplicate", problems);
+  check_percent(conditions.reorder_percent, "--net-reorder", problems);
+  check_percent(conditions.corrupt_percent, "--net-corrupt", problems);
+  if (conditions.reorder_percent && !conditions.delay_ms) {
+    problems.push_back(
+        "--net-reorder sends some packets ahead of the others, which wait --net-delay: add "
+        "--net-delay, such as --net-delay 10");
+  }
+  if (conditions.jitter_ms && conditions.delay_ms && *conditions.jitter_ms > *conditions.delay_ms) {
+    problems.push_back("--net-delay: the jitter cannot exceed the delay (" +
+                       std::string(kDelayTakes) + ")");
+  }
+  for (std::size_t i = 0; i < request.services.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (request.services[i].name == request.services[j].name) {
+        problems.push_back("--service: the name `" + request.services[i].name +
+                           "` is given twice; give each service its own name");
+      }
+    }
+  }
+  if (!request.services.empty() && request.service_timeout_ms <= 0) {
+    problems.push_back("--service-timeout takes a duration above zero, such as 10s");
+  }
+  return problems;
+}
+
+}  // namespace isotest
