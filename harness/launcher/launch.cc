@@ -22,6 +22,7 @@
 #include "cgroup.h"
 #include "child_error.h"
 #include "exec_plan.h"
+#include "forensics.h"
 #include "gtest_cases.h"
 #include "host_paths.h"
 #include "mounts.h"
@@ -216,7 +217,7 @@ class Supervisor {
  public:
   Supervisor(const SandboxSpec& spec, SandboxProcess& sandbox, Cgroup* cgroup, UniqueFd error_pipe,
              UniqueFd status_pipe, UniqueFd signals, std::vector<CaptureStream>& streams,
-             GtestSession& gtest)
+             GtestSession& gtest, Forensics& forensics)
       : spec_(spec),
         sandbox_(sandbox),
         cgroup_(cgroup),
@@ -225,7 +226,8 @@ class Supervisor {
         signals_(std::move(signals)),
         timer_(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC)),
         streams_(streams),
-        gtest_(gtest) {
+        gtest_(gtest),
+        forensics_(forensics) {
     if (!timer_.valid()) throw_errno("supervise", "timerfd_create failed");
     if (spec.timeout_ms) arm(*spec.timeout_ms);
   }
@@ -310,6 +312,7 @@ class Supervisor {
     std::uint64_t expirations = 0;
     [[maybe_unused]] auto got = ::read(timer_.get(), &expirations, sizeof expirations);
     if (!terminating_) {
+      forensics_.before_stop(sandbox_.pid(), "timeout");  // extension hook (issue 14)
       harness_kill_ = HarnessKill{.reason = "timeout"};
       start_termination(SIGTERM);
       return;
@@ -421,6 +424,7 @@ class Supervisor {
   UniqueFd timer_;
   std::vector<CaptureStream>& streams_;
   GtestSession& gtest_;
+  Forensics& forensics_;
   bool terminating_ = false;
   std::optional<ChildError> child_error_;
   std::optional<int> test_status_;
@@ -631,6 +635,7 @@ void run(const SandboxSpec& requested, char* const* environment, RunResult& resu
   SandboxSpec spec = requested;
   GtestSession gtest(spec, find_executable(exec_candidates(spec, environment), working_directory),
                      environment);
+  Forensics forensics(spec);  // extension hook (issue 14)
   const MountPlan mounts = plan_mounts_for_host(spec, environment, working_directory);
   for (const auto& op : mounts.ops) result.isolation.mounts.push_back(op.description);
   const bool own_users = !spec.shares(Namespace::user);
@@ -737,7 +742,7 @@ void run(const SandboxSpec& requested, char* const* environment, RunResult& resu
   gtest.remove_stale_directories();
 
   Supervisor supervisor(spec, sandbox, cgroup.cgroup.get(), std::move(errors.read_end),
-                        std::move(status.read_end), std::move(signals), streams, gtest);
+                        std::move(status.read_end), std::move(signals), streams, gtest, forensics);
   SeccompListener seccomp_listener;
   if (seccomp_channel.launcher_end.valid()) {
     supervisor.watch_seccomp(std::move(seccomp_channel.launcher_end), &seccomp_listener,
@@ -753,6 +758,7 @@ void run(const SandboxSpec& requested, char* const* environment, RunResult& resu
   result.isolation.seccomp.refusals = seccomp_listener.refusals();
   record_usage(result, usage, cgroup.cgroup.get());
   gtest.finish(result);
+  forensics.finish(result);  // extension hook (issue 14)
   if (cgroup.cgroup) cgroup.cgroup->destroy();
   if (!streams.empty()) {
     result.stdout_output = streams[0].capture.finish();

@@ -289,6 +289,7 @@ nlohmann::json to_json(const RunResult& result) {
     for (const auto& c : *result.cases) document["cases"].push_back(case_json(c));
   }
   if (result.gtest) document["gtest"] = gtest_json(*result.gtest);
+  if (result.diagnostics) document["diagnostics"] = to_json(*result.diagnostics);
   return document;
 }
 
