@@ -8,6 +8,8 @@ packages=(
   nlohmann-json3-dev libcli11-dev  # JSON results, argument parsing
   libboost1.81-dev                 # Asio and Process v2: `isotest gtest` supervises its children
   libseccomp-dev                   # the default seccomp filter (docs/security.md)
+  libdw-dev libelf-dev             # stacks of a test that timed out (libdwfl, linked statically)
+  zlib1g-dev liblzma-dev libbz2-dev  # what the static libdw.a and libelf.a need
   libgtest-dev libgmock-dev        # unit and integration tests
   python3 python3-jsonschema       # validating results against docs/result.schema.json
   util-linux iproute2 procps       # setpriv (tests as user nobody), ip, ps

@@ -33,6 +33,7 @@ struct SandboxOptionTexts {
   std::string net_delay, net_loss, net_rate, net_duplicate, net_reorder, net_corrupt,
       service_timeout;
   std::vector<std::string> services, service_ready;
+  std::string stacks, stacks_timeout;
 };
 
 constexpr const char* kSandboxGroup = "Isolation and limits";
@@ -119,6 +120,13 @@ void add_sandbox_options(CLI::App& command, SandboxSpec& spec, SandboxOptionText
   scalar(command.add_option("--kill-after", texts.kill_after,
                             "grace period before SIGKILL (default 2s)"))
       ->option_text("DURATION");
+  scalar(command.add_option("--stacks", texts.stacks,
+                            "auto (default: at a timeout, record every thread's stack before "
+                            "signalling the test), never"))
+      ->option_text("MODE");
+  scalar(command.add_option("--stacks-timeout", texts.stacks_timeout,
+                            "give up collecting stacks after DURATION (default 3s)"))
+      ->option_text("DURATION");
   scalar(command.add_option("--memory", texts.memory,
                             "memory limit, swap included (256M, 1G); OOM is status oom"))
       ->option_text("SIZE");
@@ -187,6 +195,16 @@ void convert_limits(SandboxSpec& spec, const SandboxOptionTexts& texts,
     auto ms = parse_duration_ms(texts.kill_after);
     if (!ms) problems.push_back(duration_problem("--kill-after", texts.kill_after));
     spec.kill_after_ms = ms.value_or(spec.kill_after_ms);
+  }
+  if (!texts.stacks_timeout.empty()) {
+    auto ms = parse_duration_ms(texts.stacks_timeout);
+    if (!ms) problems.push_back(duration_problem("--stacks-timeout", texts.stacks_timeout));
+    spec.stacks_timeout_ms = ms.value_or(spec.stacks_timeout_ms);
+  }
+  if (!texts.stacks.empty()) {
+    auto mode = parse_stack_mode(texts.stacks);
+    if (!mode) problems.push_back("--stacks takes auto or never; " + got(texts.stacks));
+    spec.stacks = mode.value_or(spec.stacks);
   }
   if (!texts.output_limit.empty()) {
     auto bytes = parse_size_bytes(texts.output_limit);

@@ -8,6 +8,7 @@
 #include "launch.h"
 #include "messages.h"
 #include "output_file.h"
+#include "stack_summary.h"
 
 namespace isotest {
 
@@ -131,6 +132,10 @@ int run_command(const SandboxSpec& requested, char* const* environment) {
   if (result.error) report_setup_error(*result.error, result.status);
   if (!result.error) warn_missing_limits(result.isolation.cgroup);
   if (const std::string line = stop_line(result); !line.empty()) print_message(line);
+  // Where a timed-out test was stuck, in the CTest log: the result file may never be looked at.
+  if (result.diagnostics && result.diagnostics->stacks) {
+    for (const auto& line : stack_summary(*result.diagnostics->stacks)) print_message(line);
+  }
   if (!spec.json_path.empty()) {
     try {
       // Test output may be any bytes; invalid UTF-8 becomes U+FFFD so the file is always JSON.

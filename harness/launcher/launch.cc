@@ -22,6 +22,7 @@
 #include "cgroup.h"
 #include "child_error.h"
 #include "exec_plan.h"
+#include "forensics.h"
 #include "gtest_cases.h"
 #include "host_paths.h"
 #include "mounts.h"
@@ -219,7 +220,7 @@ class Supervisor {
  public:
   Supervisor(const SandboxSpec& spec, SandboxProcess& sandbox, Cgroup* cgroup, UniqueFd error_pipe,
              UniqueFd status_pipe, UniqueFd signals, std::vector<CaptureStream>& streams,
-             GtestSession& gtest, NetworkLab& netlab)
+             GtestSession& gtest, NetworkLab& netlab, Forensics& forensics)
       : spec_(spec),
         sandbox_(sandbox),
         cgroup_(cgroup),
@@ -229,7 +230,8 @@ class Supervisor {
         timer_(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC)),
         streams_(streams),
         gtest_(gtest),
-        netlab_(netlab) {
+        netlab_(netlab),
+        forensics_(forensics) {
     if (!timer_.valid()) throw_errno("supervise", "timerfd_create failed");
     if (spec.timeout_ms) arm(*spec.timeout_ms);
   }
@@ -325,6 +327,7 @@ class Supervisor {
     std::uint64_t expirations = 0;
     [[maybe_unused]] auto got = ::read(timer_.get(), &expirations, sizeof expirations);
     if (!terminating_) {
+      forensics_.before_stop(sandbox_.pid(), "timeout");  // extension hook (issue 14)
       harness_kill_ = HarnessKill{.reason = "timeout"};
       start_termination(SIGTERM);
       return;
@@ -438,6 +441,7 @@ class Supervisor {
   std::vector<CaptureStream>& streams_;
   GtestSession& gtest_;
   NetworkLab& netlab_;
+  Forensics& forensics_;
   bool terminating_ = false;
   std::optional<ChildError> child_error_;
   std::optional<int> test_status_;
@@ -649,6 +653,7 @@ void run(const SandboxSpec& requested, char* const* environment, RunResult& resu
   SandboxSpec spec = requested;
   GtestSession gtest(spec, find_executable(exec_candidates(spec, environment), working_directory),
                      environment);
+  Forensics forensics(spec);  // extension hook (issue 14)
   const MountPlan mounts = plan_mounts_for_host(spec, environment, working_directory);
   for (const auto& op : mounts.ops) result.isolation.mounts.push_back(op.description);
   const bool own_users = !spec.shares(Namespace::user);
@@ -760,7 +765,8 @@ void run(const SandboxSpec& requested, char* const* environment, RunResult& resu
   netlab.after_release();  // extension hook (issue 15)
 
   Supervisor supervisor(spec, sandbox, cgroup.cgroup.get(), std::move(errors.read_end),
-                        std::move(status.read_end), std::move(signals), streams, gtest, netlab);
+                        std::move(status.read_end), std::move(signals), streams, gtest, netlab,
+                        forensics);
   SeccompListener seccomp_listener;
   if (seccomp_channel.launcher_end.valid()) {
     supervisor.watch_seccomp(std::move(seccomp_channel.launcher_end), &seccomp_listener,
@@ -776,7 +782,8 @@ void run(const SandboxSpec& requested, char* const* environment, RunResult& resu
   result.isolation.seccomp.refusals = seccomp_listener.refusals();
   record_usage(result, usage, cgroup.cgroup.get());
   gtest.finish(result);
-  netlab.finish(result);  // extension hook (issue 15)
+  netlab.finish(result);     // extension hook (issue 15)
+  forensics.finish(result);  // extension hook (issue 14)
   if (cgroup.cgroup) cgroup.cgroup->destroy();
   if (!streams.empty()) {
     result.stdout_output = streams[0].capture.finish();

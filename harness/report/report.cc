@@ -10,6 +10,7 @@
 #include "result.h"
 #include "safe_text.h"
 #include "setup_error.h"
+#include "stack_summary.h"
 
 namespace isotest {
 
@@ -174,6 +175,24 @@ std::string failure_message(const nlohmann::json& document) {
   }
   if (status == "failed") return "exited with " + format_exit(document);
   return status;
+}
+
+// The stacks a timed-out run left (`diagnostics.stacks`), as `isotest run` printed them; none
+// without them.
+std::vector<std::string> stacks_lines(const nlohmann::json& document) {
+  const auto& stacks = field(field(document, "diagnostics"), "stacks");
+  if (!stacks.is_object()) return {};
+  try {
+    if (auto dump = stack_dump_from_json(stacks)) return stack_summary(*dump);
+  } catch (const nlohmann::json::exception&) {  // a hand-edited file: shown as it is elsewhere
+  }
+  return {};
+}
+
+std::string stacks_text(const nlohmann::json& document) {
+  std::string text;
+  for (const auto& line : stacks_lines(document)) text += line + "\n";
+  return text;
 }
 
 std::string failure_body(const nlohmann::json& document) {
@@ -421,6 +440,10 @@ void case_testcase(const TestUnit& unit, std::ostringstream& out) {
       out << "      <skipped message=\"" << message << "\"/>\n";
       break;
   }
+  // The stacks belong to the case that was running when the time ran out.
+  if (const std::string stacks = stacks_text(run); status == "timeout" && !stacks.empty()) {
+    out << "      <system-err>" << xml_text(stacks) << "</system-err>\n";
+  }
   out << "    </testcase>\n";
 }
 
@@ -459,9 +482,11 @@ void result_testcase(const TestUnit& unit, std::ostringstream& out) {
   if (const std::string text = output_text(document, "stdout"); !text.empty()) {
     out << "      <system-out>" << xml_text(text) << "</system-out>\n";
   }
-  if (const std::string text = output_text(document, "stderr"); !text.empty()) {
-    out << "      <system-err>" << xml_text(text) << "</system-err>\n";
+  std::string err = output_text(document, "stderr");
+  if (const std::string stacks = stacks_text(document); !stacks.empty()) {
+    err += (err.empty() || err.ends_with('\n') ? "" : "\n") + stacks;
   }
+  if (!err.empty()) out << "      <system-err>" << xml_text(err) << "</system-err>\n";
   out << "    </testcase>\n";
 }
 
@@ -541,6 +566,12 @@ std::string summary_table(const std::vector<LoadedResult>& results) {
         << padded(terminal_text(text_of(field(document, "name"))), name_width) << columns;
   }
   out << case_lines(ordered);
+  for (const auto* result : ordered) {
+    const auto lines = stacks_lines(result->document);
+    if (lines.empty()) continue;
+    out << "\n" << terminal_text(text_of(field(result->document, "name"))) << ":\n";
+    for (const auto& line : lines) out << "  " << terminal_text(line) << "\n";
+  }
 
   Counts of_tests;
   bool tests_are_results = true;

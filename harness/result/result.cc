@@ -338,6 +338,7 @@ nlohmann::json to_json(const RunResult& result) {
     for (const auto& service : result.services)
       document["services"].push_back(service_json(service));
   }
+  if (result.diagnostics) document["diagnostics"] = to_json(*result.diagnostics);
   return document;
 }
 

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "diagnostics.h"
 #include "output_capture.h"
 #include "setup_error.h"
 #include "spec.h"
@@ -161,6 +162,9 @@ struct RunResult {
   std::optional<CaptureResult> capture;                 // --capture
   std::optional<NetworkConditions> network_conditions;  // --net-*
   std::vector<ServiceResult> services;                  // --service
+  std::optional<std::vector<CaseResult>> cases;         // a GoogleTest binary's cases
+  std::optional<GtestRun> gtest;                        // set for a GoogleTest binary
+  std::optional<Diagnostics> diagnostics;               // why it misbehaved (harness/forensics/)
 };
 
 // Status and exit code from how the command ended (timeout(1) and env(1) conventions).

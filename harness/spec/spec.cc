@@ -65,6 +65,12 @@ std::optional<NetworkMode> parse_network_mode(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<StackMode> parse_stack_mode(std::string_view name) {
+  if (name == "auto") return StackMode::automatic;
+  if (name == "never") return StackMode::never;
+  return std::nullopt;
+}
+
 std::string_view seccomp_mode_name(SeccompMode mode) {
   switch (mode) {
     case SeccompMode::errno_return:
@@ -142,6 +148,11 @@ std::vector<std::string> validate(const SandboxSpec& spec) {
   if (spec.limits.cpus && !(*spec.limits.cpus >= 0.01 && *spec.limits.cpus <= 4096)) {
     problems.push_back("--cpus takes " + std::string(kCpusTakes) + "; got " +
                        shortest_text(*spec.limits.cpus));
+  }
+  if (spec.stacks_timeout_ms <= 0) {
+    problems.emplace_back(
+        "--stacks-timeout must be greater than zero; use --stacks never to "
+        "collect no stacks");
   }
   if (spec.timeout_ms && *spec.timeout_ms <= 0) {
     problems.emplace_back("--timeout must be greater than zero");

@@ -31,6 +31,11 @@ enum class SeccompMode { errno_return, kill, off };
 std::string_view seccomp_mode_name(SeccompMode mode);
 std::optional<SeccompMode> parse_seccomp_mode(std::string_view name);
 std::string_view network_mode_name(NetworkMode mode);
+
+// Whether a run that times out has every thread's stack collected before it is signalled
+// (harness/forensics/, docs/cli.md: --stacks).
+enum class StackMode { automatic, never };
+std::optional<StackMode> parse_stack_mode(std::string_view name);
 std::optional<NetworkMode> parse_network_mode(std::string_view name);
 
 struct BindMount {
@@ -81,6 +86,9 @@ struct SandboxSpec {
 
   std::optional<std::int64_t> timeout_ms;
   std::int64_t kill_after_ms = 2000;
+  // Past this, stack collection gives up and says so: a huge process must not hold the run. It
+  // fits in the 5 s the CMake functions add to CTest's TIMEOUT (cmake/IsoTest.cmake).
+  std::int64_t stacks_timeout_ms = 3000;
   std::uint64_t output_limit_bytes = 64ULL * 1024;
 
   NetLabRequest netlab;  // capture, network conditions, services (issue 15)
@@ -89,6 +97,7 @@ struct SandboxSpec {
   // Where the captured stdout of the command is copied as it arrives: isotest's stdout, or its
   // stderr when the result itself goes to stdout.
   int stdout_copy_fd = 1;
+  StackMode stacks = StackMode::automatic;  // at a timeout (--stacks)
 
   [[nodiscard]] bool shares(Namespace ns) const {
     return (shared_namespaces & (1U << static_cast<unsigned>(ns))) != 0;

@@ -31,6 +31,14 @@ expect_result("${results}" pids isolation cgroup limits pids_max 16)
 expect_result("${results}" cpus isolation cgroup limits cpus 0.5)
 expect_result("${results}" timeout status timeout)
 expect_result("${results}" timeout timeout_ms 1000)
+# At the timeout isotest took the test's stacks before signalling it (issue 14): in the result,
+# and in the CTest log, where whoever reads a CI failure looks.
+expect_result("${results}" timeout diagnostics trigger timeout)
+expect_result("${results}" timeout diagnostics stacks complete ON)
+expect_match("${run_output}" "isotest: stacks at the timeout \\(ptrace\\+libdwfl, "
+             "the stack summary in the CTest log")
+expect_match("${run_output}" "isotest:     thread 2 `probe` S in [a-z_]+: [^\n]* < main"
+             "the sleeping probe's thread and its way from main in the CTest log")
 expect_result("${results}" isotest_args output stdout truncated ON)
 expect_result("${results}" failing status failed)
 expect_result("${results}" failing exit_code 1)

@@ -158,6 +158,17 @@ TEST(GtestRunner, TellsEveryKindOfCaseApartInJsonAndJunit) {
   EXPECT_EQ(flaky.find("<failure"), std::string::npos) << flaky;
   EXPECT_NE(junit_case(xml, "Hang", "One").find("<error"), std::string::npos) << xml;
   EXPECT_NE(junit_case(xml, "Port", "BindA"), "") << xml;
+  // The case that timed out carries its threads' stacks, taken before it was signalled, in the
+  // JSON and in its JUnit system-err (issue 14).
+  ASSERT_TRUE(cases["Hang.One"].contains("diagnostics")) << cases["Hang.One"].dump(1);
+  const std::string stacks = cases["Hang.One"].at("diagnostics").at("stacks").dump();
+  EXPECT_NE(stacks.find("\"Hang_One_Test::TestBody()\""), std::string::npos) << stacks;
+  EXPECT_NE(junit_case(xml, "Hang", "One").find("stacks at the timeout (ptrace+libdwfl, "),
+            std::string::npos)
+      << xml;
+  EXPECT_NE(junit_case(xml, "Hang", "One").find(" Hang_One_Test::TestBody() (sample_gtest.cc:"),
+            std::string::npos)
+      << xml;
 }
 
 // The data block of an `isotest report --html` page, as the page's script reads it.

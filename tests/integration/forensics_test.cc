@@ -1,0 +1,124 @@
+// Forensics (issue 14): a test that hangs leaves every thread's stack in its result and in the
+// log, taken before it was signalled; one that does not costs nothing and leaves nothing.
+#include <cstdlib>
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "host_view.h"
+#include "result_file.h"
+#include "spawned_process.h"
+
+namespace isotest::integration {
+namespace {
+
+// run-as-nobody.sh points ISOTEST_DEADLOCK at a copy user nobody can run.
+std::string deadlock_program() {
+  const char* value = std::getenv("ISOTEST_DEADLOCK");
+  return value != nullptr && *value != '\0' ? value : ISOTEST_DEFAULT_DEADLOCK;
+}
+
+struct ThreadSeen {
+  std::string wchan;
+  std::set<std::string> functions;
+};
+
+// Each thread's wait channel and the functions on its stack.
+std::vector<ThreadSeen> threads_of(const nlohmann::json& stacks) {
+  std::vector<ThreadSeen> threads;
+  for (const auto& process : stacks["processes"]) {
+    for (const auto& thread : process["threads"]) {
+      ThreadSeen seen;
+      if (thread["wchan"].is_string()) seen.wchan = thread["wchan"];
+      for (const auto& frame : thread["frames"]) {
+        if (frame["function"].is_string()) seen.functions.insert(frame["function"]);
+      }
+      threads.push_back(seen);
+    }
+  }
+  return threads;
+}
+
+// The thread stuck in FUNCTION, if one is: some frame's name starts with it ("f()" for C++).
+const ThreadSeen* thread_in(const std::vector<ThreadSeen>& threads, const std::string& function) {
+  for (const auto& thread : threads) {
+    for (const auto& name : thread.functions) {
+      if (name.starts_with(function)) return &thread;
+    }
+  }
+  return nullptr;
+}
+
+TEST(ForensicsTest, TimeoutRecordsEveryThreadsStackBeforeSignalling) {
+  TempDir dir;
+  const auto json = dir / "result.json";
+  SpawnedProcess sandbox(isotest_run({"--timeout", "2s", "--json", json}, {deadlock_program()}));
+  ASSERT_TRUE(sandbox.wait_for_line("deadlocked")) << sandbox.stderr_text();
+  auto exit = sandbox.wait();
+  EXPECT_EQ(exit.exit_code, 124) << describe(exit) << sandbox.stderr_text();
+  auto result = load_result(json);
+  ASSERT_TRUE(result.contains("diagnostics")) << result.dump(2);
+  const auto& diagnostics = result["diagnostics"];
+  EXPECT_EQ(diagnostics["trigger"], "timeout");
+  const auto& stacks = diagnostics["stacks"];
+  EXPECT_EQ(stacks["method"], "ptrace+libdwfl");
+  EXPECT_EQ(stacks["complete"], true) << stacks.dump(2);
+  const auto threads = threads_of(stacks);
+  for (const char* function : {"lock_a_then_b", "lock_b_then_a"}) {
+    const ThreadSeen* thread = thread_in(threads, function);
+    ASSERT_NE(thread, nullptr) << function << " on no stack:\n" << stacks.dump(2);
+    // Taken before the stop: the kernel still says where the thread sleeps, a futex wait.
+    EXPECT_NE(thread->wchan.find("futex"), std::string::npos)
+        << function << " waits in `" << thread->wchan << "`";
+  }
+  ASSERT_NE(thread_in(threads, "main"), nullptr) << stacks.dump(2);
+  // The CTest log shows it too.
+  const std::string err = sandbox.stderr_text();
+  EXPECT_NE(err.find("isotest: stacks at the timeout (ptrace+libdwfl, "), std::string::npos) << err;
+  EXPECT_NE(err.find(" lock_a_then_b() (deadlock.cc:"), std::string::npos) << err;
+  EXPECT_TRUE(results_match_schema({json}));
+}
+
+TEST(ForensicsTest, StacksNeverTakesNone) {
+  TempDir dir;
+  const auto json = dir / "result.json";
+  auto run = run_to_end(
+      isotest_run({"--timeout", "1s", "--stacks", "never", "--json", json}, {deadlock_program()}));
+  EXPECT_EQ(run.exit.exit_code, 124) << describe(run);
+  auto result = load_result(json);
+  EXPECT_FALSE(result.contains("diagnostics")) << result["diagnostics"].dump(2);
+  EXPECT_EQ(run.err.find("stacks at the timeout"), std::string::npos) << run.err;
+}
+
+TEST(ForensicsTest, RunThatEndsByItselfHasNoDiagnostics) {
+  TempDir dir;
+  const auto json = dir / "result.json";
+  auto run = run_to_end(isotest_run_probe({"--timeout", "30s", "--json", json}, {"exit", "3"}));
+  EXPECT_EQ(run.exit.exit_code, 3) << describe(run);
+  auto result = load_result(json);
+  EXPECT_FALSE(result.contains("diagnostics")) << result["diagnostics"].dump(2);
+}
+
+TEST(ForensicsTest, BadStackOptionsAreRefused) {
+  struct Case {
+    std::vector<std::string> options;
+    std::string message;
+  };
+  const Case cases[] = {
+      {{"--stacks", "sometimes"}, "isotest: --stacks takes auto or never; got `sometimes`\n"},
+      {{"--stacks-timeout", "soon"},
+       "isotest: --stacks-timeout takes a duration such as 500ms, 30s or 2m; got `soon`\n"},
+      {{"--stacks-timeout", "0"},
+       "isotest: --stacks-timeout must be greater than zero; use --stacks never to collect no "
+       "stacks\n"},
+  };
+  for (const auto& c : cases) {
+    auto run = run_to_end(isotest_run(c.options, {"true"}));
+    EXPECT_EQ(run.exit.exit_code, 125) << describe(run);
+    EXPECT_NE(run.err.find(c.message), std::string::npos) << run.err;
+  }
+}
+
+}  // namespace
+}  // namespace isotest::integration
