@@ -162,8 +162,6 @@ struct RunResult {
   std::optional<CaptureResult> capture;                 // --capture
   std::optional<NetworkConditions> network_conditions;  // --net-*
   std::vector<ServiceResult> services;                  // --service
-  std::optional<std::vector<CaseResult>> cases;         // a GoogleTest binary's cases
-  std::optional<GtestRun> gtest;                        // set for a GoogleTest binary
   std::optional<Diagnostics> diagnostics;               // why it misbehaved (harness/forensics/)
 };
 
