@@ -376,8 +376,6 @@ function(_isotest_run_args run_args_var timeout_var prefix caller)
     endif()
   endif()
 
-  list(APPEND args ${${prefix}_ISOTEST_ARGS})
-
   # The sandbox's fresh /tmp, /dev/shm and TMPFS mounts hide what lies below them. isotest
   # keeps what a command line names visible; these trees are declared to the same rule, for the
   # paths compiled into tests (-DDATA_DIR=${CMAKE_SOURCE_DIR}/data) that no command line shows.

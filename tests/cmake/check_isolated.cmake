@@ -40,6 +40,14 @@ expect_match("${run_output}" "isotest: stacks at the timeout \\(ptrace\\+libdwfl
 expect_match("${run_output}" "isotest:     thread 2 `probe` S in [a-z_]+: [^\n]* < main"
              "the sleeping probe's thread and its way from main in the CTest log")
 expect_result("${results}" isotest_args output stdout truncated ON)
+# ISOTEST_ARGS reach isotest once, where the function puts them: not repeated after the others.
+sample_run(isotest_args_command COMMAND "${CMAKE_CTEST_COMMAND}" --test-dir "${build}" -N -V
+           -R "^isotest_args$")
+string(REGEX MATCHALL "--output-limit" output_limits "${isotest_args_command}")
+list(LENGTH output_limits output_limit_count)
+if(NOT output_limit_count EQUAL 1)
+  sample_fail("isotest_args: --output-limit given ${output_limit_count} times:\n${isotest_args_command}")
+endif()
 expect_result("${results}" failing status failed)
 expect_result("${results}" failing exit_code 1)
 expect_result("${results}" path_command command 0 sh)
