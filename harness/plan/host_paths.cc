@@ -95,6 +95,22 @@ std::vector<std::string_view> path_words(std::string_view argument) {
   return words;
 }
 
+// The words of a shell command line that may name a path: split where sh(1) would end a word
+// (blanks, operators, quotes), keeping only those with a `/`. Enough for `./server --port 1` or
+// `exec /build/server`; quoting and expansions are not interpreted.
+std::vector<std::string_view> shell_path_words(std::string_view line) {
+  constexpr std::string_view kSeparators = " \t\n;&|()<>'\"`";
+  std::vector<std::string_view> words;
+  std::size_t start = line.find_first_not_of(kSeparators);
+  while (start != std::string_view::npos) {
+    const std::size_t end = line.find_first_of(kSeparators, start);
+    const std::string_view word = line.substr(start, end - start);
+    if (word.find('/') != std::string_view::npos) words.push_back(word);
+    start = end == std::string_view::npos ? end : line.find_first_not_of(kSeparators, end);
+  }
+  return words;
+}
+
 std::string join(const std::vector<std::string>& parts, const char* separator) {
   std::string text;
   for (const auto& part : parts) text += (text.empty() ? "" : separator) + part;
@@ -151,6 +167,15 @@ std::vector<NeededPath> host_paths_needed(const SandboxSpec& spec, char* const* 
     for (std::string_view word : path_words(spec.command[i])) {
       if (word.empty()) continue;
       add({.path = absolute_path(working_directory, word), .why = "named in the arguments"});
+    }
+  }
+  // A service's command is a shell line run in the sandbox: the programs it names (a server in
+  // the build tree) stay visible with their directories, as the test's executable does.
+  for (const auto& service : spec.netlab.services) {
+    for (std::string_view word : shell_path_words(service.command)) {
+      add({.path = absolute_path(working_directory, word),
+           .why = "named in --service " + service.name,
+           .with_directory = true});
     }
   }
 

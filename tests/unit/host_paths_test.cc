@@ -195,6 +195,30 @@ TEST_F(HostPathsNeeded, ArgumentsNamingExistingPathsInAnyFormAreNeeded) {
              root_ + "/in/key.txt: named in the arguments"}));
 }
 
+TEST_F(HostPathsNeeded, ProgramsAServiceCommandNamesAreNeededWithTheirDirectories) {
+  const auto server = make_file("build/server", "#!/bin/sh\n", fs::perms::owner_all);
+  const auto config = make_file("build/server.conf");
+  SandboxSpec spec;
+  spec.command = {"/bin/true"};
+  spec.netlab.services = {
+      {.name = "db", .command = "exec " + server + " --config=x <" + config + "; ./missing"}};
+  const auto texts = needed(spec, root_);
+  EXPECT_NE(
+      std::find(texts.begin(), texts.end(), server + ": named in --service db [with directory]"),
+      texts.end())
+      << ::testing::PrintToString(texts);
+  EXPECT_NE(
+      std::find(texts.begin(), texts.end(), config + ": named in --service db [with directory]"),
+      texts.end())
+      << ::testing::PrintToString(texts);
+  // A word that names nothing on the host is not needed.
+  EXPECT_EQ(std::count_if(
+                texts.begin(), texts.end(),
+                [](const std::string& text) { return text.find("missing") != std::string::npos; }),
+            0)
+      << ::testing::PrintToString(texts);
+}
+
 TEST_F(HostPathsNeeded, SymlinksAreNeededAsNamedAndAsTheirRealPath) {
   const auto real = make_file("real/data.txt");
   fs::create_directory_symlink(root_ + "/real", root_ + "/link");
