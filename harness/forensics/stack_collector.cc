@@ -441,6 +441,23 @@ StackDump unavailable(std::string reason) {
   return dump;
 }
 
+// The forked collector, killed and reaped however collect_stacks() leaves: gone already when it
+// finished; otherwise its death detaches the test.
+class CollectorProcess {
+ public:
+  explicit CollectorProcess(pid_t pid) : pid_(pid) {}
+  CollectorProcess(const CollectorProcess&) = delete;
+  CollectorProcess& operator=(const CollectorProcess&) = delete;
+  ~CollectorProcess() {
+    ::kill(pid_, SIGKILL);
+    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+
+ private:
+  pid_t pid_;
+};
+
 }  // namespace
 
 // The tracing is done by a forked helper process, not by isotest itself. A thread that never
@@ -479,10 +496,10 @@ StackDump collect_stacks(pid_t init_host_pid, std::chrono::milliseconds budget) 
   }
   channel.write_end.reset();
   bool finished = false;
-  const std::string text =
-      read_until(channel.read_end.get(), started + budget + kHelperGrace, finished);
-  ::kill(helper, SIGKILL);  // gone already when it finished; otherwise this detaches the test
-  while (::waitpid(helper, nullptr, 0) < 0 && errno == EINTR) {
+  std::string text;
+  {
+    const CollectorProcess owner(helper);
+    text = read_until(channel.read_end.get(), started + budget + kHelperGrace, finished);
   }
   const auto elapsed = std::chrono::duration<double, std::milli>(SteadyClock::now() - started);
   if (!finished) {

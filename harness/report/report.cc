@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "result.h"
+#include "result_reading.h"
 #include "safe_text.h"
 #include "setup_error.h"
 #include "stack_summary.h"
@@ -39,15 +40,13 @@ Verdict verdict_of(const std::string& status) {
   return Verdict::error;
 }
 
-namespace {
-
 bool is_good(const std::string& status) {
   const Verdict verdict = verdict_of(status);
   return verdict == Verdict::passed || verdict == Verdict::skipped;
 }
 
-// nlohmann's const operator[] asserts (or is undefined) for a missing key; result files are
-// input, so every lookup goes through here.
+// nlohmann's const operator[] asserts (or is undefined) for a missing key: every lookup of a
+// result goes through here.
 const nlohmann::json& field(const nlohmann::json& object, const char* key) {
   static const nlohmann::json kMissing;
   if (!object.is_object()) return kMissing;
@@ -66,6 +65,8 @@ double number_of(const nlohmann::json& value) {
 std::string status_of(const nlohmann::json& document) {
   return text_of(field(document, "status"));
 }
+
+namespace {
 
 constexpr std::string_view kRunnerSchema = "isotest-gtest/1";
 

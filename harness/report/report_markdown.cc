@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "report.h"
+#include "result_reading.h"
 #include "safe_text.h"
 
 namespace isotest {
@@ -17,10 +18,6 @@ constexpr std::size_t kNameKeptCharacters = 200;
 constexpr std::size_t kReasonKeptCharacters = 300;
 constexpr std::size_t kTestsListed = 50;
 constexpr std::size_t kSlowestListed = 10;
-
-std::string text_of(const nlohmann::json& value) {
-  return value.is_string() ? value.get<std::string>() : std::string();
-}
 
 // TEXT cut to about KEPT bytes at a character boundary, with an ellipsis.
 std::string cut(std::string text, std::size_t kept) {

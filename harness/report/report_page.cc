@@ -7,6 +7,8 @@
 #include <limits>
 #include <map>
 
+#include "result_reading.h"
+
 namespace isotest {
 
 namespace {
@@ -17,21 +19,6 @@ namespace {
 constexpr std::size_t kTextKeptBytes = 4096;
 constexpr std::size_t kArrayKeptElements = 200;
 constexpr std::size_t kFailuresKept = 20;
-
-const nlohmann::json& field(const nlohmann::json& object, const char* key) {
-  static const nlohmann::json kMissing;
-  if (!object.is_object()) return kMissing;
-  const auto it = object.find(key);
-  return it == object.end() ? kMissing : *it;
-}
-
-std::string text_of(const nlohmann::json& value) {
-  return value.is_string() ? value.get<std::string>() : std::string();
-}
-
-double number_of(const nlohmann::json& value) {
-  return value.is_number() ? value.get<double>() : 0.0;
-}
 
 // A number of the result, or null when it has none (absent, null, or not a number).
 nlohmann::json number_or_null(const nlohmann::json& value) {
@@ -47,15 +34,6 @@ double tenths(double ms) {
 // Sets KEY to VALUE unless VALUE is null, so that the page's JSON carries no empty fields.
 void set_unless_null(nlohmann::json& object, const char* key, nlohmann::json value) {
   if (!value.is_null()) object[key] = std::move(value);
-}
-
-std::string status_of(const nlohmann::json& document) {
-  return text_of(field(document, "status"));
-}
-
-bool passed(const std::string& status) {
-  const Verdict verdict = verdict_of(status);
-  return verdict == Verdict::passed || verdict == Verdict::skipped;
 }
 
 // Strings cut to their head and tail, arrays to their first elements with `KEY_left_out`
@@ -169,11 +147,11 @@ nlohmann::json sandbox_run(const nlohmann::json& document, const OutputExcerptLi
   set_unless_null(run, "pids_peak", number_or_null(field(usage, "pids_peak")));
   set_unless_null(run, "pids_max", number_or_null(field(cgroup_limits, "pids_max")));
   if (auto output =
-          output_of(document, passed(status) ? limits.passed_bytes : limits.not_passed_bytes);
+          output_of(document, is_good(status) ? limits.passed_bytes : limits.not_passed_bytes);
       !output.empty()) {
     run["output"] = std::move(output);
   }
-  if (!passed(status)) run["reason"] = run_failure_message(document);
+  if (!is_good(status)) run["reason"] = run_failure_message(document);
   if (field(document, "error").is_object()) {
     run["error"] = {{"message", text_of(field(field(document, "error"), "message"))},
                     {"hint", text_of(field(field(document, "error"), "hint"))}};
