@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "setup_error.h"
+#include "unique_dir.h"
 
 namespace isotest {
 
@@ -22,17 +23,16 @@ constexpr const char* kUnnamedLock = "owner.lock.new";
 template <typename Keep>
 std::vector<std::string> names_in(int fd, Keep keep) {
   std::vector<std::string> names;
-  const int listing_fd = ::dup(fd);
-  DIR* listing = listing_fd < 0 ? nullptr : ::fdopendir(listing_fd);
-  if (listing == nullptr) {
-    if (listing_fd >= 0) ::close(listing_fd);
-    return names;
-  }
-  while (const dirent* entry = ::readdir(listing)) {
+  UniqueFd listing_fd(::dup(fd));
+  if (!listing_fd.valid()) return names;
+  // fdopendir takes the descriptor over when it succeeds, and only then.
+  const UniqueDir listing(::fdopendir(listing_fd.get()));
+  if (!listing) return names;
+  static_cast<void>(listing_fd.release());
+  while (const dirent* entry = ::readdir(listing.get())) {
     const std::string_view name = entry->d_name;
     if (name != "." && name != ".." && keep(*entry)) names.emplace_back(name);
   }
-  ::closedir(listing);
   return names;
 }
 

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "unique_dir.h"
 #include "unique_fd.h"
 
 namespace isotest {
@@ -171,15 +172,16 @@ bool is_stale_cgroup_name(std::string_view name) {
 }
 
 void for_each_stale_cgroup(const std::string& parent, void (*remove)(const std::string& dir)) {
-  DIR* dir = ::opendir(parent.c_str());
-  if (dir == nullptr) return;
   std::vector<std::string> stale;
-  while (const dirent* entry = ::readdir(dir)) {
-    if (entry->d_type == DT_DIR && is_stale_cgroup_name(entry->d_name)) {
-      stale.emplace_back(parent + "/" + entry->d_name);
+  {
+    const UniqueDir dir(::opendir(parent.c_str()));
+    if (!dir) return;
+    while (const dirent* entry = ::readdir(dir.get())) {
+      if (entry->d_type == DT_DIR && is_stale_cgroup_name(entry->d_name)) {
+        stale.emplace_back(parent + "/" + entry->d_name);
+      }
     }
   }
-  ::closedir(dir);
   for (const auto& path : stale) remove(path);
 }
 

@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "setup_error.h"
+#include "unique_dir.h"
 #include "unique_fd.h"
 
 namespace isotest {
@@ -46,10 +47,7 @@ std::string first_line(const std::string& path) {
 
 std::vector<int> numeric_entries(const std::string& directory) {
   std::vector<int> numbers;
-  struct CloseDir {
-    void operator()(DIR* dir) const { ::closedir(dir); }
-  };
-  std::unique_ptr<DIR, CloseDir> dir(::opendir(directory.c_str()));
+  const UniqueDir dir(::opendir(directory.c_str()));
   if (!dir) return numbers;
   while (const dirent* entry = ::readdir(dir.get())) {
     char* end = nullptr;
