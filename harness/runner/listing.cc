@@ -171,8 +171,12 @@ ListerRun run_lister(const std::string& self, const std::vector<std::string>& ar
   bool exited = false;
   int wait_status = 0;
   int interrupted_by = 0;
+  // cancel() cannot stop a signal handler already queued behind the last output; it must not
+  // wait again, or io.run() would never return.
+  bool done = false;
   auto finish_if_done = [&] {
     if (exited && out.closed && err.closed) {
+      done = true;
       interrupt.cancel();
       grace.cancel();
     }
@@ -192,6 +196,7 @@ ListerRun run_lister(const std::string& self, const std::vector<std::string>& ar
     finish_if_done();
   });
   std::function<void()> wait_for_signal = [&] {
+    if (done) return;
     interrupt.async_wait([&](const boost::system::error_code& error, int signal_number) {
       if (error) return;  // cancelled: the listing is over
       if (!exited) ::kill(lister->id(), interrupted_by == 0 ? SIGTERM : SIGKILL);

@@ -12,7 +12,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/writable_pipe.hpp>
 #include <boost/process/v2/process.hpp>
 // clang-format on
@@ -36,6 +35,7 @@
 #include "runner/gtest_output.h"
 #include "runner/listing.h"
 #include "runner/progress.h"
+#include "runner/repeating_tick.h"
 #include "runner/runner_report.h"
 #include "runner/timings.h"
 #include "safe_text.h"
@@ -119,7 +119,11 @@ class Supervisor {
         cases_(cases),
         progress_(progress),
         self_(std::move(self)),
-        tick_(io_),
+        tick_(io_, std::chrono::milliseconds(250),
+              [this] {
+                check_silence();
+                progress_.update(running_names());
+              }),
         signals_(io_, SIGINT, SIGTERM, SIGHUP) {}
 
   void enqueue(Job job) { queue_.push_back(std::move(job)); }
@@ -128,7 +132,7 @@ class Supervisor {
 
   void run() {
     wait_for_signal();
-    schedule_tick();
+    tick_.start();
     start_jobs();
     io_.run();
   }
@@ -137,8 +141,9 @@ class Supervisor {
   [[nodiscard]] std::size_t job_limit() const { return static_cast<std::size_t>(request_.jobs); }
 
   void wait_for_signal() {
+    if (finished_) return;
     signals_.async_wait([this](const boost::system::error_code& error, int signal_number) {
-      if (error) return;
+      if (error || finished_) return;
       // First signal: start nothing more and stop the sandboxes; each `isotest run` kills its
       // own sandbox (and cgroup) and writes its result. A second one does not wait for that.
       const int forward = interrupted_ ? SIGKILL : SIGTERM;
@@ -154,16 +159,6 @@ class Supervisor {
       }
       finish_if_done();
       wait_for_signal();
-    });
-  }
-
-  void schedule_tick() {
-    tick_.expires_after(std::chrono::milliseconds(250));
-    tick_.async_wait([this](const boost::system::error_code& error) {
-      if (error) return;
-      check_silence();
-      progress_.update(running_names());
-      schedule_tick();
     });
   }
 
@@ -200,7 +195,9 @@ class Supervisor {
 
   void finish_if_done() {
     if (!running_.empty() || (!queue_.empty() && !interrupted_)) return;
-    tick_.cancel();
+    // As for the tick (repeating_tick.h): a signal handler already queued must not wait again.
+    finished_ = true;
+    tick_.stop();
     signals_.cancel();
   }
 
@@ -428,12 +425,13 @@ class Supervisor {
   Progress& progress_;
   std::string self_;
   asio::io_context io_;
-  asio::steady_timer tick_;
+  RepeatingTick tick_;
   asio::signal_set signals_;
   std::deque<Job> queue_;
   std::map<std::uint64_t, std::unique_ptr<Running>> running_;
   std::uint64_t next_id_ = 0;
   bool interrupted_ = false;
+  bool finished_ = false;  // every job is done: a signal handler already queued must not re-arm
 };
 
 // Batches of up to `batch` cases in the given order; a batch holds cases with the same needs.

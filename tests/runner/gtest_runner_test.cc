@@ -2,9 +2,11 @@
 // (sample_gtest.cc) with every case in its own sandbox, and the tests read its JSON and JUnit
 // outputs, its exit status, and what it leaves behind in /proc and the cgroup tree.
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -759,6 +761,13 @@ std::set<std::string> wait_for_scratch_directories(pid_t root, const std::string
   return found;
 }
 
+// Until `pid` (our child) has died, without reaping it.
+void wait_until_dead(pid_t pid) {
+  siginfo_t info{};
+  while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
+  }
+}
+
 TEST(GtestRunner, TheNextRunRemovesTheScratchDirectoriesOfKilledRunsOnly) {
   Scratch scratch;
   // Alive throughout: a runner with a case running, each with its own directory.
@@ -782,13 +791,17 @@ TEST(GtestRunner, TheNextRunRemovesTheScratchDirectoriesOfKilledRunsOnly) {
   ASSERT_EQ(run_directories.size(), 1U);
   runner.send_signal(SIGKILL);
   run.send_signal(SIGKILL);
-  runner.wait();
-  run.wait();
+  // Looked at the moment both are dead: any isotest run starting from then on (another CTest
+  // test under -j) may find them stale and remove them, as the next run below must.
+  wait_until_dead(runner.pid());
+  wait_until_dead(run.pid());
   std::set<std::string> killed = runner_directories;
   killed.insert(run_directories.begin(), run_directories.end());
   for (const auto& directory : killed) {
     ASSERT_TRUE(fs::is_directory(directory)) << directory << ": SIGKILL leaves it behind";
   }
+  runner.wait();
+  run.wait();
 
   const auto next =
       run_to_end(gtest_argv(scratch, {"--filter", "Sample.Passes"}), with_state(scratch));
