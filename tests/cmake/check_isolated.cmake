@@ -14,7 +14,7 @@ sample_ctest(run "${build}")
 expect_verdicts(run
   hostname Passed  environment Passed  network_none Passed  share_uts Passed
   bind Passed  ro_bind Passed  tmpfs Passed  read_only Passed  time_offset Passed
-  memory Passed  pids Passed  cpus Passed  timeout Failed  isotest_args Passed
+  memory Passed  pids Passed  cpus Passed  timeout Failed  deadlock Failed  isotest_args Passed
   words Passed  expand_lists Passed  path_command Passed  failing Failed
 )
 
@@ -39,6 +39,33 @@ expect_match("${run_output}" "isotest: stacks at the timeout \\(ptrace\\+libdwfl
              "the stack summary in the CTest log")
 expect_match("${run_output}" "isotest:     thread 2 `probe` S in [a-z_]+: [^\n]* < main"
              "the sleeping probe's thread and its way from main in the CTest log")
+# Both deadlocked threads, each in its function and waiting on a futex, in the result and log.
+expect_result("${results}" deadlock status timeout)
+expect_result("${results}" deadlock diagnostics stacks complete ON)
+_isotest_result_file(deadlock_file "${results}" deadlock)
+file(READ "${deadlock_file}" deadlock_json)
+string(JSON deadlock_threads GET "${deadlock_json}" diagnostics stacks processes 0 threads)
+string(JSON thread_count LENGTH "${deadlock_threads}")
+set(deadlocked)
+math(EXPR last_thread "${thread_count} - 1")
+foreach(index RANGE ${last_thread})
+  string(JSON thread GET "${deadlock_threads}" ${index})
+  string(JSON wchan GET "${thread}" wchan)
+  foreach(function lock_a_then_b lock_b_then_a)
+    if(thread MATCHES "\"function\" *: *\"${function}\\(\\)\"" AND wchan MATCHES "futex")
+      list(APPEND deadlocked ${function})
+    endif()
+  endforeach()
+endforeach()
+list(SORT deadlocked)
+if(NOT deadlocked STREQUAL "lock_a_then_b;lock_b_then_a")
+  sample_fail("deadlock: expected lock_a_then_b() and lock_b_then_a() on threads waiting on a "
+              "futex, found `${deadlocked}` in:\n${deadlock_threads}")
+endif()
+expect_match("${run_output}" " lock_a_then_b\\(\\) \\(deadlock_threads.cc:[0-9]+\\)"
+             "the first deadlocked thread in the CTest log")
+expect_match("${run_output}" " lock_b_then_a\\(\\) \\(deadlock_threads.cc:[0-9]+\\)"
+             "the second deadlocked thread in the CTest log")
 expect_result("${results}" isotest_args output stdout truncated ON)
 # ISOTEST_ARGS reach isotest once, where the function puts them: not repeated after the others.
 sample_run(isotest_args_command COMMAND "${CMAKE_CTEST_COMMAND}" --test-dir "${build}" -N -V

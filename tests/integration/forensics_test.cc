@@ -76,7 +76,7 @@ TEST(ForensicsTest, TimeoutRecordsEveryThreadsStackBeforeSignalling) {
   // The CTest log shows it too.
   const std::string err = sandbox.stderr_text();
   EXPECT_NE(err.find("isotest: stacks at the timeout (ptrace+libdwfl, "), std::string::npos) << err;
-  EXPECT_NE(err.find(" lock_a_then_b() (deadlock.cc:"), std::string::npos) << err;
+  EXPECT_NE(err.find(" lock_a_then_b() (deadlock_threads.cc:"), std::string::npos) << err;
   EXPECT_TRUE(results_match_schema({json}));
 }
 

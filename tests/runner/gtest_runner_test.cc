@@ -38,6 +38,13 @@ const std::string& sample() {
   return kPath;
 }
 
+// One case that deadlocks two threads in lock_a_then_b() and lock_b_then_a().
+const std::string& deadlock_sample() {
+  static const std::string kPath =
+      from_environment("ISOTEST_DEADLOCK_GTEST", ISOTEST_DEFAULT_DEADLOCK_GTEST);
+  return kPath;
+}
+
 const std::string& runner_schema() {
   static const std::string kPath =
       from_environment("ISOTEST_RUNNER_SCHEMA", ISOTEST_DEFAULT_RUNNER_SCHEMA);
@@ -816,6 +823,38 @@ TEST(GtestRunner, TheNextRunRemovesTheScratchDirectoriesOfKilledRunsOnly) {
   live.send_signal(SIGINT);
   EXPECT_EQ(live.wait().exit_code, 130) << live.stderr_text();
   for (const auto& directory : live_directories) EXPECT_FALSE(fs::exists(directory));
+}
+
+TEST(GtestRunner, ATimedOutCaseCarriesTheStacksOfBothDeadlockedThreads) {
+  Scratch scratch;
+  std::vector<std::string> argv = gtest_argv(
+      scratch, {"--timeout", "2s", "--json", scratch / "out.json", "--junit", scratch / "out.xml"});
+  argv.back() = deadlock_sample();
+  const auto run = run_to_end(argv, with_state(scratch));
+  ASSERT_EQ(run.exit.exit_code, 1) << describe(run);
+  auto cases = cases_by_name(read_json(scratch / "out.json"));
+  const auto& deadlock = cases["Deadlock.TwoThreads"];
+  ASSERT_EQ(deadlock.at("status"), "timeout") << deadlock.dump(1);
+  ASSERT_TRUE(deadlock.contains("diagnostics")) << deadlock.dump(1);
+  const auto& stacks = deadlock.at("diagnostics").at("stacks");
+  EXPECT_EQ(stacks.at("complete"), true) << stacks.dump(1);
+  // Each function on the stack of a thread that the kernel says waits on a futex.
+  for (const std::string function : {"lock_a_then_b()", "lock_b_then_a()"}) {
+    std::string wchan = "(on no stack)";
+    for (const auto& process : stacks.at("processes")) {
+      for (const auto& thread : process.at("threads")) {
+        for (const auto& frame : thread.at("frames")) {
+          if (frame.at("function") != function) continue;
+          wchan = thread.at("wchan").is_string() ? thread.at("wchan").get<std::string>() : "?";
+        }
+      }
+    }
+    EXPECT_NE(wchan.find("futex"), std::string::npos) << function << ": " << wchan << "\n"
+                                                      << stacks.dump(1);
+  }
+  const auto junit = junit_case(read_text(scratch / "out.xml"), "Deadlock", "TwoThreads");
+  EXPECT_NE(junit.find(" lock_a_then_b() (deadlock_threads.cc:"), std::string::npos) << junit;
+  EXPECT_NE(junit.find(" lock_b_then_a() (deadlock_threads.cc:"), std::string::npos) << junit;
 }
 
 TEST(GtestRunner, EachCaseOfABatchHasItsOwnDurationAndOnlyThoseAreLearned) {
