@@ -5,8 +5,11 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "forensics.h"
+#include "gtest_extension.h"
 #include "launch.h"
 #include "messages.h"
+#include "network_lab.h"
 #include "output_file.h"
 #include "stack_summary.h"
 
@@ -128,7 +131,14 @@ int run_command(const SandboxSpec& requested, char* const* environment) {
       return 125;
     }
   }
-  auto result = run_sandboxed(spec, environment);
+  // GoogleTest binaries get their cases and status rules (gtest/), a run with --capture,
+  // --net-* or --service its network lab (netlab/), a run that times out its stacks
+  // (forensics/). `isotest gtest` runs its cases through here too.
+  GtestExtension gtest(environment);
+  NetworkLab netlab(spec.netlab);
+  Forensics forensics(spec);
+  LaunchExtension* const extensions[] = {&gtest, &netlab, &forensics};
+  auto result = run_sandboxed(spec, environment, extensions);
   if (result.error) report_setup_error(*result.error, result.status);
   if (!result.error) warn_missing_limits(result.isolation.cgroup);
   if (const std::string line = stop_line(result); !line.empty()) print_message(line);

@@ -211,7 +211,7 @@ void probe_namespaces(NamespaceProbes& probes) {
   release.read_end.reset();
   if (child > 0 && probes.user_namespace.ok) {
     try {
-      write_id_maps(child, plan_id_maps(false));
+      write_id_maps(child, plan_id_maps(false, ::geteuid(), ::getegid()));
       probes.id_maps = ok_step();
     } catch (const SetupFailure& failure) {
       probes.id_maps = failed_step(failure.error().stage, failure.error().error_number);

@@ -4,10 +4,10 @@
 
 namespace isotest {
 
-void Forensics::before_stop(pid_t init_host_pid, std::string_view reason) {
-  if (reason != "timeout" || stacks_ == StackMode::never || diagnostics_) return;
-  diagnostics_ = Diagnostics{.trigger = std::string(reason),
-                             .stacks = collect_stacks(init_host_pid, stacks_budget_)};
+void Forensics::before_stop(const SandboxHandle& sandbox, KillReason why) {
+  if (why != KillReason::timeout || stacks_ == StackMode::never || diagnostics_) return;
+  diagnostics_ =
+      Diagnostics{.trigger = "timeout", .stacks = collect_stacks(sandbox.init_pid, stacks_budget_)};
 }
 
 void Forensics::finish(RunResult& result) {

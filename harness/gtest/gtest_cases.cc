@@ -8,22 +8,14 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "elf_rodata.h"
-#include "exec_plan.h"
-#include "setup_error.h"
-#include "temporary_parent.h"
+#include "unique_fd.h"
 
 namespace isotest {
 
 namespace {
-
-// Where the private directory appears inside a sandbox with its own mount namespace: below the
-// sandbox's fresh /tmp, where isotest can create the mount point.
-constexpr const char* kInsideDir = "/tmp/.isotest";
 
 // What detect_gtest_binary() looks for, stored backwards: isotest itself, and GoogleTest
 // binaries that link isotest's code (its own tests), must not contain the words they look for.
@@ -67,21 +59,6 @@ CaseFailure parse_gtest_failure(const std::string& text) {
   return failure;
 }
 
-std::optional<int> parse_int(const std::optional<std::string>& text) {
-  if (!text || text->empty()) return std::nullopt;
-  char* end = nullptr;
-  const long value = std::strtol(text->c_str(), &end, 10);
-  if (*end != '\0' || value < 0 || value > 1'000'000) return std::nullopt;
-  return static_cast<int>(value);
-}
-
-bool has_output_flag(const std::vector<std::string>& command) {
-  for (std::size_t i = 1; i < command.size(); ++i) {
-    if (command[i].starts_with("--gtest_output")) return true;
-  }
-  return false;
-}
-
 // A file mapped read-only, unmapped when it goes.
 class MappedFile {
  public:
@@ -101,13 +78,6 @@ class MappedFile {
   std::size_t size_;
   void* address_;
 };
-
-std::string read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 }  // namespace
 
@@ -269,118 +239,6 @@ std::optional<std::vector<CaseResult>> cases_from_gtest_json(std::string_view te
     }
   }
   return cases;
-}
-
-GtestSession::GtestSession(SandboxSpec& spec, const std::string& executable, char* const* inherited)
-    : kind_(detect_gtest_binary(executable)) {
-  if (kind_ == GtestKind::none) return;
-  scratch_.emplace(temporary_parent(inherited), kGtestRunScratchPrefix);
-  // The sandbox gets a directory below the scratch directory, not the scratch directory itself:
-  // the lock file that tells a live run from a dead one stays out of the test's reach.
-  host_dir_ = scratch_->path() + "/shared";
-  if (::mkdir(host_dir_.c_str(), 0700) != 0) {
-    throw_errno("gtest: create private directory", "mkdir " + host_dir_ + " failed",
-                "set TMPDIR to a writable directory");
-  }
-  const bool own_mounts = !spec.shares(Namespace::mount);
-  inside_dir_ = own_mounts ? kInsideDir : host_dir_;
-  if (own_mounts) spec.binds.push_back(BindMount{.source = host_dir_, .target = inside_dir_});
-
-  auto set = [&](const char* key, const std::string& value) {
-    spec.environment.emplace_back(key, value);
-  };
-  if (kind_ == GtestKind::plugin) {
-    Pipe events = make_pipe();
-    events_read_ = std::move(events.read_end);
-    events_write_ = std::move(events.write_end);
-    ::fcntl(events_read_.get(), F_SETFL, ::fcntl(events_read_.get(), F_GETFL) | O_NONBLOCK);
-    set("ISOTEST_EVENTS_FD", std::to_string(events_write_.get()));
-  } else if (!variable_for_test(spec, inherited, "GTEST_OUTPUT") &&
-             !has_output_flag(spec.command)) {
-    own_output_ = true;
-    set("GTEST_OUTPUT", "json:" + inside_dir_ + "/gtest.json");
-  }
-  if (!variable_for_test(spec, inherited, "TEST_PREMATURE_EXIT_FILE")) {
-    own_premature_ = true;
-    set("TEST_PREMATURE_EXIT_FILE", inside_dir_ + "/premature-exit");
-  }
-
-  // Sharding: GoogleTest's variables, or Bazel's, passed through (also past --clear-env).
-  const auto gtest_total = variable_for_test(spec, inherited, "GTEST_TOTAL_SHARDS", true);
-  const auto gtest_index = variable_for_test(spec, inherited, "GTEST_SHARD_INDEX", true);
-  const auto bazel_total = variable_for_test(spec, inherited, "TEST_TOTAL_SHARDS", true);
-  const auto bazel_index = variable_for_test(spec, inherited, "TEST_SHARD_INDEX", true);
-  total_shards_ = parse_int(gtest_total ? gtest_total : bazel_total);
-  shard_index_ = parse_int(gtest_index ? gtest_index : bazel_index);
-  if (!total_shards_) return;
-  for (const auto& [key, value] :
-       {std::pair{"GTEST_TOTAL_SHARDS", gtest_total ? gtest_total : bazel_total},
-        std::pair{"GTEST_SHARD_INDEX", gtest_index ? gtest_index : bazel_index},
-        std::pair{"TEST_TOTAL_SHARDS", bazel_total}, std::pair{"TEST_SHARD_INDEX", bazel_index}}) {
-    if (value) set(key, *value);
-  }
-  caller_shard_status_file_ =
-      variable_for_test(spec, inherited, "TEST_SHARD_STATUS_FILE").value_or("");
-  if (!variable_for_test(spec, inherited, "GTEST_SHARD_STATUS_FILE")) {
-    own_shard_status_ = true;
-    set("GTEST_SHARD_STATUS_FILE", inside_dir_ + "/shard-status");
-  }
-}
-
-void GtestSession::remove_stale_directories() const {
-  if (scratch_) remove_stale_scratch_directories(scratch_->parent());
-}
-
-double GtestSession::elapsed_ms() const {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_)
-      .count();
-}
-
-void GtestSession::read_events() {
-  char buffer[64 * 1024];
-  while (events_read_.valid()) {
-    const ssize_t got = ::read(events_read_.get(), buffer, sizeof buffer);
-    if (got > 0) {
-      assembler_.feed(std::string_view(buffer, static_cast<std::size_t>(got)), elapsed_ms());
-      continue;
-    }
-    if (got < 0 && errno == EINTR) continue;
-    if (got == 0 || errno != EAGAIN) events_read_.reset();
-    return;
-  }
-}
-
-void GtestSession::finish(RunResult& result) {
-  if (!active()) return;
-  GtestRun gtest;
-  const bool ran = !result.error;
-  gtest.premature_exit =
-      own_premature_ && ran && ::access((host_dir_ + "/premature-exit").c_str(), F_OK) == 0;
-  if (kind_ == GtestKind::plugin && assembler_.started()) {
-    const bool timed_out =
-        result.killed_by_harness && result.killed_by_harness->reason == "timeout";
-    result.cases =
-        assembler_.finish(timed_out ? CaseStatus::timeout : CaseStatus::crashed, elapsed_ms());
-    gtest.cases_source = "plugin";
-  } else if (own_output_ && ran) {
-    if (auto cases = cases_from_gtest_json(read_whole_file(host_dir_ + "/gtest.json"))) {
-      result.cases = std::move(cases);
-      gtest.cases_source = "gtest_output";
-    }
-  }
-  if (total_shards_) {
-    gtest.total_shards = total_shards_;
-    gtest.shard_index = shard_index_;
-    // Unknown when the binary never got as far as selecting its tests.
-    const bool got_going = ran && (result.cases || (!result.signal && result.exit_code));
-    if (own_shard_status_ && got_going) {
-      gtest.honoured_sharding = ::access((host_dir_ + "/shard-status").c_str(), F_OK) == 0;
-      if (*gtest.honoured_sharding && !caller_shard_status_file_.empty()) {
-        std::ofstream touch(caller_shard_status_file_, std::ios::app);
-      }
-    }
-  }
-  result.gtest = std::move(gtest);
 }
 
 }  // namespace isotest

@@ -12,24 +12,21 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <span>
+#include <vector>
 
 #include "cgroup.h"
 #include "child_error.h"
-#include "exec_plan.h"
-#include "forensics.h"
-#include "gtest_cases.h"
 #include "host_paths.h"
-#include "mounts.h"
-#include "network_lab.h"
+#include "launch_plan.h"
+#include "prepared_exec.h"
 #include "sandbox_child.h"
 #include "sandbox_environment.h"
-#include "seccomp_filter.h"
 #include "unique_fd.h"
 #include "user_namespace.h"
 
@@ -38,23 +35,6 @@ namespace isotest {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-std::uint64_t clone_flags_for(const SandboxSpec& spec) {
-  struct FlagFor {
-    Namespace ns;
-    std::uint64_t flag;
-  };
-  constexpr FlagFor kFlags[] = {{Namespace::user, CLONE_NEWUSER}, {Namespace::mount, CLONE_NEWNS},
-                                {Namespace::pid, CLONE_NEWPID},   {Namespace::net, CLONE_NEWNET},
-                                {Namespace::ipc, CLONE_NEWIPC},   {Namespace::uts, CLONE_NEWUTS}};
-  // No CLONE_NEWCGROUP: the child unshares it once it sits in its own cgroup (v1 places it only
-  // after the clone), so that cgroup -- not isotest's -- is the root the test sees.
-  std::uint64_t flags = 0;
-  for (const auto& entry : kFlags) {
-    if (!spec.shares(entry.ns)) flags |= entry.flag;
-  }
-  return flags;
-}
 
 // The sandbox's init process, owned: killed and reaped if we are left holding it.
 class SandboxProcess {
@@ -65,6 +45,9 @@ class SandboxProcess {
   ~SandboxProcess() { kill_and_reap(); }
   [[nodiscard]] pid_t pid() const { return pid_; }
   [[nodiscard]] int pidfd() const { return pidfd_.get(); }
+  [[nodiscard]] SandboxHandle handle(const Cgroup* cgroup) const {
+    return SandboxHandle{.init_pid = pid_, .pidfd = pidfd_.get(), .cgroup = cgroup};
+  }
   void send(int sig) const { ::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0); }
   void kill_and_reap() {
     if (reaped_) return;
@@ -173,14 +156,17 @@ std::string hint_for(const ChildError& error) {
   return "see docs/troubleshooting.md";
 }
 
-SetupError to_setup_error(const ChildError& error, const SandboxSpec& spec) {
-  // extension hook (issue 15): the network lab's own steps say what went wrong themselves.
-  if (auto described = describe_network_lab_error(error)) return *described;
+// An extension's own sandbox steps say what went wrong themselves (LaunchExtension::explain).
+SetupError to_setup_error(const ChildError& error, const LaunchPlan& plan,
+                          std::span<LaunchExtension* const> extensions) {
+  for (const LaunchExtension* extension : extensions) {
+    if (auto explained = extension->explain(error)) return *explained;
+  }
   SetupError result;
   result.stage = error.stage;
   result.error_number = error.error_number;
   if (result.stage == "exec") {
-    const std::string& program = spec.command.front();
+    const std::string& program = plan.exec.argv.front();
     result.message = error.error_number == ENOENT ? "command not found: " + program
                                                   : "cannot execute " + program;
   } else {
@@ -218,10 +204,11 @@ struct CaptureStream {
 // Everything the supervision loop watches, and what it learned.
 class Supervisor {
  public:
-  Supervisor(const SandboxSpec& spec, SandboxProcess& sandbox, Cgroup* cgroup, UniqueFd error_pipe,
-             UniqueFd status_pipe, UniqueFd signals, std::vector<CaptureStream>& streams,
-             GtestSession& gtest, NetworkLab& netlab, Forensics& forensics)
-      : spec_(spec),
+  Supervisor(const SupervisionPlan& plan, SandboxProcess& sandbox, Cgroup* cgroup,
+             UniqueFd error_pipe, UniqueFd status_pipe, UniqueFd signals,
+             std::vector<CaptureStream>& streams, FdWatchList& watched,
+             std::span<LaunchExtension* const> extensions)
+      : plan_(plan),
         sandbox_(sandbox),
         cgroup_(cgroup),
         error_pipe_(std::move(error_pipe)),
@@ -229,21 +216,20 @@ class Supervisor {
         signals_(std::move(signals)),
         timer_(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC)),
         streams_(streams),
-        gtest_(gtest),
-        netlab_(netlab),
-        forensics_(forensics) {
+        watched_(watched),
+        extensions_(extensions) {
     if (!timer_.valid()) throw_errno("supervise", "timerfd_create failed");
-    if (spec.timeout_ms) arm(*spec.timeout_ms);
+    if (plan.timeout_ms) arm(*plan.timeout_ms);
   }
 
   // Returns init's wait status after it exited and was reaped.
   int run(rusage& usage) {
+    std::vector<pollfd> fds;
     while (true) {
-      std::array<pollfd, 32> fds{};
-      std::size_t count = 0;
+      fds.clear();
       auto watch = [&](int fd) {
-        fds[count++] = pollfd{.fd = fd, .events = POLLIN, .revents = 0};
-        return count - 1;
+        fds.push_back(pollfd{.fd = fd, .events = POLLIN, .revents = 0});
+        return fds.size() - 1;
       };
       // The error and status pipes are not watched: their writers (init, and the test until
       // execve) are gone once init has exited, so drain() finds all there is to read then.
@@ -253,14 +239,12 @@ class Supervisor {
       const auto signals = watch(signals_.get());
       const auto seccomp_socket = watch(seccomp_socket_.valid() ? seccomp_socket_.get() : -1);
       const auto seccomp_listener = watch(seccomp_ != nullptr ? seccomp_->fd() : -1);
-      const auto events = watch(gtest_.events_read_fd());
-      const std::size_t first_stream = count;
+      const std::size_t first_stream = fds.size();
       for (auto& stream : streams_) watch(stream.pipe.valid() ? stream.pipe.get() : -1);
-      const std::size_t first_netlab = count;
-      const std::vector<int> netlab_fds = netlab_.watched_fds();  // extension hook (issue 15)
-      for (int fd : netlab_fds) watch(fd);
+      const std::size_t first_watched = fds.size();
+      for (auto& watched : watched_) watch(watched.fd);
 
-      if (::poll(fds.data(), count, -1) < 0) {
+      if (::poll(fds.data(), fds.size(), -1) < 0) {
         if (errno == EINTR) continue;
         throw_errno("supervise", "poll failed");
       }
@@ -273,17 +257,14 @@ class Supervisor {
       if (seccomp_ != nullptr && fds[seccomp_listener].revents != 0) {
         answer_seccomp(fds[seccomp_listener].revents);
       }
-      if (fds[events].revents != 0) gtest_.read_events();
       for (std::size_t i = 0; i < streams_.size(); ++i) {
         if (fds[first_stream + i].revents != 0) pump(streams_[i]);
       }
-      for (std::size_t i = 0; i < netlab_fds.size(); ++i) {
-        if (fds[first_netlab + i].revents != 0) netlab_.on_ready(netlab_fds[i]);
+      for (std::size_t i = 0; i < watched_.size(); ++i) {
+        if (fds[first_watched + i].revents != 0 && !watched_[i].on_readable()) watched_[i].fd = -1;
       }
-      // extension hook (issue 15): a service that exited early stops the test.
-      if (auto stop = netlab_.stop_request(); stop && !terminating_) {
-        if (!harness_kill_) harness_kill_ = *stop;
-        start_termination(SIGTERM);
+      for (LaunchExtension* extension : extensions_) {
+        if (auto stop = extension->stop_request(); stop && !terminating_) on_stop_request(*stop);
       }
       if (fds[timer].revents != 0) on_timer();
       if (fds[signals].revents != 0) on_signal();
@@ -312,7 +293,10 @@ class Supervisor {
     when.it_value.tv_sec = ms / 1000;
     when.it_value.tv_nsec = (ms % 1000) * 1'000'000;
     if (ms <= 0) when.it_value.tv_nsec = 1;  // zero would disarm
-    ::timerfd_settime(timer_.get(), 0, &when, nullptr);
+    // Unchecked, a failed timer would be a --timeout that never fires.
+    if (::timerfd_settime(timer_.get(), 0, &when, nullptr) != 0) {
+      throw_errno("supervise", "timerfd_settime failed");
+    }
   }
 
   // First SIGTERM (init forwards it to the test), then after the grace period SIGKILL of init,
@@ -320,15 +304,28 @@ class Supervisor {
   void start_termination(int sig) {
     terminating_ = true;
     sandbox_.send(sig);
-    arm(spec_.kill_after_ms);
+    arm(plan_.kill_after_ms);
+  }
+
+  // Each extension sees the sandbox as it was, before the first signal (launch_extension.h).
+  void before_stop(KillReason why) {
+    const SandboxHandle handle = sandbox_.handle(cgroup_);
+    for (LaunchExtension* extension : extensions_) extension->before_stop(handle, why);
+  }
+
+  // An extension's reason to stop the test (a service it needs has exited).
+  void on_stop_request(const HarnessKill& stop) {
+    if (!harness_kill_) harness_kill_ = stop;
+    before_stop(KillReason::service);
+    start_termination(SIGTERM);
   }
 
   void on_timer() {
     std::uint64_t expirations = 0;
     [[maybe_unused]] auto got = ::read(timer_.get(), &expirations, sizeof expirations);
     if (!terminating_) {
-      forensics_.before_stop(sandbox_.pid(), "timeout");  // extension hook (issue 14)
       harness_kill_ = HarnessKill{.reason = "timeout"};
+      before_stop(KillReason::timeout);
       start_termination(SIGTERM);
       return;
     }
@@ -350,9 +347,10 @@ class Supervisor {
     }
     // Ctrl-C from a terminal reaches the test directly (it shares isotest's process group);
     // forwarding it as well would deliver it twice.
+    before_stop(KillReason::signal);
     terminating_ = true;
     if (info.ssi_code != SI_KERNEL) sandbox_.send(sig);
-    arm(spec_.kill_after_ms);
+    arm(plan_.kill_after_ms);
   }
 
   void answer_seccomp(short revents) {
@@ -363,6 +361,7 @@ class Supervisor {
     seccomp_->answer_one([this](const std::string& syscall) {
       if (seccomp_mode_ != SeccompMode::kill) return true;
       if (!harness_kill_) harness_kill_ = HarnessKill{.reason = "seccomp", .syscall = syscall};
+      if (!terminating_) before_stop(KillReason::seccomp);
       terminating_ = true;
       kill_sandbox();
       return false;
@@ -418,11 +417,14 @@ class Supervisor {
   void drain() {
     while (error_pipe_.valid() && readable(error_pipe_.get())) read_error_record();
     while (status_pipe_.valid() && readable(status_pipe_.get())) read_status();
-    while (gtest_.events_read_fd() >= 0 && readable(gtest_.events_read_fd())) gtest_.read_events();
+    for (auto& watched : watched_) {
+      while (watched.fd >= 0 && readable(watched.fd)) {
+        if (!watched.on_readable()) watched.fd = -1;
+      }
+    }
     for (auto& stream : streams_) {
       while (stream.pipe.valid() && readable(stream.pipe.get())) pump(stream);
     }
-    netlab_.drain();  // extension hook (issue 15)
   }
 
   // Data waiting, or end of file to notice; false when a read would only block.
@@ -431,7 +433,7 @@ class Supervisor {
     return ::poll(&probe, 1, 0) > 0 && (probe.revents & (POLLIN | POLLHUP)) != 0;
   }
 
-  const SandboxSpec& spec_;
+  const SupervisionPlan& plan_;
   SandboxProcess& sandbox_;
   Cgroup* cgroup_;
   UniqueFd error_pipe_;
@@ -439,9 +441,8 @@ class Supervisor {
   UniqueFd signals_;
   UniqueFd timer_;
   std::vector<CaptureStream>& streams_;
-  GtestSession& gtest_;
-  NetworkLab& netlab_;
-  Forensics& forensics_;
+  FdWatchList& watched_;
+  std::span<LaunchExtension* const> extensions_;
   bool terminating_ = false;
   std::optional<ChildError> child_error_;
   std::optional<int> test_status_;
@@ -452,7 +453,10 @@ class Supervisor {
 };
 
 void set_nonblocking(int fd) {
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+    throw_errno("supervise", "make a pipe non-blocking");
+  }
 }
 
 // The signals block_forwarded_signals holds back, received through a signalfd from here on;
@@ -525,33 +529,36 @@ void describe_namespaces(const SandboxSpec& spec, Isolation& isolation) {
   isolation.read_only_root = spec.read_only_root;
 }
 
-// The plan for this host: what the command needs from it stays visible (host_paths.h), and
-// optional mounts (/dev/mqueue, /sys/fs/cgroup) whose target this host lacks are dropped, so the
-// plan -- and the result -- list only what is really mounted.
-MountPlan plan_mounts_for_host(const SandboxSpec& spec, char* const* environment,
-                               const std::string& working_directory) {
-  MountPlan plan = plan_mounts(spec, host_paths_needed(spec, environment, working_directory));
-  std::erase_if(plan.ops, [](const MountOp& op) {
-    return op.skip_if_missing && ::access(op.target.c_str(), F_OK) != 0;
-  });
-  return plan;
+// What plan_launch() needs to know about this host, read before anything is set up. Throws
+// SetupFailure for what the command line names that the host does not have.
+HostFacts read_host_facts(const SandboxSpec& spec, char* const* environment) {
+  for (int fd : spec.pass_fds) {
+    if (::fcntl(fd, F_GETFD) < 0) {
+      throw_error("pass fd", EBADF, "--pass-fd " + std::to_string(fd) + ": fd is not open",
+                  "open it in the shell that starts isotest, e.g. `3<file isotest run "
+                  "--pass-fd 3 ...`");
+    }
+  }
+  HostFacts host;
+  host.environment = environment;
+  host.working_directory = resolve_working_directory(spec);
+  host.executable = find_executable(exec_candidates(spec, environment), host.working_directory);
+  host.needed = host_paths_needed(spec, environment, host.working_directory);
+  host.exists = [](const std::string& path) { return ::access(path.c_str(), F_OK) == 0; };
+  host.uid = ::geteuid();
+  host.gid = ::getegid();
+  return host;
 }
 
-// The sandbox's cgroup, or none: policy on missing limits is the spec's (--allow-degraded).
-CgroupSetup set_up_cgroup(const SandboxSpec& spec, CgroupIsolation& isolation) {
-  CgroupSetup setup = create_sandbox_cgroup(spec.limits);
+// The sandbox's cgroup as set up: what the result reports, and the limits really applied.
+CgroupIsolation describe_cgroup(const SandboxSpec& spec, const CgroupSetup& setup) {
+  CgroupIsolation isolation;
   isolation.missing_limits = setup.missing;
   isolation.unavailable_reason = setup.reason;
   if (setup.error_number != 0) {
     isolation.unavailable_reason += ": " + errno_name(setup.error_number);
   }
-  if (!setup.missing.empty() && !spec.allow_degraded) {
-    std::string limits;
-    for (const auto& limit : setup.missing) limits += (limits.empty() ? "--" : ", --") + limit;
-    throw_error("cgroup", setup.error_number, "cannot apply " + limits + ": " + setup.reason,
-                setup.remedy);
-  }
-  if (!setup.cgroup) return setup;
+  if (!setup.cgroup) return isolation;
   isolation.version = std::string(setup.cgroup->version());
   isolation.path = setup.cgroup->path();
   isolation.controllers = setup.cgroup->controllers();
@@ -561,7 +568,16 @@ CgroupSetup set_up_cgroup(const SandboxSpec& spec, CgroupIsolation& isolation) {
   if (applied("memory")) isolation.limits.memory_max_bytes = spec.limits.memory_max_bytes;
   if (applied("pids")) isolation.limits.pids_max = spec.limits.pids_max;
   if (applied("cpus")) isolation.limits.cpus = spec.limits.cpus;
-  return setup;
+  return isolation;
+}
+
+// Policy on missing limits is the spec's (--allow-degraded).
+void refuse_missing_limits(const SandboxSpec& spec, const CgroupSetup& setup) {
+  if (setup.missing.empty() || spec.allow_degraded) return;
+  std::string limits;
+  for (const auto& limit : setup.missing) limits += (limits.empty() ? "--" : ", --") + limit;
+  throw_error("cgroup", setup.error_number, "cannot apply " + limits + ": " + setup.reason,
+              setup.remedy);
 }
 
 struct SocketPair {
@@ -579,28 +595,11 @@ SocketPair make_socket_pair() {
   return SocketPair{.launcher_end = UniqueFd(ends[0]), .sandbox_end = UniqueFd(ends[1])};
 }
 
-// What the test's process does to itself before execve (init.cc), as the result reports it.
-void describe_hardening(const SandboxSpec& spec, const SeccompFilter& seccomp,
-                        Isolation& isolation) {
-  for (int fd : spec.pass_fds) {
-    if (::fcntl(fd, F_GETFD) < 0) {
-      throw_error("pass fd", EBADF, "--pass-fd " + std::to_string(fd) + ": fd is not open",
-                  "open it in the shell that starts isotest, e.g. `3<file isotest run "
-                  "--pass-fd 3 ...`");
-    }
-  }
-  isolation.no_new_privs = true;
-  isolation.capabilities_dropped = !spec.map_root;
-  isolation.passed_fds = spec.pass_fds;
-  isolation.seccomp.mode = std::string(seccomp_mode_name(seccomp.mode));
-  isolation.seccomp.syscalls = seccomp.refused;
-}
-
 void record_exit(RunResult& result, const Supervisor& supervisor, int init_status,
-                 const SandboxSpec& spec) {
+                 const LaunchPlan& plan, std::span<LaunchExtension* const> extensions) {
   result.killed_by_harness = supervisor.harness_kill();
   if (supervisor.child_error()) {
-    result.error = to_setup_error(*supervisor.child_error(), spec);
+    result.error = to_setup_error(*supervisor.child_error(), plan, extensions);
     return;  // the command never ran (or never started): no status of its own
   }
   // The main test's own status, as init saw it; without it (init was killed or failed) init's
@@ -642,80 +641,123 @@ void record_usage(RunResult& result, const rusage& usage, const Cgroup* cgroup) 
   out.pids_limit_hit = stats.pids_limit_hit;
 }
 
-void run(const SandboxSpec& requested, char* const* environment, RunResult& result) {
-  UniqueFd signals = receive_forwarded_signals();
-  pause_for_tests("launch");
-  describe_namespaces(requested, result.isolation);
-  const std::string working_directory = resolve_working_directory(requested);
-  NetworkLab netlab(requested);  // extension hook (issue 15): checks the capture file first
-  // What the sandbox really gets: the request, plus what a GoogleTest binary needs and the
-  // ISOTEST_* variables.
-  SandboxSpec spec = requested;
-  GtestSession gtest(spec, find_executable(exec_candidates(spec, environment), working_directory),
-                     environment);
-  Forensics forensics(spec);  // extension hook (issue 14)
-  const MountPlan mounts = plan_mounts_for_host(spec, environment, working_directory);
-  for (const auto& op : mounts.ops) result.isolation.mounts.push_back(op.description);
-  const bool own_users = !spec.shares(Namespace::user);
-  const IdMaps maps = plan_id_maps(spec.map_root);
-  if (own_users) {
-    result.isolation.uid_map = maps.uid_map;
-    result.isolation.gid_map = maps.gid_map;
-  }
-  const SeccompFilter seccomp = build_seccomp_filter(spec);
-  describe_hardening(spec, seccomp, result.isolation);
-  CgroupSetup cgroup = set_up_cgroup(spec, result.isolation.cgroup);
-  add_sandbox_environment(spec, result.isolation.cgroup);
-  const ExecPlan exec(spec, environment, working_directory);
-  netlab.adjust(spec, environment, working_directory);
+// The pipes and the socket between the launcher and the sandbox.
+struct Channels {
+  Pipe release = make_pipe();  // the launcher's go
+  Pipe errors = make_pipe();   // ChildError records
+  Pipe status = make_pipe();   // the main test's wait status, from init
+  std::vector<Pipe> output;    // stdout and stderr, when captured
+  SocketPair seccomp;          // the filter's listener, when there is a filter
+};
 
-  Pipe release = make_pipe();
-  Pipe errors = make_pipe();
-  Pipe status = make_pipe();
-  std::vector<Pipe> output_pipes;
-  if (!spec.json_path.empty()) {
-    output_pipes.push_back(make_pipe());
-    output_pipes.push_back(make_pipe());
+Channels open_channels(const LaunchPlan& plan) {
+  Channels channels;
+  if (plan.supervision.capture_output) {
+    channels.output.push_back(make_pipe());
+    channels.output.push_back(make_pipe());
   }
-  SocketPair seccomp_channel = seccomp.program.empty() ? SocketPair{} : make_socket_pair();
+  if (!plan.seccomp.program.empty()) channels.seccomp = make_socket_pair();
+  return channels;
+}
 
+// What the sandbox side gets: plain pointers into `plan`, `exec`, `channels` and `keep_fds`,
+// which outlive the clone.
+SandboxChildPlan child_plan(const LaunchPlan& plan, const PreparedExec& exec,
+                            const Channels& channels, const std::vector<int>& keep_fds,
+                            const std::vector<int>& join_cgroup_fds) {
   SandboxChildPlan child;
-  child.release_fd = release.read_end.get();
-  child.release_write_fd = release.write_end.get();
-  if (!output_pipes.empty()) {
-    child.stdout_fd = output_pipes[0].write_end.get();
-    child.stderr_fd = output_pipes[1].write_end.get();
+  child.release_fd = channels.release.read_end.get();
+  child.release_write_fd = channels.release.write_end.get();
+  if (!channels.output.empty()) {
+    child.stdout_fd = channels.output[0].write_end.get();
+    child.stderr_fd = channels.output[1].write_end.get();
   }
-  child.new_cgroup_namespace = !spec.shares(Namespace::cgroup);
-  child.mounts = spec.shares(Namespace::mount) ? nullptr : &mounts;
-  child.network = spec.shares(Namespace::net) ? NetworkMode::host : spec.network;
-  child.hostname = spec.shares(Namespace::uts) ? nullptr : spec.hostname.c_str();
-  // Only these reach the test besides stdio: --pass-fd, and the plugin's event pipe.
-  std::vector<int> keep_fds = spec.pass_fds;
-  if (gtest.events_write_fd() >= 0) keep_fds.push_back(gtest.events_write_fd());
+  child.new_cgroup_namespace = plan.new_cgroup_namespace;
+  child.mounts = plan.own_mount_namespace ? &plan.mounts : nullptr;
+  child.network = plan.network;
+  child.hostname = plan.hostname.empty() ? nullptr : plan.hostname.c_str();
+  child.join_cgroup_fds = join_cgroup_fds.data();
+  child.join_cgroup_count = static_cast<int>(join_cgroup_fds.size());
   child.init = InitPlan{.exec = &exec,
-                        .time_offset_seconds = spec.time_offset_seconds,
-                        .error_fd = errors.write_end.get(),
-                        .status_fd = status.write_end.get(),
-                        .keep_capabilities = spec.map_root,
+                        .time_offset_seconds = plan.time_offset_seconds,
+                        .error_fd = channels.errors.write_end.get(),
+                        .status_fd = channels.status.write_end.get(),
+                        .keep_capabilities = plan.keep_capabilities,
                         .keep_fds = keep_fds.data(),
                         .keep_fd_count = static_cast<int>(keep_fds.size()),
-                        .seccomp = seccomp.program.empty() ? nullptr : &seccomp,
-                        .seccomp_socket_fd = seccomp_channel.sandbox_end.get(),
-                        .services = netlab.sandbox_services()};
-  child.netlab = netlab.sandbox_plan();  // extension hook (issue 15)
+                        .seccomp = plan.seccomp.program.empty() ? nullptr : &plan.seccomp,
+                        .seccomp_socket_fd = channels.seccomp.sandbox_end.get(),
+                        .steps = plan.sandbox_steps.data(),
+                        .step_count = static_cast<int>(plan.sandbox_steps.size())};
+  return child;
+}
+
+// After the clone the launcher keeps only its own ends; the output pipes become the streams the
+// supervision copies and captures.
+std::vector<CaptureStream> keep_launcher_ends(Channels& channels, const SupervisionPlan& plan) {
+  channels.release.read_end.reset();
+  channels.errors.write_end.reset();
+  channels.status.write_end.reset();
+  channels.seccomp.sandbox_end.reset();
+  std::vector<CaptureStream> streams;
+  for (std::size_t i = 0; i < channels.output.size(); ++i) {
+    channels.output[i].write_end.reset();
+    set_nonblocking(channels.output[i].read_end.get());
+    streams.push_back(CaptureStream{.pipe = std::move(channels.output[i].read_end),
+                                    .passthrough_fd = i == 0 ? plan.stdout_copy_fd : STDERR_FILENO,
+                                    .capture = OutputCapture(plan.output_limit_bytes)});
+  }
+  set_nonblocking(channels.errors.read_end.get());
+  set_nonblocking(channels.status.read_end.get());
+  return streams;
+}
+
+// Places the waiting sandbox in its cgroup (unless the clone did), writes its id maps and lets
+// it go. False, with the result saying so, when a termination signal came first.
+bool release_sandbox(const LaunchPlan& plan, SandboxProcess& sandbox, Cgroup* cgroup, bool placed,
+                     Channels& channels, std::span<LaunchExtension* const> extensions,
+                     RunResult& result) {
+  try {
+    if (cgroup != nullptr && !placed) cgroup->place(sandbox.pid());
+    if (plan.id_maps) write_id_maps(sandbox.pid(), *plan.id_maps);
+    pause_for_tests("release");
+    if (stopped_before_start(result)) return false;  // ~SandboxProcess kills the waiting sandbox
+    const char go = 1;
+    if (::write(channels.release.write_end.get(), &go, 1) != 1) {
+      throw_errno("release sandbox", "write");
+    }
+  } catch (const SetupFailure&) {
+    // The sandbox takes its first steps (network, hostname) before its go; a failure there ends
+    // it and can make these writes fail too. Its own report says what really went wrong.
+    sandbox.kill_and_reap();
+    if (auto record = pending_child_error(channels.errors.read_end.get())) {
+      throw SetupFailure(to_setup_error(*record, plan, extensions));
+    }
+    throw;
+  }
+  return true;
+}
+
+// Clones the sandbox for `plan`, releases it and supervises it to the end. Returns false when
+// the sandbox was never started (a termination signal came first).
+bool launch(const LaunchPlan& plan, CgroupSetup& cgroup, UniqueFd signals,
+            std::span<LaunchExtension* const> extensions, RunResult& result) {
+  const PreparedExec exec(plan.exec);
+  Channels channels = open_channels(plan);
+  // Only these reach the test besides stdio: --pass-fd, and the extensions' own.
+  std::vector<int> keep_fds = plan.passed_fds;
+  keep_fds.insert(keep_fds.end(), plan.extension_fds.begin(), plan.extension_fds.end());
+  Cgroup* own_cgroup = cgroup.cgroup.get();
+  const std::vector<int> join_fds =
+      own_cgroup != nullptr ? own_cgroup->self_placement_fds() : std::vector<int>{};
+  const SandboxChildPlan child = child_plan(plan, exec, channels, keep_fds, join_fds);
 
   const auto started = SteadyClock::now();
   int pidfd = -1;
   bool placed = false;
-  const int cgroup_fd = cgroup.cgroup ? cgroup.cgroup->clone_into_fd() : -1;
-  const std::vector<int> join_fds =
-      cgroup.cgroup ? cgroup.cgroup->self_placement_fds() : std::vector<int>{};
-  child.join_cgroup_fds = join_fds.data();
-  child.join_cgroup_count = static_cast<int>(join_fds.size());
-  if (stopped_before_start(result)) return;
-  const pid_t pid = clone_sandbox(clone_flags_for(spec), cgroup_fd, pidfd, placed);
-  placed = placed || !join_fds.empty();
+  if (stopped_before_start(result)) return false;
+  const pid_t pid = clone_sandbox(
+      plan.clone_flags, own_cgroup != nullptr ? own_cgroup->clone_into_fd() : -1, pidfd, placed);
   if (pid < 0) {
     const int error = errno;
     throw_error("create namespaces", error, "clone failed", explain_namespace_refusal(error));
@@ -723,89 +765,84 @@ void run(const SandboxSpec& requested, char* const* environment, RunResult& resu
   if (pid == 0) run_sandbox_child(child);
 
   SandboxProcess sandbox(pid, pidfd);
-  release.read_end.reset();
-  errors.write_end.reset();
-  status.write_end.reset();
-  seccomp_channel.sandbox_end.reset();
-  gtest.close_write_end();
-  netlab.after_clone();  // extension hook (issue 15)
-  std::vector<CaptureStream> streams;
-  for (std::size_t i = 0; i < output_pipes.size(); ++i) {
-    output_pipes[i].write_end.reset();
-    set_nonblocking(output_pipes[i].read_end.get());
-    streams.push_back(CaptureStream{.pipe = std::move(output_pipes[i].read_end),
-                                    .passthrough_fd = i == 0 ? spec.stdout_copy_fd : STDERR_FILENO,
-                                    .capture = OutputCapture(spec.output_limit_bytes)});
-  }
-  set_nonblocking(errors.read_end.get());
-  set_nonblocking(status.read_end.get());
-
-  try {
-    if (cgroup.cgroup && !placed) cgroup.cgroup->place(pid);
-    if (own_users) write_id_maps(pid, maps);
-    pause_for_tests("release");
-    if (stopped_before_start(result)) return;  // ~SandboxProcess kills the waiting sandbox
-    const char go = 1;
-    if (::write(release.write_end.get(), &go, 1) != 1) throw_errno("release sandbox", "write");
-  } catch (const SetupFailure&) {
-    // The sandbox takes its first steps (network, hostname) before its go; a failure there ends
-    // it and can make these writes fail too. Its own report says what really went wrong.
-    sandbox.kill_and_reap();
-    if (auto record = pending_child_error(errors.read_end.get())) {
-      throw SetupFailure(to_setup_error(*record, spec));
-    }
-    throw;
+  std::vector<CaptureStream> streams = keep_launcher_ends(channels, plan.supervision);
+  if (!release_sandbox(plan, sandbox, own_cgroup, placed || !join_fds.empty(), channels, extensions,
+                       result)) {
+    return false;
   }
   // The sandbox is on its way and the launcher would only wait: do the chores now.
-  if (cgroup.cgroup) {
-    cgroup.cgroup->remove_stale_cgroups();
-    cgroup.cgroup->open_files_read_at_exit();
+  if (own_cgroup != nullptr) {
+    own_cgroup->remove_stale_cgroups();
+    own_cgroup->open_files_read_at_exit();
   }
-  gtest.remove_stale_directories();
-  netlab.after_release();  // extension hook (issue 15)
+  FdWatchList watched;
+  for (LaunchExtension* extension : extensions) extension->watch(watched);
 
-  Supervisor supervisor(spec, sandbox, cgroup.cgroup.get(), std::move(errors.read_end),
-                        std::move(status.read_end), std::move(signals), streams, gtest, netlab,
-                        forensics);
+  Supervisor supervisor(plan.supervision, sandbox, own_cgroup, std::move(channels.errors.read_end),
+                        std::move(channels.status.read_end), std::move(signals), streams, watched,
+                        extensions);
   SeccompListener seccomp_listener;
-  if (seccomp_channel.launcher_end.valid()) {
-    supervisor.watch_seccomp(std::move(seccomp_channel.launcher_end), &seccomp_listener,
-                             seccomp.mode);
+  if (channels.seccomp.launcher_end.valid()) {
+    supervisor.watch_seccomp(std::move(channels.seccomp.launcher_end), &seccomp_listener,
+                             plan.seccomp.mode);
   }
   rusage usage{};
   const int init_status = supervisor.run(usage);
   // Whatever outlived init (possible only without a PID namespace) dies before we measure.
-  if (cgroup.cgroup) cgroup.cgroup->kill_all();
+  if (own_cgroup != nullptr) own_cgroup->kill_all();
   result.duration_ms =
       std::chrono::duration<double, std::milli>(SteadyClock::now() - started).count();
-  record_exit(result, supervisor, init_status, spec);
+  record_exit(result, supervisor, init_status, plan, extensions);
   result.isolation.seccomp.refusals = seccomp_listener.refusals();
-  record_usage(result, usage, cgroup.cgroup.get());
-  gtest.finish(result);
-  netlab.finish(result);     // extension hook (issue 15)
-  forensics.finish(result);  // extension hook (issue 14)
-  if (cgroup.cgroup) cgroup.cgroup->destroy();
+  record_usage(result, usage, own_cgroup);
+  if (own_cgroup != nullptr) own_cgroup->destroy();
   if (!streams.empty()) {
     result.stdout_output = streams[0].capture.finish();
     result.stderr_output = streams[1].capture.finish();
   }
+  return true;
+}
+
+// From the request to the end of the run: host facts, cgroup, plan, the extensions' changes,
+// then the launch. Returns whether the sandbox was started.
+bool run(const SandboxSpec& spec, char* const* environment,
+         std::span<LaunchExtension* const> extensions, RunResult& result) {
+  UniqueFd signals = receive_forwarded_signals();
+  pause_for_tests("launch");
+  describe_namespaces(spec, result.isolation);
+  HostFacts host = read_host_facts(spec, environment);
+  CgroupSetup cgroup = create_sandbox_cgroup(spec.limits);
+  host.cgroup = describe_cgroup(spec, cgroup);
+  LaunchPlan plan = plan_launch(spec, host);
+  for (LaunchExtension* extension : extensions) extension->adjust(plan);
+  describe_plan(plan, result.isolation);
+  result.isolation.cgroup.missing_limits = host.cgroup.missing_limits;
+  result.isolation.cgroup.unavailable_reason = host.cgroup.unavailable_reason;
+  refuse_missing_limits(spec, cgroup);
+  result.isolation.cgroup = host.cgroup;
+  return launch(plan, cgroup, std::move(signals), extensions, result);
 }
 
 }  // namespace
 
-RunResult run_sandboxed(const SandboxSpec& spec, char* const* environment) {
+RunResult run_sandboxed(const SandboxSpec& spec, char* const* environment,
+                        std::span<LaunchExtension* const> extensions) {
   RunResult result;
   result.name = spec.display_name();
   result.command = spec.command;
   result.timeout_ms = spec.timeout_ms;
   result.output_limit_bytes = spec.output_limit_bytes;
   result.started_at = std::chrono::system_clock::now();
+  bool started = false;
   try {
-    run(spec, environment, result);
+    started = run(spec, environment, extensions, result);
   } catch (const SetupFailure& failure) {
     result.error = failure.error();
   }
   classify(result);
+  if (started) {
+    for (LaunchExtension* extension : extensions) extension->finish(result);
+  }
   return result;
 }
 

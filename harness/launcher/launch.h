@@ -3,6 +3,9 @@
 // until the test is done, and collect the result.
 #pragma once
 
+#include <span>
+
+#include "launch_extension.h"
 #include "result.h"
 #include "spec.h"
 
@@ -14,11 +17,14 @@ namespace isotest {
 // under way then waits for it, instead of killing isotest with no result and no message.
 void block_forwarded_signals();
 
-// `environment` is the caller's (environ). Never throws; setup failures become sandbox_error.
+// `environment` is the caller's (environ). `extensions` join the launch as
+// launch_extension.h describes, in this order. Never throws; setup failures become
+// sandbox_error.
 // Must be called while the process is single-threaded: the sandbox side runs between clone and
 // execve and may only use what was prepared before the clone.
 // A termination signal that came before the test was released (and was blocked meanwhile, see
 // block_forwarded_signals) ends the run there: the test never starts, and the result says so.
-RunResult run_sandboxed(const SandboxSpec& spec, char* const* environment);
+RunResult run_sandboxed(const SandboxSpec& spec, char* const* environment,
+                        std::span<LaunchExtension* const> extensions = {});
 
 }  // namespace isotest

@@ -77,7 +77,7 @@ void send_event(const SandboxServices& plan, int index, ServiceEvent::Kind kind,
 // capabilities unless --root, no_new_privs. Not the seccomp filter: its listener is the test's
 // (one per run, init.cc), so services run without it (docs/cli.md says so).
 [[noreturn]] void exec_service(const SandboxServices& plan, const SandboxService& service,
-                               const ExecPlan& exec) {
+                               const PreparedExec& exec) {
   ::setpgid(0, 0);
   sigset_t none;
   sigemptyset(&none);
@@ -98,7 +98,7 @@ void send_event(const SandboxServices& plan, int index, ServiceEvent::Kind kind,
 }
 
 pid_t spawn_service(const SandboxServices& plan, const SandboxService& service,
-                    const ExecPlan& exec) {
+                    const PreparedExec& exec) {
   const pid_t pid = ::fork();
   if (pid == 0) exec_service(plan, service, exec);
   if (pid > 0) ::setpgid(pid, pid);  // also here: no race with a kill of the group
@@ -183,13 +183,16 @@ void kill_all(const SandboxServices& plan, ServicePids& pids) {
 
 }  // namespace
 
-bool set_up_network_lab(const NetLabSandboxPlan& plan, ChildError& error) {
+bool set_up_network_lab(void* context, ChildError& error) {
+  const auto& plan = *static_cast<const NetLabSandboxPlan*>(context);
   // The qdisc first: no packet the capture records has bypassed the conditions.
   if (plan.qdisc_request != nullptr && !add_qdisc(plan, error)) return false;
   return plan.capture_channel < 0 || open_capture_socket(plan.capture_channel, error);
 }
 
-bool start_services(const SandboxServices& plan, ServicePids& pids, ChildError& error) {
+bool start_services(void* context, ChildError& error) {
+  const auto& plan = *static_cast<SandboxServices*>(context);
+  ServicePids& pids = static_cast<SandboxServices*>(context)->pids;
   for (int i = 0; i < plan.count && i < kMaxServices; ++i) {
     const SandboxService& service = plan.list[i];
     pids.pid[i] = spawn_service(plan, service, *service.exec);
@@ -211,8 +214,9 @@ bool start_services(const SandboxServices& plan, ServicePids& pids, ChildError& 
   return true;
 }
 
-void note_service_exit(const SandboxServices* plan, ServicePids& pids, pid_t pid, int status) {
-  if (plan == nullptr) return;
+void note_service_exit(void* context, pid_t pid, int status) {
+  const auto* plan = static_cast<SandboxServices*>(context);
+  ServicePids& pids = static_cast<SandboxServices*>(context)->pids;
   for (int i = 0; i < plan->count; ++i) {
     if (pids.pid[i] != pid) continue;
     pids.pid[i] = 0;
@@ -220,8 +224,9 @@ void note_service_exit(const SandboxServices* plan, ServicePids& pids, pid_t pid
   }
 }
 
-void stop_services(const SandboxServices* plan, ServicePids& pids) {
-  if (plan == nullptr) return;
+void stop_services(void* context) {
+  const auto* plan = static_cast<SandboxServices*>(context);
+  ServicePids& pids = static_cast<SandboxServices*>(context)->pids;
   for (int i = 0; i < plan->count; ++i) {
     if (pids.pid[i] <= 0) continue;
     ::kill(-pids.pid[i], SIGTERM);

@@ -1,6 +1,7 @@
 // The sandbox's side of the network lab: what the sandbox child does before its go (capture
-// socket, qdisc) and what its init does around the test (services). All of it allocation-free:
-// it runs between clone and execve, on data the launcher prepared (network_lab.h).
+// socket, qdisc) and what its init does around the test (services), as sandbox steps
+// (plan/launch_plan.h: SandboxStep) that NetworkLab adds to the plan. All of it allocation-free:
+// it runs between clone and execve, on data prepared before the clone (network_lab.h).
 #pragma once
 
 #include <sys/types.h>
@@ -9,7 +10,7 @@
 #include <cstdint>
 
 #include "child_error.h"
-#include "exec_plan.h"
+#include "prepared_exec.h"
 
 namespace isotest {
 
@@ -21,16 +22,22 @@ struct NetLabSandboxPlan {
   const char* qdisc_kind = nullptr;  // "netem" or "tbf", for the error
 };
 
-bool set_up_network_lab(const NetLabSandboxPlan& plan, ChildError& error);
+// Step (before_release), on a NetLabSandboxPlan: the qdisc, then the capture socket.
+bool set_up_network_lab(void* context, ChildError& error);
 
 inline constexpr int kMaxServices = 16;
 
 struct SandboxService {
   const char* name = nullptr;
-  const ExecPlan* exec = nullptr;        // sh -c COMMAND
-  const ExecPlan* ready_exec = nullptr;  // sh -c READY-COMMAND, or null
-  std::uint16_t ready_port = 0;          // 0: no TCP check
-  int output_fd = -1;                    // its stdout and stderr
+  const PreparedExec* exec = nullptr;        // sh -c COMMAND
+  const PreparedExec* ready_exec = nullptr;  // sh -c READY-COMMAND, or null
+  std::uint16_t ready_port = 0;              // 0: no TCP check
+  int output_fd = -1;                        // its stdout and stderr
+};
+
+// Init's record of its services.
+struct ServicePids {
+  pid_t pid[kMaxServices] = {};
 };
 
 struct SandboxServices {
@@ -40,6 +47,7 @@ struct SandboxServices {
   std::int64_t stop_grace_ms = 0;
   int events_fd = -1;              // ServiceEvent records go here
   bool keep_capabilities = false;  // --root
+  ServicePids pids;                // init's own copy, filled in as it starts them
 };
 
 // What init tells the launcher about the services, one fixed-size record each.
@@ -52,17 +60,13 @@ struct ServiceEvent {
   double ms = 0;  // ready: since the service started
 };
 
-// Init's record of its services.
-struct ServicePids {
-  pid_t pid[kMaxServices] = {};
-};
-
-// Starts each service in its own process group and waits until it is ready (within
-// ready_timeout_ms each). False, with `error` naming the service, when one is not.
-bool start_services(const SandboxServices& plan, ServicePids& pids, ChildError& error);
-// Init reaped `pid`: if it was a service, tell the launcher it ended before the test did.
-void note_service_exit(const SandboxServices* plan, ServicePids& pids, pid_t pid, int status);
-// After the test: SIGTERM to each service's process group, SIGKILL after the grace period.
-void stop_services(const SandboxServices* plan, ServicePids& pids);
+// Steps on a SandboxServices, in init. start_services (before_test): starts each service in
+// its own process group and waits until it is ready (within ready_timeout_ms each); false, with
+// `error` naming the service, when one is not. note_service_exit (reaped): if `pid` was a
+// service, tells the launcher it ended before the test did. stop_services (test_ended): SIGTERM
+// to each service's process group, SIGKILL after the grace period.
+bool start_services(void* context, ChildError& error);
+void note_service_exit(void* context, pid_t pid, int status);
+void stop_services(void* context);
 
 }  // namespace isotest

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "output_file.h"
+#include "prepared_exec.h"
 #include "qdisc_request.h"
 
 namespace isotest {
@@ -18,16 +19,19 @@ namespace {
 // The last bytes of a service's output kept in the result: enough for its last error messages.
 constexpr std::size_t kServiceOutputTailBytes = 4096;
 
-std::unique_ptr<ExecPlan> shell_plan(const SandboxSpec& spec, const std::string& command,
-                                     char* const* environment,
-                                     const std::string& working_directory) {
-  SandboxSpec shell = spec;
-  shell.command = {"/bin/sh", "-c", command};
-  return std::make_unique<ExecPlan>(shell, environment, working_directory);
+// `sh -c COMMAND` with the test's environment and working directory.
+std::unique_ptr<PreparedExec> shell_plan(const ExecPlan& test, const std::string& command) {
+  ExecPlan shell = test;
+  shell.argv = {"/bin/sh", "-c", command};
+  shell.candidates = {"/bin/sh"};
+  return std::make_unique<PreparedExec>(std::move(shell));
 }
 
 void set_nonblocking(int fd) {
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+    throw_errno("service", "make a pipe non-blocking");
+  }
 }
 
 void record_wait_status(ServiceResult& service, int status) {
@@ -41,25 +45,21 @@ void record_wait_status(ServiceResult& service, int status) {
 }  // namespace
 
 struct NetworkLab::Service {
-  std::unique_ptr<ExecPlan> exec;
-  std::unique_ptr<ExecPlan> ready_exec;
+  std::unique_ptr<PreparedExec> exec;
+  std::unique_ptr<PreparedExec> ready_exec;
   Pipe output;
   ServiceResult result;
 };
 
-NetworkLab::NetworkLab(const SandboxSpec& spec) : request_(spec.netlab) {
-  active_ = request_.any();
-  if (request_.capture_path.empty()) return;
-  // Checked before the run, as the result file is: a capture that cannot be kept is not taken.
-  resolve_output(request_.capture_path);
-  capture_path_ = std::filesystem::absolute(request_.capture_path).lexically_normal().string();
-}
+NetworkLab::NetworkLab(NetLabRequest request) : request_(std::move(request)) {}
 
 NetworkLab::~NetworkLab() = default;
 
-void NetworkLab::adjust(const SandboxSpec& spec, char* const* environment,
-                        const std::string& working_directory) {
+void NetworkLab::adjust(LaunchPlan& plan) {
   if (!request_.capture_path.empty()) {
+    // Checked before the run, as the result file is: a capture that cannot be kept is not taken.
+    resolve_output(request_.capture_path);
+    capture_path_ = std::filesystem::absolute(request_.capture_path).lexically_normal().string();
     int ends[2] = {-1, -1};
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0) {
       throw_errno("capture", "socketpair for the capture socket");
@@ -77,6 +77,11 @@ void NetworkLab::adjust(const SandboxSpec& spec, char* const* environment,
     sandbox_plan_.qdisc_request_bytes = qdisc_request_.size();
     sandbox_plan_.qdisc_kind = qdisc_kind_.c_str();
   }
+  if (capture_ || !qdisc_request_.empty()) {
+    plan.sandbox_steps.push_back(SandboxStep{.phase = SandboxStepPhase::before_release,
+                                             .run = set_up_network_lab,
+                                             .context = &sandbox_plan_});
+  }
   if (request_.services.empty()) return;
   Pipe events = make_pipe();
   service_events_ = std::move(events.read_end);
@@ -84,10 +89,9 @@ void NetworkLab::adjust(const SandboxSpec& spec, char* const* environment,
   set_nonblocking(service_events_.get());
   for (const auto& requested : request_.services) {
     auto service = std::make_unique<Service>();
-    service->exec = shell_plan(spec, requested.command, environment, working_directory);
+    service->exec = shell_plan(plan.exec, requested.command);
     if (requested.ready && requested.ready->tcp_port == 0) {
-      service->ready_exec =
-          shell_plan(spec, requested.ready->command, environment, working_directory);
+      service->ready_exec = shell_plan(plan.exec, requested.ready->command);
     }
     service->output = make_pipe();
     set_nonblocking(service->output.read_end.get());
@@ -108,64 +112,65 @@ void NetworkLab::adjust(const SandboxSpec& spec, char* const* environment,
   sandbox_services_ = SandboxServices{.list = sandbox_service_list_.data(),
                                       .count = static_cast<int>(sandbox_service_list_.size()),
                                       .ready_timeout_ms = request_.service_timeout_ms,
-                                      .stop_grace_ms = spec.kill_after_ms,
+                                      .stop_grace_ms = plan.supervision.kill_after_ms,
                                       .events_fd = service_events_sandbox_.get(),
-                                      .keep_capabilities = spec.map_root};
+                                      .keep_capabilities = plan.keep_capabilities};
+  plan.sandbox_steps.push_back(SandboxStep{.phase = SandboxStepPhase::before_test,
+                                           .run = start_services,
+                                           .reaped = note_service_exit,
+                                           .test_ended = stop_services,
+                                           .context = &sandbox_services_});
 }
 
-void NetworkLab::after_clone() {
+void NetworkLab::watch(FdWatchList& fds) {
   capture_channel_sandbox_.reset();
   service_events_sandbox_.reset();
   for (auto& service : services_) service->output.write_end.reset();
-}
-
-void NetworkLab::after_release() {
+  // The sandbox sent the socket before its go, or failed and closed its end (it reports why).
   if (capture_) capture_->receive(capture_channel_.get());
   capture_channel_.reset();
-}
-
-std::vector<int> NetworkLab::watched_fds() const {
-  std::vector<int> fds;
-  if (capture_ && capture_->fd() >= 0) fds.push_back(capture_->fd());
-  if (service_events_.valid()) fds.push_back(service_events_.get());
-  for (const auto& service : services_) {
-    if (service->output.read_end.valid()) fds.push_back(service->output.read_end.get());
+  if (capture_ && capture_->fd() >= 0) {
+    fds.push_back(WatchedFd{.fd = capture_->fd(), .on_readable = [this] {
+                              capture_->read_available();
+                              return capture_->fd() >= 0;  // closed at the cap
+                            }});
   }
-  return fds;
-}
-
-void NetworkLab::on_ready(int fd) {
-  if (capture_ && fd == capture_->fd()) {
-    capture_->read_available();
-    return;
-  }
-  if (fd == service_events_.get()) {
-    read_service_events();
-    return;
+  if (service_events_.valid()) {
+    fds.push_back(WatchedFd{.fd = service_events_.get(),
+                            .on_readable = [this] { return read_service_events(); }});
   }
   for (auto& service : services_) {
-    if (fd != service->output.read_end.get()) continue;
-    char buffer[16384];
-    while (true) {
-      const ssize_t got = ::read(fd, buffer, sizeof buffer);
-      if (got > 0) {
-        std::string& tail = service->result.output_tail;
-        tail.append(buffer, static_cast<std::size_t>(got));
-        if (tail.size() > kServiceOutputTailBytes) {
-          tail.erase(0, tail.size() - kServiceOutputTailBytes);
-        }
-        continue;
-      }
-      if (got == 0 || (errno != EAGAIN && errno != EINTR)) service->output.read_end.reset();
-      if (got < 0 && errno == EINTR) continue;
-      return;
-    }
+    Service* watched = service.get();
+    fds.push_back(WatchedFd{.fd = service->output.read_end.get(),
+                            .on_readable = [watched] { return read_service_output(*watched); }});
   }
 }
 
-void NetworkLab::read_service_events() {
+bool NetworkLab::read_service_output(Service& service) {
+  char buffer[16384];
+  while (true) {
+    const ssize_t got = ::read(service.output.read_end.get(), buffer, sizeof buffer);
+    if (got > 0) {
+      std::string& tail = service.result.output_tail;
+      tail.append(buffer, static_cast<std::size_t>(got));
+      if (tail.size() > kServiceOutputTailBytes) {
+        tail.erase(0, tail.size() - kServiceOutputTailBytes);
+      }
+      continue;
+    }
+    if (got < 0 && errno == EINTR) continue;
+    if (got == 0 || errno != EAGAIN) {
+      service.output.read_end.reset();
+      return false;
+    }
+    return true;
+  }
+}
+
+bool NetworkLab::read_service_events() {
   ServiceEvent event;
-  while (::read(service_events_.get(), &event, sizeof event) == sizeof event) {
+  ssize_t got = 0;
+  while ((got = ::read(service_events_.get(), &event, sizeof event)) == sizeof event) {
     if (event.index < 0 || static_cast<std::size_t>(event.index) >= services_.size()) continue;
     ServiceResult& service = services_[static_cast<std::size_t>(event.index)]->result;
     switch (event.kind) {
@@ -189,20 +194,15 @@ void NetworkLab::read_service_events() {
         break;
     }
   }
+  if (got < 0 && (errno == EAGAIN || errno == EINTR)) return true;
+  service_events_.reset();  // end of file: init is gone
+  return false;
 }
 
 std::optional<HarnessKill> NetworkLab::stop_request() {
   if (!stop_ || stop_reported_) return std::nullopt;
   stop_reported_ = true;
   return stop_;
-}
-
-void NetworkLab::drain() {
-  if (service_events_.valid()) read_service_events();
-  for (auto& service : services_) {
-    if (service->output.read_end.valid()) on_ready(service->output.read_end.get());
-  }
-  if (capture_) capture_->finish();
 }
 
 void NetworkLab::finish(RunResult& result) {
@@ -221,11 +221,14 @@ void NetworkLab::finish(RunResult& result) {
   try {
     write_output(capture_path_, file.bytes());
   } catch (const SetupFailure& failure) {
-    if (!result.error) result.error = failure.error();
+    if (result.error) return;
+    // A capture that could not be kept fails the run as a setup error would have.
+    result.error = failure.error();
+    classify(result);
   }
 }
 
-std::optional<SetupError> describe_network_lab_error(const ChildError& error) {
+std::optional<SetupError> NetworkLab::explain(const ChildError& error) const {
   const std::string_view stage = error.stage;
   constexpr std::string_view kService = "service ";
   constexpr std::string_view kQdisc = "network conditions: add qdisc ";

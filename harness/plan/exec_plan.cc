@@ -1,7 +1,5 @@
 #include "exec_plan.h"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <string_view>
 
@@ -31,14 +29,6 @@ bool has_variable(const std::vector<std::string>& env, std::string_view key) {
     if (key_of(existing) == key) return true;
   }
   return false;
-}
-
-std::vector<char*> pointers_to(std::vector<std::string>& strings) {
-  std::vector<char*> pointers;
-  pointers.reserve(strings.size() + 1);
-  for (auto& text : strings) pointers.push_back(text.data());
-  pointers.push_back(nullptr);
-  return pointers;
 }
 
 }  // namespace
@@ -79,42 +69,31 @@ std::vector<std::string> exec_candidates(const SandboxSpec& spec, char* const* i
   return candidates;
 }
 
-ExecPlan::ExecPlan(const SandboxSpec& spec, char* const* inherited, std::string working_directory)
-    : argv_(spec.command), working_directory_(std::move(working_directory)) {
-  if (!spec.clear_environment && inherited != nullptr) {
-    for (char* const* entry = inherited; *entry != nullptr; ++entry) env_.emplace_back(*entry);
+std::optional<std::string> ExecPlan::variable(std::string_view key) const {
+  for (const auto& entry : environment) {
+    if (key_of(entry) == key) return entry.substr(key.size() + 1);
   }
-  for (const auto& [key, value] : spec.environment) set_variable(env_, key, value);
-  // /tmp is the sandbox's own tmpfs, so point the usual variables at it unless set already.
-  if (!spec.shares(Namespace::mount)) {
-    if (!has_variable(env_, "TMPDIR")) set_variable(env_, "TMPDIR", "/tmp");
-    if (!has_variable(env_, "TEST_TMPDIR")) set_variable(env_, "TEST_TMPDIR", "/tmp");
-  }
-
-  candidates_ = exec_candidates(spec, inherited);
-  argv_pointers_ = pointers_to(argv_);
-  env_pointers_ = pointers_to(env_);
+  return std::nullopt;
 }
 
-int ExecPlan::exec() const {
-  int decisive = ENOENT;
-  for (const auto& candidate : candidates_) {
-    ::execve(candidate.c_str(), argv_pointers_.data(), env_pointers_.data());
-    switch (errno) {
-      case ENOENT:
-      case ENOTDIR:
-      case ESTALE:
-      case ENODEV:
-      case ETIMEDOUT:
-        continue;  // not here; keep looking, as execvp does
-      case EACCES:
-        decisive = EACCES;  // found but not executable; remember, but a later hit still wins
-        continue;
-      default:
-        return errno;
-    }
+void ExecPlan::set_variable(std::string_view key, std::string_view value) {
+  isotest::set_variable(environment, key, value);
+}
+
+ExecPlan plan_exec(const SandboxSpec& spec, char* const* inherited, std::string working_directory) {
+  ExecPlan plan{.argv = spec.command, .working_directory = std::move(working_directory)};
+  auto& env = plan.environment;
+  if (!spec.clear_environment && inherited != nullptr) {
+    for (char* const* entry = inherited; *entry != nullptr; ++entry) env.emplace_back(*entry);
   }
-  return decisive;
+  for (const auto& [key, value] : spec.environment) set_variable(env, key, value);
+  // /tmp is the sandbox's own tmpfs, so point the usual variables at it unless set already.
+  if (!spec.shares(Namespace::mount)) {
+    if (!has_variable(env, "TMPDIR")) set_variable(env, "TMPDIR", "/tmp");
+    if (!has_variable(env, "TEST_TMPDIR")) set_variable(env, "TEST_TMPDIR", "/tmp");
+  }
+  plan.candidates = exec_candidates(spec, inherited);
+  return plan;
 }
 
 int exit_code_for_exec_error(int error_number) {

@@ -1,5 +1,6 @@
-// How the test command is started: its argv, its environment and where to look for it, all
-// computed in the launcher so the sandbox side only has to walk prepared C strings.
+// How the test command is started, as a value: its argv, its environment and where to look for
+// it, all decided before the clone so that the sandbox side only walks prepared C strings
+// (sandbox/prepared_exec.h).
 #pragma once
 
 #include <optional>
@@ -11,29 +12,21 @@
 
 namespace isotest {
 
-class ExecPlan {
- public:
-  // `inherited` is the caller's environment (environ), used unless --clear-env.
-  ExecPlan(const SandboxSpec& spec, char* const* inherited, std::string working_directory);
-  ExecPlan(const ExecPlan&) = delete;
-  ExecPlan& operator=(const ExecPlan&) = delete;
+struct ExecPlan {
+  std::vector<std::string> argv;
+  std::vector<std::string> environment;  // "KEY=VALUE", as the test gets it
+  std::vector<std::string> candidates;   // the paths execve tries, in order (as execvp would)
+  std::string working_directory;         // absolute
 
-  [[nodiscard]] const std::string& working_directory() const { return working_directory_; }
-  [[nodiscard]] const std::vector<std::string>& environment() const { return env_; }
-  [[nodiscard]] const std::vector<std::string>& candidates() const { return candidates_; }
-
-  // Sandbox side, allocation-free. Tries each candidate path as execvp would; returns only on
-  // failure, with the errno that decides 126 (found but not executable) or 127 (not found).
-  int exec() const;
-
- private:
-  std::vector<std::string> argv_;
-  std::vector<std::string> env_;
-  std::vector<std::string> candidates_;
-  std::vector<char*> argv_pointers_;
-  std::vector<char*> env_pointers_;
-  std::string working_directory_;
+  // The value of `key` in `environment`.
+  [[nodiscard]] std::optional<std::string> variable(std::string_view key) const;
+  // Sets `key`, replacing an earlier value in place.
+  void set_variable(std::string_view key, std::string_view value);
 };
+
+// `inherited` is the caller's environment (environ), used unless --clear-env; --env wins over
+// it, and TMPDIR and TEST_TMPDIR point at the sandbox's own /tmp unless set already.
+ExecPlan plan_exec(const SandboxSpec& spec, char* const* inherited, std::string working_directory);
 
 // A variable's value as the test will see it: the spec's --env wins over the caller's
 // environment `inherited`, which --clear-env drops unless `even_if_cleared`.

@@ -7,10 +7,9 @@
 
 namespace isotest {
 
-void add_sandbox_environment(SandboxSpec& spec, const CgroupIsolation& cgroup) {
-  auto set = [&](const char* key, std::string value) {
-    spec.environment.emplace_back(key, std::move(value));
-  };
+void add_sandbox_environment(const SandboxSpec& spec, const CgroupIsolation& cgroup,
+                             ExecPlan& exec) {
+  auto set = [&](const char* key, const std::string& value) { exec.set_variable(key, value); };
   set("ISOTEST", "1");
   set("ISOTEST_NAME", spec.display_name());
   set("ISOTEST_NETWORK",

@@ -156,32 +156,6 @@ std::string_view case_status_name(CaseStatus status) {
   return "?";
 }
 
-namespace {
-
-// A binary that exited 0 without finishing: a case that was running when it exited (the plugin
-// saw it start, never end) or GoogleTest's premature-exit file left behind.
-bool left_unfinished(const RunResult& result) {
-  if (result.gtest && result.gtest->premature_exit) return true;
-  if (!result.cases) return false;
-  return std::any_of(result.cases->begin(), result.cases->end(),
-                     [](const CaseResult& c) { return c.status == CaseStatus::crashed; });
-}
-
-bool all_skipped(const RunResult& result) {
-  if (!result.cases) return false;
-  bool any_skipped = false;
-  for (const auto& c : *result.cases) {
-    if (c.status == CaseStatus::skipped) {
-      any_skipped = true;
-    } else if (c.status != CaseStatus::disabled) {
-      return false;
-    }
-  }
-  return any_skipped;
-}
-
-}  // namespace
-
 void classify(RunResult& result) {
   if (result.error) {
     result.status = RunStatus::sandbox_error;
@@ -224,13 +198,6 @@ void classify(RunResult& result) {
     const int code = result.exit_code.value_or(125);
     result.status = code == 0 ? RunStatus::passed : RunStatus::failed;
     result.launcher_exit_code = code;
-    if (code == 0 && left_unfinished(result)) {
-      result.status = RunStatus::failed;
-      result.launcher_exit_code = 1;
-    } else if (code == 0 && all_skipped(result)) {
-      result.status = RunStatus::skipped;
-      result.launcher_exit_code = kSkippedExitCode;
-    }
   }
   // Interrupted: exit as a shell would for the signal isotest got, and never call it a pass,
   // even when the test's handler exited 0.

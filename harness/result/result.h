@@ -59,6 +59,9 @@ struct GtestRun {
   std::optional<bool> honoured_sharding;  // GTEST_SHARD_STATUS_FILE written; unset: no shards
 };
 
+// Why the launcher stops a sandbox before its test is done.
+enum class KillReason { timeout, signal, seccomp, service };
+
 // Why the launcher itself signalled the test, if it did.
 struct HarnessKill {
   // "timeout", "signal" (isotest was interrupted), "seccomp" or "service" (one exited early)
@@ -166,9 +169,8 @@ struct RunResult {
 };
 
 // Status and exit code from how the command ended (timeout(1) and env(1) conventions).
-// Never `passed` when the harness had to signal the test. A run that exited 0 with cases all
-// skipped (or disabled) is `skipped` (exit 77); one that exited 0 but left a case unfinished or
-// a premature-exit file behind is `failed` (exit 1).
+// Never `passed` when the harness had to signal the test. What a GoogleTest binary's cases add
+// to this is gtest/'s (apply_gtest_status_rules).
 void classify(RunResult& result);
 
 nlohmann::json to_json(const RunResult& result);

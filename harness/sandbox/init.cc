@@ -99,6 +99,11 @@ pid_t spawn_test(const InitPlan& plan) {
   ::_exit(128 + WTERMSIG(wait_status));
 }
 
+template <typename Call>
+void for_each_step(const InitPlan& plan, Call call) {
+  for (int i = 0; i < plan.step_count; ++i) call(plan.steps[i]);
+}
+
 }  // namespace
 
 bool is_termination_signal(int sig) {
@@ -128,10 +133,13 @@ void run_init(const InitPlan& plan) {
   }
 
   const bool own_pid_namespace = ::getpid() == 1;
-  // extension hook (issue 15): services start, and are ready, before the test.
-  ServicePids services;
-  if (plan.services != nullptr && !start_services(*plan.services, services, error)) {
-    fail(plan.error_fd, error);
+  // The extensions' steps (services that must be ready before the test): their processes are
+  // ours to reap.
+  for (int i = 0; i < plan.step_count; ++i) {
+    const SandboxStep& step = plan.steps[i];
+    if (step.phase == SandboxStepPhase::before_test && !step.run(step.context, error)) {
+      fail(plan.error_fd, error);
+    }
   }
   pid_t test = spawn_test(plan);
   if (test < 0) {
@@ -169,10 +177,14 @@ void run_init(const InitPlan& plan) {
     pid_t reaped = 0;
     while ((reaped = ::waitpid(-1, &status, WNOHANG)) > 0) {
       if (reaped == test) {
-        stop_services(plan.services, services);  // extension hook (issue 15)
+        for_each_step(plan, [](const SandboxStep& step) {
+          if (step.test_ended != nullptr) step.test_ended(step.context);
+        });
         report_and_exit(plan.status_fd, status);
       }
-      note_service_exit(plan.services, services, reaped, status);  // extension hook (issue 15)
+      for_each_step(plan, [reaped, status](const SandboxStep& step) {
+        if (step.reaped != nullptr) step.reaped(step.context, reaped, status);
+      });
     }
   }
 }

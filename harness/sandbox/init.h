@@ -8,14 +8,14 @@
 #include <cstdint>
 #include <optional>
 
-#include "exec_plan.h"
-#include "netlab_sandbox.h"
+#include "launch_plan.h"
+#include "prepared_exec.h"
 #include "seccomp_filter.h"
 
 namespace isotest {
 
 struct InitPlan {
-  const ExecPlan* exec = nullptr;
+  const PreparedExec* exec = nullptr;
   std::optional<std::int64_t> time_offset_seconds;
   int error_fd = -1;   // ChildError records go here; close-on-exec
   int status_fd = -1;  // the main test's wait status (an int) is written here before init exits
@@ -24,9 +24,12 @@ struct InitPlan {
   bool keep_capabilities = false;
   const int* keep_fds = nullptr;  // fds the test inherits besides stdio
   int keep_fd_count = 0;
-  const SeccompFilter* seccomp = nullptr;     // null: no filter
-  int seccomp_socket_fd = -1;                 // where the filter's listener fd goes (the launcher)
-  const SandboxServices* services = nullptr;  // extension hook (issue 15): --service
+  const SeccompFilter* seccomp = nullptr;  // null: no filter
+  int seccomp_socket_fd = -1;              // where the filter's listener fd goes (the launcher)
+  // The extensions' steps (launch_plan.h): init runs those of phase before_test just before it
+  // starts the test, and calls every step's reaped and test_ended.
+  const SandboxStep* steps = nullptr;
+  int step_count = 0;
 };
 
 // Sandbox side; never returns. Also used without a PID namespace (--share pid), where it is

@@ -63,9 +63,14 @@ void run_sandbox_child(const SandboxChildPlan& plan) {
   // CAP_DAC_OVERRIDE on the host's files and creating files in our own tmpfs.)
   ChildError error;
   if (!configure_network(plan.network, error)) fail(plan, error);
-  // extension hook (issue 15): capture socket and qdisc, in our network namespace, before the
-  // test's first packet.
-  if (plan.netlab != nullptr && !set_up_network_lab(*plan.netlab, error)) fail(plan, error);
+  // The extensions' first steps (a qdisc, a capture socket): in our network namespace, before
+  // anything else happens in it.
+  for (int i = 0; i < plan.init.step_count; ++i) {
+    const SandboxStep& step = plan.init.steps[i];
+    if (step.phase == SandboxStepPhase::before_release && !step.run(step.context, error)) {
+      fail(plan, error);
+    }
+  }
   if (plan.hostname != nullptr && ::sethostname(plan.hostname, std::strlen(plan.hostname)) != 0) {
     set_child_error(error, "set hostname", nullptr, errno);
     fail(plan, error);

@@ -5,7 +5,6 @@
 
 #include "init.h"
 #include "mounts.h"
-#include "netlab_sandbox.h"
 #include "spec.h"
 
 namespace isotest {
@@ -21,7 +20,6 @@ struct SandboxChildPlan {
   const int* join_cgroup_fds = nullptr;  // cgroup v1 `tasks` files to write "0" to
   int join_cgroup_count = 0;
   bool new_cgroup_namespace = false;  // entered once the launcher has placed us in our cgroup
-  const NetLabSandboxPlan* netlab = nullptr;  // extension hook (issue 15): capture, qdisc
   InitPlan init;
 };
 

@@ -43,16 +43,6 @@ bool seccomp_filtered() {
 
 }  // namespace
 
-IdMaps plan_id_maps(bool map_root) {
-  const uid_t uid = ::geteuid();
-  const gid_t gid = ::getegid();
-  IdMaps maps;
-  maps.uid_map = std::to_string(map_root ? 0 : uid) + " " + std::to_string(uid) + " 1";
-  maps.gid_map = std::to_string(map_root ? 0 : gid) + " " + std::to_string(gid) + " 1";
-  maps.deny_setgroups = uid != 0;
-  return maps;
-}
-
 void write_id_maps(pid_t child, const IdMaps& maps) {
   if (maps.deny_setgroups) write_proc_file(child, "setgroups", "deny");
   write_proc_file(child, "uid_map", maps.uid_map);

@@ -6,16 +6,9 @@
 
 #include <string>
 
+#include "id_maps.h"
+
 namespace isotest {
-
-struct IdMaps {
-  std::string uid_map;  // "inside outside 1"
-  std::string gid_map;
-  bool deny_setgroups = false;  // required before gid_map unless we hold CAP_SETGID outside
-};
-
-// The caller's ids map to themselves, or to 0 with --root.
-IdMaps plan_id_maps(bool map_root);
 
 // Throws SetupFailure naming the file that could not be written.
 void write_id_maps(pid_t child, const IdMaps& maps);

@@ -16,16 +16,16 @@ TEST(ExecPlan, SearchesPathFromTheSandboxEnvironment) {
   SandboxSpec spec;
   spec.command = {"tool"};
   spec.environment = {{"PATH", "/opt/bin::/usr/bin"}};
-  ExecPlan plan(spec, nullptr, "/");
-  EXPECT_EQ(plan.candidates(),
+  const ExecPlan plan = plan_exec(spec, nullptr, "/");
+  EXPECT_EQ(plan.candidates,
             (std::vector<std::string>{"/opt/bin/tool", "./tool", "/usr/bin/tool"}));
 }
 
 TEST(ExecPlan, PathWithSlashIsUsedAsIs) {
   SandboxSpec spec;
   spec.command = {"./build/test"};
-  ExecPlan plan(spec, nullptr, "/");
-  EXPECT_EQ(plan.candidates(), std::vector<std::string>{"./build/test"});
+  const ExecPlan plan = plan_exec(spec, nullptr, "/");
+  EXPECT_EQ(plan.candidates, std::vector<std::string>{"./build/test"});
 }
 
 TEST(ExecPlan, PointsTmpdirAtPrivateTmpUnlessSet) {
@@ -33,15 +33,15 @@ TEST(ExecPlan, PointsTmpdirAtPrivateTmpUnlessSet) {
   spec.command = {"true"};
   char home[] = "HOME=/root";
   char* inherited[] = {home, nullptr};
-  ExecPlan plan(spec, inherited, "/");
-  EXPECT_TRUE(contains(plan.environment(), "HOME=/root"));
-  EXPECT_TRUE(contains(plan.environment(), "TMPDIR=/tmp"));
-  EXPECT_TRUE(contains(plan.environment(), "TEST_TMPDIR=/tmp"));
+  const ExecPlan plan = plan_exec(spec, inherited, "/");
+  EXPECT_TRUE(contains(plan.environment, "HOME=/root"));
+  EXPECT_TRUE(contains(plan.environment, "TMPDIR=/tmp"));
+  EXPECT_TRUE(contains(plan.environment, "TEST_TMPDIR=/tmp"));
 
   spec.environment = {{"TMPDIR", "/scratch"}};
-  ExecPlan caller_set(spec, inherited, "/");
-  EXPECT_TRUE(contains(caller_set.environment(), "TMPDIR=/scratch"));
-  EXPECT_FALSE(contains(caller_set.environment(), "TMPDIR=/tmp"));
+  const ExecPlan caller_set = plan_exec(spec, inherited, "/");
+  EXPECT_TRUE(contains(caller_set.environment, "TMPDIR=/scratch"));
+  EXPECT_FALSE(contains(caller_set.environment, "TMPDIR=/tmp"));
 }
 
 TEST(ExecPlan, ClearEnvDropsInheritedButKeepsExplicit) {
@@ -51,18 +51,18 @@ TEST(ExecPlan, ClearEnvDropsInheritedButKeepsExplicit) {
   spec.environment = {{"A", "1"}, {"A", "2"}};
   char home[] = "HOME=/root";
   char* inherited[] = {home, nullptr};
-  ExecPlan plan(spec, inherited, "/");
-  EXPECT_FALSE(contains(plan.environment(), "HOME=/root"));
-  EXPECT_TRUE(contains(plan.environment(), "A=2"));
-  EXPECT_FALSE(contains(plan.environment(), "A=1"));
+  const ExecPlan plan = plan_exec(spec, inherited, "/");
+  EXPECT_FALSE(contains(plan.environment, "HOME=/root"));
+  EXPECT_TRUE(contains(plan.environment, "A=2"));
+  EXPECT_FALSE(contains(plan.environment, "A=1"));
 }
 
 TEST(ExecPlan, NoTmpdirWhenTheMountNamespaceIsShared) {
   SandboxSpec spec;
   spec.command = {"true"};
   spec.share(Namespace::mount);
-  ExecPlan plan(spec, nullptr, "/");
-  EXPECT_FALSE(contains(plan.environment(), "TMPDIR=/tmp"));
+  const ExecPlan plan = plan_exec(spec, nullptr, "/");
+  EXPECT_FALSE(contains(plan.environment, "TMPDIR=/tmp"));
 }
 
 TEST(ExecErrors, NotFoundIs127OtherwiseIs126) {

@@ -34,48 +34,6 @@ CaseResult case_with(const std::string& name, CaseStatus status) {
   return result;
 }
 
-TEST(Classify, AllCasesSkippedIsSkippedWith77) {
-  auto result = exited_with(0);
-  result.cases = {case_with("A.Skips", CaseStatus::skipped),
-                  case_with("A.DISABLED_Later", CaseStatus::disabled)};
-  classify(result);
-  EXPECT_EQ(result.status, RunStatus::skipped);
-  EXPECT_EQ(result.launcher_exit_code, 77);
-}
-
-TEST(Classify, OneCaseThatRanMakesItAPassNotASkip) {
-  auto result = exited_with(0);
-  result.cases = {case_with("A.Skips", CaseStatus::skipped),
-                  case_with("A.Passes", CaseStatus::passed)};
-  classify(result);
-  EXPECT_EQ(result.status, RunStatus::passed);
-  EXPECT_EQ(result.launcher_exit_code, 0);
-  result.cases = std::vector<CaseResult>{};
-  classify(result);
-  EXPECT_EQ(result.status, RunStatus::passed) << "no cases at all is not a skip";
-}
-
-TEST(Classify, SkippedCasesDoNotHideAFailingExit) {
-  auto result = exited_with(1);
-  result.cases = {case_with("A.Skips", CaseStatus::skipped)};
-  classify(result);
-  EXPECT_EQ(result.status, RunStatus::failed);
-  EXPECT_EQ(result.launcher_exit_code, 1);
-}
-
-TEST(Classify, ExitZeroWithAnUnfinishedCaseOrPrematureExitIsAFailure) {
-  auto result = exited_with(0);
-  result.cases = {case_with("A.Exits", CaseStatus::crashed)};
-  classify(result);
-  EXPECT_EQ(result.status, RunStatus::failed);
-  EXPECT_EQ(result.launcher_exit_code, 1);
-  auto premature = exited_with(0);
-  premature.gtest = GtestRun{.premature_exit = true};
-  classify(premature);
-  EXPECT_EQ(premature.status, RunStatus::failed);
-  EXPECT_EQ(premature.launcher_exit_code, 1);
-}
-
 TEST(ResultJson, CasesCarryFailuresSkipMessageAndProperties) {
   auto result = exited_with(1);
   auto failed = case_with("A.Fails", CaseStatus::failed);

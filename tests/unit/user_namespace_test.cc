@@ -8,7 +8,7 @@ namespace isotest {
 namespace {
 
 TEST(IdMaps, CallerMapsToItselfByDefault) {
-  auto maps = plan_id_maps(false);
+  auto maps = plan_id_maps(false, ::geteuid(), ::getegid());
   auto uid = std::to_string(::geteuid());
   auto gid = std::to_string(::getegid());
   EXPECT_EQ(maps.uid_map, uid + " " + uid + " 1");
@@ -17,7 +17,7 @@ TEST(IdMaps, CallerMapsToItselfByDefault) {
 }
 
 TEST(IdMaps, RootMapsCallerToZero) {
-  auto maps = plan_id_maps(true);
+  auto maps = plan_id_maps(true, ::geteuid(), ::getegid());
   EXPECT_EQ(maps.uid_map, "0 " + std::to_string(::geteuid()) + " 1");
   EXPECT_EQ(maps.gid_map, "0 " + std::to_string(::getegid()) + " 1");
 }

@@ -1,0 +1,97 @@
+#include "gtest_extension.h"
+
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+namespace isotest {
+namespace {
+
+RunResult exited_with(int code) {
+  RunResult result;
+  result.exit_code = code;
+  return result;
+}
+
+CaseResult case_with(const std::string& name, CaseStatus status) {
+  CaseResult result;
+  result.name = name;
+  result.status = status;
+  return result;
+}
+
+TEST(GtestStatusRules, AllCasesSkippedIsSkippedWith77) {
+  auto result = exited_with(0);
+  result.cases = {case_with("A.Skips", CaseStatus::skipped),
+                  case_with("A.DISABLED_Later", CaseStatus::disabled)};
+  classify(result);
+  apply_gtest_status_rules(result);
+  EXPECT_EQ(result.status, RunStatus::skipped);
+  EXPECT_EQ(result.launcher_exit_code, 77);
+}
+
+TEST(GtestStatusRules, OneCaseThatRanMakesItAPassNotASkip) {
+  auto result = exited_with(0);
+  result.cases = {case_with("A.Skips", CaseStatus::skipped),
+                  case_with("A.Passes", CaseStatus::passed)};
+  classify(result);
+  apply_gtest_status_rules(result);
+  EXPECT_EQ(result.status, RunStatus::passed);
+  EXPECT_EQ(result.launcher_exit_code, 0);
+  result.cases = std::vector<CaseResult>{};
+  classify(result);
+  apply_gtest_status_rules(result);
+  EXPECT_EQ(result.status, RunStatus::passed) << "no cases at all is not a skip";
+}
+
+TEST(GtestStatusRules, SkippedCasesDoNotHideAFailingExit) {
+  auto result = exited_with(1);
+  result.cases = {case_with("A.Skips", CaseStatus::skipped)};
+  classify(result);
+  apply_gtest_status_rules(result);
+  EXPECT_EQ(result.status, RunStatus::failed);
+  EXPECT_EQ(result.launcher_exit_code, 1);
+}
+
+TEST(GtestStatusRules, ExitZeroWithAnUnfinishedCaseOrPrematureExitIsAFailure) {
+  auto result = exited_with(0);
+  result.cases = {case_with("A.Exits", CaseStatus::crashed)};
+  classify(result);
+  apply_gtest_status_rules(result);
+  EXPECT_EQ(result.status, RunStatus::failed);
+  EXPECT_EQ(result.launcher_exit_code, 1);
+  auto premature = exited_with(0);
+  premature.gtest = GtestRun{.premature_exit = true};
+  classify(premature);
+  apply_gtest_status_rules(premature);
+  EXPECT_EQ(premature.status, RunStatus::failed);
+  EXPECT_EQ(premature.launcher_exit_code, 1);
+}
+
+TEST(GtestStatusRules, AnInterruptedRunKeepsTheExitStatusOfTheSignal) {
+  auto result = exited_with(0);
+  result.cases = {case_with("A.Skips", CaseStatus::skipped)};
+  result.killed_by_harness = HarnessKill{.reason = "signal", .signal_received = SIGTERM};
+  classify(result);
+  apply_gtest_status_rules(result);
+  EXPECT_EQ(result.status, RunStatus::skipped);
+  EXPECT_EQ(result.launcher_exit_code, 128 + SIGTERM);
+  result.cases = {case_with("A.Exits", CaseStatus::crashed)};
+  classify(result);
+  apply_gtest_status_rules(result);
+  EXPECT_EQ(result.status, RunStatus::failed);
+  EXPECT_EQ(result.launcher_exit_code, 128 + SIGTERM);
+}
+
+TEST(GtestStatusRules, ATimeoutOutranksTheCases) {
+  auto result = exited_with(0);
+  result.cases = {case_with("A.Skips", CaseStatus::skipped)};
+  result.killed_by_harness = HarnessKill{.reason = "timeout"};
+  classify(result);
+  apply_gtest_status_rules(result);
+  EXPECT_EQ(result.status, RunStatus::timeout);
+  EXPECT_EQ(result.launcher_exit_code, 124);
+}
+
+}  // namespace
+}  // namespace isotest
