@@ -4,8 +4,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "exec_plan.h"
-#include "spec.h"
+#include "environment.h"
 
 namespace isotest {
 
@@ -15,7 +14,7 @@ std::string temporary_parent(char* const* environment) {
       ::access("/dev/shm", W_OK | X_OK) == 0) {
     return "/dev/shm";
   }
-  const auto tmpdir = variable_for_test(SandboxSpec{}, environment, "TMPDIR");
+  const auto tmpdir = environment_variable(environment, "TMPDIR");
   return tmpdir && !tmpdir->empty() ? *tmpdir : std::string("/tmp");
 }
 

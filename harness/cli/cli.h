@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "runner/gtest_request.h"
+#include "gtest_request.h"
 #include "spec.h"
 
 namespace isotest {

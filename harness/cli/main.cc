@@ -15,7 +15,7 @@
 #include "report.h"
 #include "report_pages.h"
 #include "run_command.h"
-#include "runner/runner.h"
+#include "runner.h"
 #include "safe_text.h"
 
 namespace {

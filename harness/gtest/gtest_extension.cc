@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "environment.h"
 #include "setup_error.h"
 #include "temporary_parent.h"
 
@@ -41,17 +42,6 @@ std::string read_whole_file(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-std::optional<std::string> inherited_variable(char* const* inherited, std::string_view key) {
-  if (inherited == nullptr) return std::nullopt;
-  for (char* const* entry = inherited; *entry != nullptr; ++entry) {
-    const std::string_view text(*entry);
-    if (text.size() > key.size() && text.starts_with(key) && text[key.size()] == '=') {
-      return std::string(text.substr(key.size() + 1));
-    }
-  }
-  return std::nullopt;
 }
 
 // A binary that exited 0 without finishing: a case that was running when it exited (the plugin
@@ -97,7 +87,7 @@ void apply_gtest_status_rules(RunResult& result) {
 std::optional<std::string> GtestExtension::variable(const LaunchPlan& plan, const char* key,
                                                     bool even_if_cleared) const {
   auto value = plan.exec.variable(key);
-  if (!value && even_if_cleared) value = inherited_variable(inherited_, key);
+  if (!value && even_if_cleared) value = environment_variable(inherited_, key);
   return value;
 }
 

@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <string_view>
 
+#include "environment.h"
+
 namespace isotest {
 
 namespace {
@@ -38,14 +40,8 @@ std::optional<std::string> variable_for_test(const SandboxSpec& spec, char* cons
   for (auto it = spec.environment.rbegin(); it != spec.environment.rend(); ++it) {
     if (it->first == key) return it->second;
   }
-  if ((spec.clear_environment && !even_if_cleared) || inherited == nullptr) return std::nullopt;
-  for (char* const* entry = inherited; *entry != nullptr; ++entry) {
-    const std::string_view text(*entry);
-    if (text.size() > key.size() && text.starts_with(key) && text[key.size()] == '=') {
-      return std::string(text.substr(key.size() + 1));
-    }
-  }
-  return std::nullopt;
+  if (spec.clear_environment && !even_if_cleared) return std::nullopt;
+  return environment_variable(inherited, key);
 }
 
 std::vector<std::string> exec_candidates(const SandboxSpec& spec, char* const* inherited) {

@@ -1,4 +1,4 @@
-#include "runner/case_list.h"
+#include "case_list.h"
 
 namespace isotest {
 

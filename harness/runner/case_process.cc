@@ -1,4 +1,4 @@
-#include "runner/case_process.h"
+#include "case_process.h"
 
 #include <fcntl.h>
 #include <sched.h>

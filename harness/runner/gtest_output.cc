@@ -1,4 +1,4 @@
-#include "runner/gtest_output.h"
+#include "gtest_output.h"
 
 #include <algorithm>
 #include <charconv>

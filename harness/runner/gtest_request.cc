@@ -1,4 +1,4 @@
-#include "runner/gtest_request.h"
+#include "gtest_request.h"
 
 #include <CLI/CLI.hpp>
 #include <cerrno>

@@ -1,4 +1,4 @@
-#include "runner/listing.h"
+#include "listing.h"
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -25,10 +25,10 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "case_list.h"
+#include "case_process.h"
 #include "gtest_cases.h"
 #include "report.h"
-#include "runner/case_list.h"
-#include "runner/case_process.h"
 #include "setup_error.h"
 
 namespace isotest {

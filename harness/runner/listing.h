@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "runner/gtest_request.h"
+#include "gtest_request.h"
 
 namespace isotest {
 

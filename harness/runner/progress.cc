@@ -1,4 +1,4 @@
-#include "runner/progress.h"
+#include "progress.h"
 
 #include <algorithm>
 #include <cmath>

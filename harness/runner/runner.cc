@@ -1,4 +1,4 @@
-#include "runner/runner.h"
+#include "runner.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -26,22 +26,22 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "case_list.h"
+#include "case_process.h"
+#include "gtest_output.h"
+#include "listing.h"
 #include "output_file.h"
+#include "progress.h"
+#include "repeating_tick.h"
 #include "report.h"
 #include "report_pages.h"
 #include "result.h"
-#include "runner/case_list.h"
-#include "runner/case_process.h"
-#include "runner/gtest_output.h"
-#include "runner/listing.h"
-#include "runner/progress.h"
-#include "runner/repeating_tick.h"
-#include "runner/runner_report.h"
-#include "runner/timings.h"
+#include "runner_report.h"
 #include "safe_text.h"
 #include "scratch_directory.h"
 #include "setup_error.h"
 #include "temporary_parent.h"
+#include "timings.h"
 
 namespace isotest {
 

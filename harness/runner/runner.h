@@ -6,7 +6,7 @@
 // silent cases, a signal set for Ctrl-C. No thread per test.
 #pragma once
 
-#include "runner/gtest_request.h"
+#include "gtest_request.h"
 
 namespace isotest {
 

@@ -1,4 +1,4 @@
-#include "runner/runner_report.h"
+#include "runner_report.h"
 
 namespace isotest {
 

@@ -1,4 +1,4 @@
-#include "runner/timings.h"
+#include "timings.h"
 
 #include <algorithm>
 #include <filesystem>

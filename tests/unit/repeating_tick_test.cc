@@ -1,7 +1,7 @@
 // RepeatingTick::stop() must leave the io_context with no work even when the tick's expiry is
 // already queued behind the handler that stops it (the race that hung `isotest gtest` after its
 // last case, deaf to Ctrl-C).
-#include "runner/repeating_tick.h"
+#include "repeating_tick.h"
 
 #include <chrono>
 #include <thread>

@@ -10,12 +10,12 @@
 
 #include <gtest/gtest.h>
 
+#include "case_list.h"
+#include "gtest_output.h"
+#include "progress.h"
 #include "report.h"
-#include "runner/case_list.h"
-#include "runner/gtest_output.h"
-#include "runner/progress.h"
-#include "runner/runner_report.h"
-#include "runner/timings.h"
+#include "runner_report.h"
+#include "timings.h"
 
 namespace isotest {
 namespace {
