@@ -16,25 +16,14 @@
 #include <thread>
 
 #include "rendezvous.h"
+#include "socket.h"
 
 namespace {
 
 constexpr std::uint16_t kPort = 18080;
 constexpr auto kHoldTime = std::chrono::milliseconds(1000);
 
-class Socket {
- public:
-  explicit Socket(int fd) : fd_(fd) {}
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  ~Socket() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
-};
+using examples::Socket;
 
 sockaddr_in loopback_address() {
   sockaddr_in address{};

@@ -126,6 +126,19 @@ print_side_by_side() {
   echo "ctest exit status: plain $plain_status, isolated $isolated_status"
 }
 
+# The services of the isolated run: each kv_client test's own kv_server, from its result.
+print_services() {
+  local name file ready_ms
+  for name in kv_client_a kv_client_b; do
+    file="$examples_build/isolated/isotest-results/$name.json"
+    [[ -f $file ]] || continue
+    ready_ms=$(sed -nE 's/^ *"ready_ms": ([0-9.]+),?$/\1/p' "$file" | head -n1)
+    [[ -z $ready_ms ]] || ready_ms=$(printf '%.1f' "$ready_ms")
+    echo "$name: its own kv_server on 127.0.0.1:6379 in its sandbox, ready after ${ready_ms:-?} ms," \
+      "stopped after the test"
+  done
+}
+
 print_results_table() {
   local results="$examples_build/isolated/isotest-results"
   echo "isotest report $results:"
@@ -152,11 +165,14 @@ run_examples isolated
 step "Summary"
 print_side_by_side
 echo
+print_services
+echo
 print_results_table
 
 echo
 if check_isolated_outcome; then
-  echo "demo: every test behaved as expected under isotest (memory_hog stopped at 256 MiB: oom)"
+  echo "demo: every test behaved as expected under isotest (memory_hog stopped at 256 MiB: oom;" \
+    "kv_client_a and kv_client_b each had a kv_server of their own on port 6379)"
 else
   exit 1
 fi

@@ -3,6 +3,7 @@
 #include <cerrno>
 
 #include "doctor_apparmor_profile.h"  // generated from packaging/apparmor/isotest
+#include "qdisc_request.h"
 #include "setup_error.h"
 
 namespace isotest {
@@ -188,6 +189,46 @@ void add_namespace_findings(FindingList& out, const DoctorFacts& facts) {
             "failed: " + failure_text(probes.time_namespace) + "; --time-offset cannot be used",
             namespace_remedy(facts, probes.time_namespace));
   }
+}
+
+// A queueing discipline of the network lab. Optional, so a missing one is `info`: the doctor's
+// exit status is about the sandbox, and `isotest run` refuses only the options that need it.
+void add_qdisc_finding(FindingList& out, const DoctorFacts& facts, const std::string& kind,
+                       const ProbeStep& step, const std::string& options) {
+  const std::string id = "qdisc_" + kind;
+  const std::string title = "queueing discipline " + kind;
+  if (step.ok) {
+    out.add(id, title, FindingLevel::ok, "available for " + options);
+    return;
+  }
+  if (!step.attempted) {
+    out.add(
+        id, title, FindingLevel::info,
+        "not tried: it needs a network namespace, which failed; " + options + " cannot be used");
+    return;
+  }
+  if (step.error_number != ENOENT) {
+    out.add(id, title, FindingLevel::info,
+            "failed: " + failure_text(step) + "; " + options + " cannot be used",
+            "see docs/troubleshooting.md#network-conditions");
+    return;
+  }
+  std::string upper_kind;
+  for (char c : kind) upper_kind += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  out.add(id, title, FindingLevel::info,
+          "missing (module " + qdisc_module(kind) + "): " + options + " refused (exit 125)",
+          facts.environment.loads_modules
+              ? qdisc_remedy(kind)
+              : "this kernel cannot load modules (no /proc/modules): use one built with "
+                "CONFIG_NET_SCH_" +
+                    upper_kind);
+}
+
+void add_qdisc_findings(FindingList& out, const DoctorFacts& facts) {
+  const auto& qdiscs = facts.queueing_disciplines;
+  add_qdisc_finding(out, facts, "netem", qdiscs.netem,
+                    "--net-delay, --net-loss, --net-duplicate, --net-reorder, --net-corrupt");
+  add_qdisc_finding(out, facts, "tbf", qdiscs.tbf, "--net-rate alone");
 }
 
 std::string docker_cgroup_remedy() {
@@ -431,6 +472,7 @@ std::string_view level_name(FindingLevel level) {
 Diagnosis diagnose(const DoctorFacts& facts) {
   FindingList list;
   add_namespace_findings(list, facts);
+  add_qdisc_findings(list, facts);
   add_cgroup_probe_findings(list, facts);
   add_setting_findings(list, facts);
   add_cgroup_setting_findings(list, facts);

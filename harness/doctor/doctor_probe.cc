@@ -21,7 +21,9 @@
 
 #include "cgroup.h"
 #include "child_error.h"
+#include "netlab_sandbox.h"
 #include "network.h"
+#include "qdisc_request.h"
 #include "setup_error.h"
 #include "time_namespace.h"
 #include "unique_fd.h"
@@ -39,7 +41,18 @@ constexpr std::int64_t kTimeOffsetSeconds = 86400;
 
 // ---- the namespace probes, written by the throwaway child into memory shared with us ----
 
-enum StepIndex : int { kMount, kNetwork, kIpc, kUts, kCgroupNs, kTime, kProc, kStepCount };
+enum StepIndex : int {
+  kMount,
+  kNetwork,
+  kNetem,
+  kTbf,
+  kIpc,
+  kUts,
+  kCgroupNs,
+  kTime,
+  kProc,
+  kStepCount
+};
 
 struct StepRecord {
   int state = 0;  // 0 not attempted, 1 ok, 2 failed
@@ -93,6 +106,18 @@ void probe_proc(StepRecord& record) {
   ::waitpid(child, nullptr, 0);
 }
 
+// Asks for the discipline of `conditions` on lo of a fresh network namespace, as the sandbox of
+// `isotest run` does; ENOENT means this kernel has no such discipline and cannot load one.
+void probe_qdisc(StepRecord& record, const NetworkConditions& conditions) {
+  if (!step(record, "unshare(CLONE_NEWNET)", ::unshare(CLONE_NEWNET) == 0)) return;
+  const QdiscRequest request = build_qdisc_request(conditions);
+  const NetLabSandboxPlan plan{.capture_channel = -1,
+                               .qdisc_request = request.message.data(),
+                               .qdisc_request_bytes = request.message.size(),
+                               .qdisc_kind = request.kind.c_str()};
+  from_child_error(record, set_up_network_lab(plan, record.error));
+}
+
 // Runs in the throwaway child, which is in its own user namespace when that could be made.
 // Single-threaded copy of a single-threaded doctor, so any call is safe here.
 void run_namespace_steps(SharedRecords& out) {
@@ -108,6 +133,14 @@ void run_namespace_steps(SharedRecords& out) {
   auto& network = out.steps[kNetwork];
   if (step(network, "unshare(CLONE_NEWNET)", ::unshare(CLONE_NEWNET) == 0)) {
     from_child_error(network, configure_network(NetworkMode::loopback, network.error));
+  }
+  if (network.state == 1) {
+    NetworkConditions delay;  // netem
+    delay.delay_ms = 1;
+    probe_qdisc(out.steps[kNetem], delay);
+    NetworkConditions rate;  // tbf: a rate alone
+    rate.rate_bytes_per_second = 125'000;
+    probe_qdisc(out.steps[kTbf], rate);
   }
   step(out.steps[kIpc], "unshare(CLONE_NEWIPC)", ::unshare(CLONE_NEWIPC) == 0);
   auto& uts = out.steps[kUts];
@@ -187,7 +220,7 @@ void wait_for_release(int fd) {
   }
 }
 
-void probe_namespaces(NamespaceProbes& probes) {
+void probe_namespaces(NamespaceProbes& probes, QdiscProbes& qdiscs) {
   void* memory = ::mmap(nullptr, sizeof(SharedRecords), PROT_READ | PROT_WRITE,
                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (memory == MAP_FAILED) throw_errno("doctor: shared memory", "mmap failed");
@@ -224,6 +257,8 @@ void probe_namespaces(NamespaceProbes& probes) {
   }
   probes.mount = to_probe_step(records->steps[kMount]);
   probes.network = to_probe_step(records->steps[kNetwork]);
+  qdiscs.netem = to_probe_step(records->steps[kNetem]);
+  qdiscs.tbf = to_probe_step(records->steps[kTbf]);
   probes.ipc = to_probe_step(records->steps[kIpc]);
   probes.uts = to_probe_step(records->steps[kUts]);
   probes.cgroup_namespace = to_probe_step(records->steps[kCgroupNs]);
@@ -430,6 +465,7 @@ HostEnvironment read_environment() {
       if (line.compare(at, 6, "/proc/") == 0) ++env.proc_submounts;
     }
   }
+  env.loads_modules = ::access("/proc/modules", F_OK) == 0;
   env.uid = ::geteuid();
   utsname names{};
   if (::uname(&names) == 0) env.kernel = names.release;
@@ -446,7 +482,7 @@ DoctorFacts probe_machine() {
   DoctorFacts facts;
   facts.settings = read_namespace_settings();
   facts.environment = read_environment();
-  probe_namespaces(facts.namespaces);
+  probe_namespaces(facts.namespaces, facts.queueing_disciplines);
   probe_cgroup(facts.cgroup);
   facts.elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::steady_clock::now() - start)

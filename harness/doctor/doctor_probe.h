@@ -36,6 +36,14 @@ struct NamespaceProbes {
   ProbeStep proc;              // unshare(CLONE_NEWPID), its init mounts a new procfs
 };
 
+// The network lab's queueing disciplines, each asked for on lo of a network namespace of its own
+// with the RTM_NEWQDISC that `isotest run --net-*` sends (the kernel loads a module on demand).
+// Optional: only --net-delay, --net-loss, ... (netem) and --net-rate alone (tbf) need them.
+struct QdiscProbes {
+  ProbeStep netem;
+  ProbeStep tbf;
+};
+
 // The cgroup side: the layout and the caller's rights, then a real sandbox cgroup made by the
 // same backend `isotest run` uses (create, limit, place a child in it, remove).
 struct CgroupProbe {
@@ -61,12 +69,13 @@ struct CgroupProbe {
 
 // Where isotest runs.
 struct HostEnvironment {
-  bool docker = false;      // /.dockerenv, or docker in /proc/1/cgroup
-  bool podman = false;      // /run/.containerenv
-  bool kubernetes = false;  // KUBERNETES_SERVICE_HOST, or kubepods in /proc/1/cgroup
-  bool wsl = false;         // "microsoft" in /proc/sys/kernel/osrelease
-  int seccomp_mode = 0;     // /proc/self/status Seccomp: 0 none, 1 strict, 2 filter
-  int proc_submounts = 0;   // mounts below /proc (a container's masks block new procfs mounts)
+  bool docker = false;         // /.dockerenv, or docker in /proc/1/cgroup
+  bool podman = false;         // /run/.containerenv
+  bool kubernetes = false;     // KUBERNETES_SERVICE_HOST, or kubepods in /proc/1/cgroup
+  bool wsl = false;            // "microsoft" in /proc/sys/kernel/osrelease
+  int seccomp_mode = 0;        // /proc/self/status Seccomp: 0 none, 1 strict, 2 filter
+  int proc_submounts = 0;      // mounts below /proc (a container's masks block new procfs mounts)
+  bool loads_modules = false;  // /proc/modules exists: the kernel was built with CONFIG_MODULES
   uid_t uid = 0;
   std::string kernel;       // uname -r
   std::string binary_path;  // /proc/self/exe, for the AppArmor profile
@@ -76,6 +85,7 @@ struct DoctorFacts {
   NamespaceSettings settings;
   HostEnvironment environment;
   NamespaceProbes namespaces;
+  QdiscProbes queueing_disciplines;
   CgroupProbe cgroup;
   std::int64_t elapsed_ms = 0;  // how long probing took
 };

@@ -66,6 +66,8 @@ nlohmann::json doctor_json(const DoctorFacts& facts, const Diagnosis& diagnosis)
         {"uts", step_json(ns.uts)},
         {"cgroup_namespace", step_json(ns.cgroup_namespace)},
         {"time_namespace", step_json(ns.time_namespace)},
+        {"qdisc_netem", step_json(facts.queueing_disciplines.netem)},
+        {"qdisc_tbf", step_json(facts.queueing_disciplines.tbf)},
         {"cgroup_create", step_json(cgroup.create)},
         {"cgroup_placement", step_json(cgroup.placement)},
         {"cgroup_removal", step_json(cgroup.removal)}}},
@@ -95,6 +97,7 @@ nlohmann::json doctor_json(const DoctorFacts& facts, const Diagnosis& diagnosis)
         {"wsl", env.wsl},
         {"seccomp_mode", env.seccomp_mode},
         {"proc_submounts", env.proc_submounts},
+        {"loads_modules", env.loads_modules},
         {"binary", env.binary_path}}},
   };
 }

@@ -243,13 +243,11 @@ std::optional<SetupError> NetworkLab::explain(const ChildError& error) const {
   }
   if (stage.starts_with(kQdisc) && error.error_number == ENOENT) {
     const std::string kind(stage.substr(kQdisc.size()));
-    return SetupError{
-        .stage = "network conditions",
-        .error_number = 0,
-        .message = "this kernel has no `" + kind + "` queueing discipline (module " +
-                   qdisc_module(kind) + ")",
-        .hint = "load it as root (modprobe " + qdisc_module(kind) +
-                ") or install the kernel's extra modules (--net-rate alone needs only tbf)"};
+    return SetupError{.stage = "network conditions",
+                      .error_number = 0,
+                      .message = "this kernel has no `" + kind + "` queueing discipline (module " +
+                                 qdisc_module(kind) + ")",
+                      .hint = qdisc_remedy(kind) + "; --net-rate alone needs only tbf"};
   }
   if (stage.starts_with("network conditions") || stage.starts_with("capture")) {
     return SetupError{.stage = std::string(stage),

@@ -154,4 +154,10 @@ std::string qdisc_module(const std::string& kind) {
   return "sch_" + kind;
 }
 
+std::string qdisc_remedy(const std::string& kind) {
+  return "load it as root (modprobe " + qdisc_module(kind) +
+         ") or install the kernel's extra modules (Ubuntu: linux-modules-extra-$(uname -r), "
+         "Fedora: kernel-modules-extra; Debian's linux-image has them)";
+}
+
 }  // namespace isotest

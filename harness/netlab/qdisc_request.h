@@ -22,4 +22,8 @@ QdiscRequest build_qdisc_request(const NetworkConditions& conditions, int interf
 // "sch_netem" for "netem": the module a kernel lacking the discipline needs.
 std::string qdisc_module(const std::string& kind);
 
+// How to get the discipline onto a kernel that lacks it (isotest run's hint, isotest doctor's
+// fix): load the module, or install the package that ships it.
+std::string qdisc_remedy(const std::string& kind);
+
 }  // namespace isotest

@@ -2,6 +2,20 @@
 # results in a folder named by the ISOTEST_RESULTS_DIR cache variable.
 include("${CMAKE_CURRENT_LIST_DIR}/support.cmake")
 
+# expect_arguments(TEST "OPTION VALUE"...): CTest runs TEST with each OPTION followed by its
+# VALUE on isotest's command line.
+function(expect_arguments test_name)
+  sample_run(command COMMAND "${CMAKE_CTEST_COMMAND}" --test-dir "${build}" -N -V
+             -R "^${test_name}$")
+  foreach(pair IN LISTS ARGN)
+    string(REPLACE " " "\" \"" quoted "\"${pair}\"")
+    string(FIND "${command}" "${quoted}" found)
+    if(found EQUAL -1)
+      sample_fail("${test_name}: ${quoted} is not on isotest's command line:\n${command}")
+    endif()
+  endforeach()
+endfunction()
+
 sample_begin(isolated)
 set(build "${SAMPLE_ROOT}/build")
 set(results "${SAMPLE_ROOT}/results")
@@ -11,11 +25,28 @@ sample_build("${build}")
 file(REMOVE_RECURSE "${results}")
 sample_ctest(run "${build}")
 
+# net_netem needs the kernel's netem: where it lacks it (this project's CI machine) isotest
+# refuses the run before the test starts, naming the module; either way the result records
+# the conditions (below).
+_isotest_result_file(net_netem_file "${results}" net_netem)
+file(READ "${net_netem_file}" net_netem_json)
+string(JSON net_netem_status GET "${net_netem_json}" status)
+if(net_netem_status STREQUAL "passed")
+  set(net_netem_verdict Passed)
+else()
+  set(net_netem_verdict Failed)
+  expect_result("${results}" net_netem status sandbox_error)
+  expect_match("${run_output}"
+               "network conditions: this kernel has no `netem` queueing discipline \\(module sch_netem\\)"
+               "net_netem's refusal, naming the module, in the CTest log")
+endif()
+
 expect_verdicts(run
   hostname Passed  environment Passed  network_none Passed  share_uts Passed
   bind Passed  ro_bind Passed  tmpfs Passed  read_only Passed  time_offset Passed
   memory Passed  pids Passed  cpus Passed  timeout Failed  deadlock Failed  isotest_args Passed
   words Passed  expand_lists Passed  path_command Passed  failing Failed
+  net_rate Passed  net_netem ${net_netem_verdict}  service Passed
 )
 
 # What isotest recorded for each keyword.
@@ -78,6 +109,21 @@ endif()
 expect_result("${results}" failing status failed)
 expect_result("${results}" failing exit_code 1)
 expect_result("${results}" path_command command 0 sh)
+
+# The network lab's keywords reach isotest (issue 15): on the command CTest runs, and in the
+# results (a run refused for lack of netem records no conditions).
+expect_result("${results}" net_rate network_conditions rate 1mbit)
+expect_result("${results}" net_rate network_conditions rate_bytes_per_second 125000)
+expect_arguments(net_netem "--net-delay 5/1" "--net-loss 1" "--net-duplicate 2" "--net-reorder 3"
+                 "--net-corrupt 4")
+if(net_netem_status STREQUAL "passed")
+  expect_result("${results}" net_netem network_conditions delay_ms 5)
+  expect_result("${results}" net_netem network_conditions corrupt_percent 4)
+endif()
+expect_result("${results}" service services 0 name db)
+expect_result("${results}" service services 0 ready ON)
+expect_result("${results}" service services 0 status running)
+expect_arguments(service "--service-ready db=tcp:7000" "--service-timeout 20s")
 
 # CTest's own timeout is isotest's plus its grace period plus 5 s, rounded up: 1 + 0.5 + 5.
 expect_property("${build}" timeout TIMEOUT 7.0)

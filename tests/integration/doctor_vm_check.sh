@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs inside the cgroup v2 VM (tests/vm/run-in-vm.sh), as root in a leaf cgroup or as nobody in
 # a delegated subtree: there `isotest doctor` must find full isolation (exit 0), with limits,
-# a child started by clone3(CLONE_INTO_CGROUP), and the caller's cgroup delegated.
+# a child started by clone3(CLONE_INTO_CGROUP), the caller's cgroup delegated, and the network
+# lab's queueing disciplines (the VM's initramfs loads sch_netem and sch_tbf).
 #
 # usage: doctor_vm_check.sh ISOTEST CHECKER
 set -eu
@@ -24,7 +25,9 @@ cgroup_cleanup=ok
 cgroup_delegation=ok
 cgroup_controllers=ok
 user_namespace=ok
-proc=ok' python3 "$checker" "$out/doctor.json" "$out/doctor.txt" 0
+proc=ok
+qdisc_netem=ok
+qdisc_tbf=ok' python3 "$checker" "$out/doctor.json" "$out/doctor.txt" 0
 grep -q 'clone3 with CLONE_INTO_CGROUP' "$out/doctor.txt" || {
   echo "FAILED: the sandbox was not started with CLONE_INTO_CGROUP" >&2
   exit 1

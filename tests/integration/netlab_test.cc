@@ -264,20 +264,46 @@ std::string expected_netem() {
   return expected == nullptr ? "" : expected;
 }
 
-TEST(NetemTest, DelayDoublesTheRoundTripOrIsRefusedNamingTheModule) {
+// True when this kernel lacks netem, after checking the run was refused before the test ran,
+// naming the module; false (nothing checked) when the kernel has it.
+bool refused_for_lack_of_netem(const Finished& run, const std::string& test_output) {
   const std::string expected = expected_netem();
-  ASSERT_TRUE(expected == "present" || expected == "absent")
+  EXPECT_TRUE(expected == "present" || expected == "absent")
       << "set ISOTEST_EXPECT_NETEM to present or absent";
+  if (expected != "absent") return false;
+  EXPECT_EQ(run.exit.exit_code, 125) << describe(run);
+  EXPECT_NE(run.err.find("module sch_netem"), std::string::npos) << run.err;
+  EXPECT_EQ(run.out.find(test_output), std::string::npos) << "the test must not run";
+  return true;
+}
+
+TEST(NetemTest, DelayDoublesTheRoundTripOrIsRefusedNamingTheModule) {
   auto run = run_to_end(isotest_run_probe({"--net-delay", "50"}, {"tcp-rtt", "7000", "5"}));
-  if (expected == "absent") {
-    EXPECT_EQ(run.exit.exit_code, 125) << describe(run);
-    EXPECT_NE(run.err.find("module sch_netem"), std::string::npos) << run.err;
-    EXPECT_EQ(run.out.find("rtt"), std::string::npos) << "the test must not run";
-    return;
-  }
+  if (refused_for_lack_of_netem(run, "rtt")) return;
   ASSERT_EQ(run.exit.exit_code, 0) << describe(run);
   // Each packet waits 50 ms on lo, and a round trip crosses lo twice.
   EXPECT_GE(printed_value(run.out, "rtt", "min_ms"), 100.0) << run.out;
+}
+
+TEST(NetemTest, TotalLossDropsEveryDatagramOrIsRefusedNamingTheModule) {
+  auto run = run_to_end(isotest_run_probe({"--net-loss", "100%"}, {"udp-echo", "7000", "20"}));
+  if (refused_for_lack_of_netem(run, "udp sent")) return;
+  ASSERT_EQ(run.exit.exit_code, 0) << describe(run);
+  EXPECT_EQ(printed_value(run.out, "udp", "sent"), 20) << run.out;
+  EXPECT_EQ(printed_value(run.out, "udp", "received"), 0) << run.out;
+}
+
+// 30% loss on each crossing of lo: an echo comes back with probability 0.7 * 0.7 = 0.49, so 49
+// of 100 on average (standard deviation 5); 20 to 80 is six deviations either way, and rules
+// out both no loss and total loss.
+TEST(NetemTest, PartialLossDropsAShareOfDatagramsOrIsRefusedNamingTheModule) {
+  auto run = run_to_end(isotest_run_probe({"--net-loss", "30"}, {"udp-echo", "7000", "100"}));
+  if (refused_for_lack_of_netem(run, "udp sent")) return;
+  ASSERT_EQ(run.exit.exit_code, 0) << describe(run);
+  EXPECT_EQ(printed_value(run.out, "udp", "sent"), 100) << run.out;
+  const double received = printed_value(run.out, "udp", "received");
+  EXPECT_GE(received, 20) << run.out;
+  EXPECT_LE(received, 80) << run.out;
 }
 
 }  // namespace

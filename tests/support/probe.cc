@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -564,6 +565,47 @@ int tcp_round_trips(const Args& args) {
   return 0;
 }
 
+// COUNT datagrams from a client socket to an echo server of its own on PORT, all sent at once;
+// the server echoes what reaches it. Ends when every echo is back or after 2 s without one
+// (loss shows as silence). Prints `udp sent=N received=M`: each datagram crossed lo twice.
+int udp_echo(const Args& args) {
+  const int server = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const int client = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (server < 0 || client < 0) die("socket");
+  const sockaddr_in address = loopback(args.at(0));
+  if (::bind(server, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    die("bind");
+  }
+  if (::connect(client, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    die("connect");
+  }
+  const long count = number(args.at(1));
+  long sent = 0;
+  for (long i = 0; i < count; ++i) {
+    const std::string datagram = "datagram " + std::to_string(i);
+    if (::send(client, datagram.data(), datagram.size(), 0) >= 0) ++sent;
+  }
+  long received = 0;
+  pollfd sockets[2] = {{.fd = server, .events = POLLIN, .revents = 0},
+                       {.fd = client, .events = POLLIN, .revents = 0}};
+  while (received<sent&& ::poll(sockets, 2, 2000)> 0) {
+    char buffer[64];
+    sockaddr_in peer{};
+    socklen_t peer_size = sizeof peer;
+    const ssize_t got = ::recvfrom(server, buffer, sizeof buffer, MSG_DONTWAIT,
+                                   reinterpret_cast<sockaddr*>(&peer), &peer_size);
+    if (got > 0) {
+      ::sendto(server, buffer, static_cast<std::size_t>(got), 0,
+               reinterpret_cast<const sockaddr*>(&peer), peer_size);
+    }
+    if (::recv(client, buffer, sizeof buffer, MSG_DONTWAIT) > 0) ++received;
+  }
+  ::close(client);
+  ::close(server);
+  say("udp sent=" + std::to_string(sent) + " received=" + std::to_string(received));
+  return 0;
+}
+
 struct Subcommand {
   std::size_t arg_count;
   const char* usage;
@@ -586,6 +628,8 @@ const std::map<std::string, Subcommand>& subcommands() {
       {"tcp-serve", {2, "PORT NAME: answer each request with `NAME TEXT`, forever", tcp_serve}},
       {"tcp-bulk", {2, "PORT BYTES: send BYTES over lo to itself, print the time", tcp_bulk}},
       {"tcp-rtt", {2, "PORT COUNT: COUNT 1-byte round trips, print the fastest", tcp_round_trips}},
+      {"udp-echo",
+       {2, "PORT COUNT: COUNT datagrams echoed over lo, print `udp sent=N received=M`", udp_echo}},
       {"interfaces",
        {0, ": print interfaces with up/down, then /proc/net/route", print_interfaces}},
       {"ids", {0, ": print real and effective uid and gid", print_ids}},

@@ -27,6 +27,8 @@ DoctorFacts healthy_v2_user() {
                           &ns.cgroup_namespace, &ns.time_namespace, &ns.proc}) {
     *step = ok();
   }
+  facts.queueing_disciplines.netem = facts.queueing_disciplines.tbf = ok();
+  facts.environment.loads_modules = true;
   auto& cgroup = facts.cgroup;
   cgroup.layout = "v2";
   cgroup.mount_points = {"/sys/fs/cgroup"};
@@ -150,6 +152,56 @@ TEST(DoctorFindings, KernelWithoutTimeNamespacesIsDegraded) {
   auto diagnosis = diagnose(facts);
   EXPECT_EQ(diagnosis.exit_code, 1);
   EXPECT_NE(find(diagnosis, "time_namespace").remedy.find("5.6"), std::string::npos);
+}
+
+TEST(DoctorFindings, QueueingDisciplinesListTheOptionsTheyServe) {
+  auto diagnosis = diagnose(healthy_v2_user());
+  const auto& netem = find(diagnosis, "qdisc_netem");
+  EXPECT_EQ(netem.level, FindingLevel::ok);
+  EXPECT_EQ(netem.verdict,
+            "available for --net-delay, --net-loss, --net-duplicate, --net-reorder, "
+            "--net-corrupt");
+  EXPECT_EQ(find(diagnosis, "qdisc_tbf").verdict, "available for --net-rate alone");
+}
+
+// The network lab's options are optional: a kernel without netem keeps full isolation.
+TEST(DoctorFindings, MissingNetemIsInfoNamingTheModuleAndItsPackages) {
+  auto facts = healthy_v2_user();
+  facts.queueing_disciplines.netem = failed("network conditions: add qdisc netem", ENOENT);
+  auto diagnosis = diagnose(facts);
+  EXPECT_EQ(diagnosis.exit_code, 0) << diagnosis.summary;
+  const auto& netem = find(diagnosis, "qdisc_netem");
+  EXPECT_EQ(netem.level, FindingLevel::info);
+  EXPECT_EQ(netem.verdict,
+            "missing (module sch_netem): --net-delay, --net-loss, --net-duplicate, "
+            "--net-reorder, --net-corrupt refused (exit 125)");
+  EXPECT_NE(netem.remedy.find("modprobe sch_netem"), std::string::npos) << netem.remedy;
+  EXPECT_NE(netem.remedy.find("linux-modules-extra-$(uname -r)"), std::string::npos);
+  EXPECT_EQ(find(diagnosis, "qdisc_tbf").level, FindingLevel::ok);
+}
+
+TEST(DoctorFindings, KernelWithoutModulesNeedsTheDisciplineBuiltIn) {
+  auto facts = healthy_v2_user();
+  facts.environment.loads_modules = false;
+  facts.queueing_disciplines.netem = failed("network conditions: add qdisc netem", ENOENT);
+  const auto diagnosis = diagnose(facts);
+  const auto& netem = find(diagnosis, "qdisc_netem");
+  EXPECT_EQ(netem.remedy,
+            "this kernel cannot load modules (no /proc/modules): use one built with "
+            "CONFIG_NET_SCH_NETEM");
+}
+
+TEST(DoctorFindings, QueueingDisciplinesAreNotTriedWithoutANetworkNamespace) {
+  auto facts = healthy_v2_user();
+  facts.namespaces.network = failed("unshare(CLONE_NEWNET)", EPERM);
+  facts.queueing_disciplines.netem = facts.queueing_disciplines.tbf = ProbeStep{};
+  auto diagnosis = diagnose(facts);
+  const auto& tbf = find(diagnosis, "qdisc_tbf");
+  EXPECT_EQ(tbf.level, FindingLevel::info);
+  EXPECT_EQ(tbf.verdict,
+            "not tried: it needs a network namespace, which failed; --net-rate alone cannot be "
+            "used");
+  EXPECT_EQ(find(diagnosis, "network").level, FindingLevel::broken);
 }
 
 TEST(DoctorFindings, ApparmorProfileNamesTheBinary) {

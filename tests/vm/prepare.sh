@@ -7,6 +7,11 @@ set -euo pipefail
 readonly status_unavailable=77
 # What the initramfs needs to mount the host's / over virtio-9p and put overlays on it.
 readonly guest_modules=(virtio_pci 9pnet_virtio 9p overlay)
+# The queueing disciplines of the network lab (--net-delay, --net-loss, ... need netem; a rate
+# alone, tbf). Debian builds them as modules, and the guest cannot load a module on demand: its
+# / is the host's, which has no /lib/modules for this kernel. So the initramfs carries them and
+# init loads them at boot, as a module autoloaded on the first RTM_NEWQDISC would be.
+readonly network_lab_modules=(sch_netem sch_tbf)
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 readonly here
@@ -24,7 +29,8 @@ Makes the assets that run-in-vm.sh boots, once; later calls return at once.
   - downloads the kernel that Debian's linux-image-amd64 points at (apt-get download,
     no install, so no initramfs-tools run) and extracts vmlinuz, and vmlinux for the
     faster PVH boot when it can;
-  - builds a ~2 MB initramfs: busybox, the virtio/9p/overlay modules, tests/vm/guest/init.
+  - builds a ~2 MB initramfs: busybox, the virtio/9p/overlay modules, the network lab's
+    queueing disciplines (sch_netem, sch_tbf), tests/vm/guest/init.
 
   --cache DIR  where the assets go (default: \$ISOTEST_VM_CACHE, else /var/cache/isotest-vm;
                now: $cache_dir)
@@ -172,7 +178,7 @@ extract_kernel() {
 copy_modules() {
   local root=$1 version=$2 into=$3 module path n=0
   mkdir -p "$into"
-  for module in "${guest_modules[@]}"; do
+  for module in "${guest_modules[@]}" "${network_lab_modules[@]}"; do
     modprobe -d "$root" -S "$version" --show-depends "$module" ||
       die "modprobe cannot resolve $module for $version"
   done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' | while read -r path; do

@@ -5,10 +5,14 @@
 //   writable DIR           not-writable DIR        empty-dir DIR        cwd DIR
 //   loopback-down          uptime-above SECONDS    fork-limited N       args-are A|B|C ARGS...
 //   alloc-mib N            sleep SECONDS           print-bytes N        fail
+//   serve PORT (listens on 127.0.0.1:PORT, accepts forever: a service)
+//   accepts PORT (a connection to 127.0.0.1:PORT succeeds)
 //
 // It also passes for a GoogleTest binary with one case, Probe.InSandbox, which holds when the
 // hostname is isotest's default: enough for gtest_discover_tests() and isotest_discover_tests().
+#include <arpa/inet.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -16,6 +20,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -91,6 +96,36 @@ bool allocate_mib(long mib) {
   return true;
 }
 
+sockaddr_in loopback(const std::string& port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(std::stoi(port)));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return address;
+}
+
+bool serve(const std::string& port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const sockaddr_in address = loopback(port);
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
+      listen(fd, 16) != 0) {
+    return fail("cannot listen on 127.0.0.1:" + port + ": " + std::strerror(errno));
+  }
+  while (true) {
+    const int connection = accept(fd, nullptr, nullptr);
+    if (connection >= 0) close(connection);
+  }
+}
+
+bool accepts(const std::string& port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const sockaddr_in address = loopback(port);
+  const bool connected =
+      connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+  close(fd);
+  return connected;
+}
+
 bool check(Words words) {
   const std::string_view name = words[0];
   auto arg = [&](std::size_t index) { return std::string(words[index]); };
@@ -133,6 +168,8 @@ bool check(Words words) {
     return true;
   }
   if (name == "fail") return fail("failing as asked");
+  if (name == "serve") return serve(arg(1));
+  if (name == "accepts") return accepts(arg(1)) || fail("nothing accepts on 127.0.0.1:" + arg(1));
   return fail("unknown check " + std::string(name));
 }
 
