@@ -111,11 +111,11 @@ void probe_proc(StepRecord& record) {
 void probe_qdisc(StepRecord& record, const NetworkConditions& conditions) {
   if (!step(record, "unshare(CLONE_NEWNET)", ::unshare(CLONE_NEWNET) == 0)) return;
   const QdiscRequest request = build_qdisc_request(conditions);
-  const NetLabSandboxPlan plan{.capture_channel = -1,
-                               .qdisc_request = request.message.data(),
-                               .qdisc_request_bytes = request.message.size(),
-                               .qdisc_kind = request.kind.c_str()};
-  from_child_error(record, set_up_network_lab(plan, record.error));
+  NetLabSandboxPlan plan{.capture_channel = -1,
+                         .qdisc_request = request.message.data(),
+                         .qdisc_request_bytes = request.message.size(),
+                         .qdisc_kind = request.kind.c_str()};
+  from_child_error(record, set_up_network_lab(&plan, record.error));
 }
 
 // Runs in the throwaway child, which is in its own user namespace when that could be made.
