@@ -55,6 +55,30 @@ inline Need timeout(std::chrono::milliseconds duration) {
 inline Need time_offset(std::chrono::seconds offset) {
   return {"--time-offset", std::to_string(offset.count())};
 }
+// Network conditions on the sandbox's lo (docs/cli.md, "Network lab"): netem's delay (with an
+// optional jitter), loss, duplication, reordering and corruption in percent, and a rate such as
+// "1mbit" (tbf when alone).
+inline Need net_delay(std::chrono::milliseconds delay,
+                      std::chrono::milliseconds jitter = std::chrono::milliseconds(0)) {
+  std::string value = std::to_string(delay.count());
+  if (jitter.count() > 0) value += "/" + std::to_string(jitter.count());
+  return {"--net-delay", std::move(value)};
+}
+inline Need net_loss(double percent) {
+  return {"--net-loss", std::to_string(percent)};
+}
+inline Need net_duplicate(double percent) {
+  return {"--net-duplicate", std::to_string(percent)};
+}
+inline Need net_reorder(double percent) {
+  return {"--net-reorder", std::to_string(percent)};
+}
+inline Need net_corrupt(double percent) {
+  return {"--net-corrupt", std::to_string(percent)};
+}
+inline Need net_rate(std::string rate) {
+  return {"--net-rate", std::move(rate)};
+}
 }  // namespace needs
 
 namespace internal {
