@@ -38,4 +38,11 @@ Pipe make_pipe() {
   return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
+void set_nonblocking(int fd, const std::string& stage) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+    throw_errno(stage, "make a pipe non-blocking");
+  }
+}
+
 }  // namespace isotest

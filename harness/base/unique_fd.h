@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <string>
 #include <utility>
 
 namespace isotest {
@@ -39,5 +40,8 @@ struct Pipe {
 
 // Both ends close-on-exec: a pipe end reaches the test only when we hand it over on purpose.
 Pipe make_pipe();
+
+// O_NONBLOCK on `fd` (a pipe end a poll loop reads); a failure is a SetupFailure of `stage`.
+void set_nonblocking(int fd, const std::string& stage);
 
 }  // namespace isotest

@@ -58,19 +58,22 @@ std::string service_end_text(const std::string& name, const RunResult& result) {
 
 std::string harness_kill_text(const HarnessKill& kill, const RunResult& result) {
   std::string text;
-  if (kill.reason == "timeout") {
-    text = "stopped: timed out after " + std::to_string(result.timeout_ms.value_or(0)) +
-           " ms (--timeout)";
-  } else if (kill.reason == "signal") {
-    text = "stopped: isotest received " + signal_name(kill.signal_received) +
-           (kill.test_started ? "" : " before the test started; the test did not run");
-  } else if (kill.reason == "service") {
-    text = "stopped: service " + kill.service + " exited before the test ended" +
-           service_end_text(kill.service, result);
-  } else if (kill.reason == "seccomp") {
-    text = "stopped: the seccomp filter refused " + kill.syscall + " (--seccomp kill)";
-  } else {
-    text = "stopped: " + kill.reason;
+  switch (kill.reason) {
+    case KillReason::timeout:
+      text = "stopped: timed out after " + std::to_string(result.timeout_ms.value_or(0)) +
+             " ms (--timeout)";
+      break;
+    case KillReason::signal:
+      text = "stopped: isotest received " + signal_name(kill.signal_received) +
+             (kill.test_started ? "" : " before the test started; the test did not run");
+      break;
+    case KillReason::service:
+      text = "stopped: service " + kill.service + " exited before the test ended" +
+             service_end_text(kill.service, result);
+      break;
+    case KillReason::seccomp:
+      text = "stopped: the seccomp filter refused " + kill.syscall + " (--seccomp kill)";
+      break;
   }
   if (kill.escalated_to_kill) text += ", then killed with SIGKILL after the grace period";
   return text;

@@ -73,7 +73,7 @@ void apply_gtest_status_rules(RunResult& result) {
   // code, out of memory) and a timeout or a seccomp kill outranks what the cases say.
   if (result.error || result.signal || result.exit_code != 0) return;
   const auto& kill = result.killed_by_harness;
-  if (kill && kill->reason != "signal") return;
+  if (kill && kill->reason != KillReason::signal) return;
   const bool interrupted = kill.has_value();  // keeps 128 + the signal isotest received
   if (left_unfinished(result)) {
     result.status = RunStatus::failed;
@@ -113,10 +113,7 @@ void GtestExtension::adjust(LaunchPlan& plan) {
     Pipe events = make_pipe();
     events_read_ = std::move(events.read_end);
     events_write_ = std::move(events.write_end);
-    const int flags = ::fcntl(events_read_.get(), F_GETFL);
-    if (flags < 0 || ::fcntl(events_read_.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
-      throw_errno("gtest: event pipe", "make the pipe non-blocking");
-    }
+    set_nonblocking(events_read_.get(), "gtest: event pipe");
     plan.extension_fds.push_back(events_write_.get());
     set("ISOTEST_EVENTS_FD", std::to_string(events_write_.get()));
   } else if (!variable(plan, "GTEST_OUTPUT") && !has_output_flag(plan.exec.argv)) {
@@ -189,7 +186,7 @@ void GtestExtension::finish(RunResult& result) {
       own_premature_ && ran && ::access((host_dir_ + "/premature-exit").c_str(), F_OK) == 0;
   if (kind_ == GtestKind::plugin && assembler_.started()) {
     const bool timed_out =
-        result.killed_by_harness && result.killed_by_harness->reason == "timeout";
+        result.killed_by_harness && result.killed_by_harness->reason == KillReason::timeout;
     result.cases =
         assembler_.finish(timed_out ? CaseStatus::timeout : CaseStatus::crashed, elapsed_ms());
     gtest.cases_source = "plugin";

@@ -324,7 +324,7 @@ class Supervisor {
     std::uint64_t expirations = 0;
     [[maybe_unused]] auto got = ::read(timer_.get(), &expirations, sizeof expirations);
     if (!terminating_) {
-      harness_kill_ = HarnessKill{.reason = "timeout"};
+      harness_kill_ = HarnessKill{.reason = KillReason::timeout};
       before_stop(KillReason::timeout);
       start_termination(SIGTERM);
       return;
@@ -340,7 +340,8 @@ class Supervisor {
       sandbox_.send(sig);  // SIGUSR1/2 are for the test; they stop nothing
       return;
     }
-    if (!harness_kill_) harness_kill_ = HarnessKill{.reason = "signal", .signal_received = sig};
+    if (!harness_kill_)
+      harness_kill_ = HarnessKill{.reason = KillReason::signal, .signal_received = sig};
     if (terminating_) {
       kill_now();  // asked twice: stop waiting for the grace period
       return;
@@ -360,7 +361,8 @@ class Supervisor {
     }
     seccomp_->answer_one([this](const std::string& syscall) {
       if (seccomp_mode_ != SeccompMode::kill) return true;
-      if (!harness_kill_) harness_kill_ = HarnessKill{.reason = "seccomp", .syscall = syscall};
+      if (!harness_kill_)
+        harness_kill_ = HarnessKill{.reason = KillReason::seccomp, .syscall = syscall};
       if (!terminating_) before_stop(KillReason::seccomp);
       terminating_ = true;
       kill_sandbox();
@@ -452,13 +454,6 @@ class Supervisor {
   SeccompMode seccomp_mode_ = SeccompMode::off;
 };
 
-void set_nonblocking(int fd) {
-  const int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
-    throw_errno("supervise", "make a pipe non-blocking");
-  }
-}
-
 // The signals block_forwarded_signals holds back, received through a signalfd from here on;
 // those that came before are read from it too.
 UniqueFd receive_forwarded_signals() {
@@ -489,7 +484,7 @@ bool stopped_before_start(RunResult& result) {
   const auto sig = pending_termination_signal();
   if (!sig) return false;
   result.killed_by_harness =
-      HarnessKill{.reason = "signal", .signal_received = *sig, .test_started = false};
+      HarnessKill{.reason = KillReason::signal, .signal_received = *sig, .test_started = false};
   return true;
 }
 
@@ -702,13 +697,13 @@ std::vector<CaptureStream> keep_launcher_ends(Channels& channels, const Supervis
   std::vector<CaptureStream> streams;
   for (std::size_t i = 0; i < channels.output.size(); ++i) {
     channels.output[i].write_end.reset();
-    set_nonblocking(channels.output[i].read_end.get());
+    set_nonblocking(channels.output[i].read_end.get(), "supervise");
     streams.push_back(CaptureStream{.pipe = std::move(channels.output[i].read_end),
                                     .passthrough_fd = i == 0 ? plan.stdout_copy_fd : STDERR_FILENO,
                                     .capture = OutputCapture(plan.output_limit_bytes)});
   }
-  set_nonblocking(channels.errors.read_end.get());
-  set_nonblocking(channels.status.read_end.get());
+  set_nonblocking(channels.errors.read_end.get(), "supervise");
+  set_nonblocking(channels.status.read_end.get(), "supervise");
   return streams;
 }
 

@@ -27,13 +27,6 @@ std::unique_ptr<PreparedExec> shell_plan(const ExecPlan& test, const std::string
   return std::make_unique<PreparedExec>(std::move(shell));
 }
 
-void set_nonblocking(int fd) {
-  const int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
-    throw_errno("service", "make a pipe non-blocking");
-  }
-}
-
 void record_wait_status(ServiceResult& service, int status) {
   if (WIFSIGNALED(status)) {
     service.signal = WTERMSIG(status);
@@ -86,7 +79,7 @@ void NetworkLab::adjust(LaunchPlan& plan) {
   Pipe events = make_pipe();
   service_events_ = std::move(events.read_end);
   service_events_sandbox_ = std::move(events.write_end);
-  set_nonblocking(service_events_.get());
+  set_nonblocking(service_events_.get(), "service");
   for (const auto& requested : request_.services) {
     auto service = std::make_unique<Service>();
     service->exec = shell_plan(plan.exec, requested.command);
@@ -94,7 +87,7 @@ void NetworkLab::adjust(LaunchPlan& plan) {
       service->ready_exec = shell_plan(plan.exec, requested.ready->command);
     }
     service->output = make_pipe();
-    set_nonblocking(service->output.read_end.get());
+    set_nonblocking(service->output.read_end.get(), "service");
     service->result.name = requested.name;
     service->result.command = requested.command;
     service->result.ready = !requested.ready;  // nothing to wait for
@@ -187,7 +180,7 @@ bool NetworkLab::read_service_events() {
         // Once the test runs without it, it can only fail or hang: stop it now. (One that
         // never got ready ends the run through init's own report.)
         if (service.ready && !stop_)
-          stop_ = HarnessKill{.reason = "service", .service = service.name};
+          stop_ = HarnessKill{.reason = KillReason::service, .service = service.name};
         break;
       case ServiceEvent::stopped:
         record_wait_status(service, event.value);

@@ -173,19 +173,20 @@ void classify(RunResult& result) {
   }
   // The seccomp filter stopped the run (--seccomp kill): exit as a process killed by
   // SECCOMP_RET_KILL would, 128 + SIGSYS, whatever signal the kill itself used.
-  if (result.killed_by_harness && result.killed_by_harness->reason == "seccomp") {
+  if (result.killed_by_harness && result.killed_by_harness->reason == KillReason::seccomp) {
     result.status = result.signal ? RunStatus::crashed : RunStatus::failed;
     result.launcher_exit_code = 128 + SIGSYS;
     return;
   }
   // A service the test relies on exited before the test ended: the run failed, whatever the
   // test made of it (it was stopped then).
-  if (result.killed_by_harness && result.killed_by_harness->reason == "service") {
+  if (result.killed_by_harness && result.killed_by_harness->reason == KillReason::service) {
     result.status = RunStatus::failed;
     result.launcher_exit_code = result.exit_code.value_or(0) != 0 ? *result.exit_code : 1;
     return;
   }
-  const bool timed_out = result.killed_by_harness && result.killed_by_harness->reason == "timeout";
+  const bool timed_out =
+      result.killed_by_harness && result.killed_by_harness->reason == KillReason::timeout;
   if (timed_out) {
     result.status = RunStatus::timeout;
     result.launcher_exit_code = 124;
@@ -207,6 +208,20 @@ void classify(RunResult& result) {
   }
 }
 
+std::string_view kill_reason_name(KillReason reason) {
+  switch (reason) {
+    case KillReason::timeout:
+      return "timeout";
+    case KillReason::signal:
+      return "signal";
+    case KillReason::seccomp:
+      return "seccomp";
+    case KillReason::service:
+      return "service";
+  }
+  return "unknown";
+}
+
 std::string rfc3339_utc(std::chrono::system_clock::time_point time) {
   using namespace std::chrono;
   // Calendar arithmetic, not gmtime_r: glibc's reads the time zone file on first use.
@@ -226,7 +241,7 @@ nlohmann::json to_json(const RunResult& result) {
   nlohmann::json killed = nullptr;
   if (result.killed_by_harness) {
     const auto& kill = *result.killed_by_harness;
-    killed = {{"reason", kill.reason},
+    killed = {{"reason", kill_reason_name(kill.reason)},
               {"signal_received", kill.signal_received != 0
                                       ? nlohmann::json(signal_name(kill.signal_received))
                                       : nlohmann::json(nullptr)},

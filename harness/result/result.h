@@ -59,13 +59,16 @@ struct GtestRun {
   std::optional<bool> honoured_sharding;  // GTEST_SHARD_STATUS_FILE written; unset: no shards
 };
 
-// Why the launcher stops a sandbox before its test is done.
+// Why the launcher stops a sandbox before its test is done: timeout, signal (isotest was
+// interrupted), seccomp (--seccomp kill), service (one the test needs exited early).
 enum class KillReason { timeout, signal, seccomp, service };
+
+// Its name in the result JSON's killed_by_harness.reason: "timeout", "signal", ...
+std::string_view kill_reason_name(KillReason reason);
 
 // Why the launcher itself signalled the test, if it did.
 struct HarnessKill {
-  // "timeout", "signal" (isotest was interrupted), "seccomp" or "service" (one exited early)
-  std::string reason;
+  KillReason reason = KillReason::timeout;
   std::string syscall;             // for "seccomp": the refused call that ended the run
   std::string service;             // for "service": the one that exited
   int signal_received = 0;         // for "signal": what isotest received

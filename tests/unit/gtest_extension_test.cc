@@ -4,21 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include "result_builders.h"
+
 namespace isotest {
 namespace {
-
-RunResult exited_with(int code) {
-  RunResult result;
-  result.exit_code = code;
-  return result;
-}
-
-CaseResult case_with(const std::string& name, CaseStatus status) {
-  CaseResult result;
-  result.name = name;
-  result.status = status;
-  return result;
-}
 
 TEST(GtestStatusRules, AllCasesSkippedIsSkippedWith77) {
   auto result = exited_with(0);
@@ -71,7 +60,7 @@ TEST(GtestStatusRules, ExitZeroWithAnUnfinishedCaseOrPrematureExitIsAFailure) {
 TEST(GtestStatusRules, AnInterruptedRunKeepsTheExitStatusOfTheSignal) {
   auto result = exited_with(0);
   result.cases = {case_with("A.Skips", CaseStatus::skipped)};
-  result.killed_by_harness = HarnessKill{.reason = "signal", .signal_received = SIGTERM};
+  result.killed_by_harness = HarnessKill{.reason = KillReason::signal, .signal_received = SIGTERM};
   classify(result);
   apply_gtest_status_rules(result);
   EXPECT_EQ(result.status, RunStatus::skipped);
@@ -86,7 +75,7 @@ TEST(GtestStatusRules, AnInterruptedRunKeepsTheExitStatusOfTheSignal) {
 TEST(GtestStatusRules, ATimeoutOutranksTheCases) {
   auto result = exited_with(0);
   result.cases = {case_with("A.Skips", CaseStatus::skipped)};
-  result.killed_by_harness = HarnessKill{.reason = "timeout"};
+  result.killed_by_harness = HarnessKill{.reason = KillReason::timeout};
   classify(result);
   apply_gtest_status_rules(result);
   EXPECT_EQ(result.status, RunStatus::timeout);

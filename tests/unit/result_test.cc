@@ -5,18 +5,15 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "result_builders.h"
+
 namespace isotest {
 namespace {
-
-RunResult exited_with(int code) {
-  RunResult result;
-  result.exit_code = code;
-  return result;
-}
 
 TEST(Classify, ExitCodesPassThrough) {
   for (int code : {0, 1, 42, 200, 255}) {
@@ -25,13 +22,6 @@ TEST(Classify, ExitCodesPassThrough) {
     EXPECT_EQ(result.launcher_exit_code, code);
     EXPECT_EQ(result.status, code == 0 ? RunStatus::passed : RunStatus::failed);
   }
-}
-
-CaseResult case_with(const std::string& name, CaseStatus status) {
-  CaseResult result;
-  result.name = name;
-  result.status = status;
-  return result;
 }
 
 TEST(ResultJson, CasesCarryFailuresSkipMessageAndProperties) {
@@ -67,7 +57,7 @@ TEST(Classify, SignalIsCrashWith128PlusN) {
 TEST(Classify, TimeoutWinsOverHowTheTestDied) {
   RunResult result;
   result.signal = SIGKILL;
-  result.killed_by_harness = HarnessKill{.reason = "timeout"};
+  result.killed_by_harness = HarnessKill{.reason = KillReason::timeout};
   classify(result);
   EXPECT_EQ(result.status, RunStatus::timeout);
   EXPECT_EQ(result.launcher_exit_code, 124);
@@ -75,7 +65,7 @@ TEST(Classify, TimeoutWinsOverHowTheTestDied) {
 
 TEST(Classify, InterruptedTestThatExitsZeroIsNotAPass) {
   auto result = exited_with(0);
-  result.killed_by_harness = HarnessKill{.reason = "signal", .signal_received = SIGTERM};
+  result.killed_by_harness = HarnessKill{.reason = KillReason::signal, .signal_received = SIGTERM};
   classify(result);
   EXPECT_EQ(result.status, RunStatus::failed);
   EXPECT_EQ(result.launcher_exit_code, 128 + SIGTERM);

@@ -41,7 +41,7 @@ TEST(StopLine, AnOomKillTheTestSurvivedIsStillSaid) {
 TEST(StopLine, TimeoutAndItsEscalation) {
   auto result = result_named("slow");
   result.timeout_ms = 1500;
-  result.killed_by_harness = HarnessKill{.reason = "timeout"};
+  result.killed_by_harness = HarnessKill{.reason = KillReason::timeout};
   EXPECT_EQ(stop_line(result), "slow: stopped: timed out after 1500 ms (--timeout)");
   result.killed_by_harness->escalated_to_kill = true;
   EXPECT_EQ(stop_line(result),
@@ -51,7 +51,7 @@ TEST(StopLine, TimeoutAndItsEscalation) {
 
 TEST(StopLine, ASignalIsotestReceivedBeforeOrWhileTheTestRan) {
   auto result = result_named("interrupted");
-  result.killed_by_harness = HarnessKill{.reason = "signal", .signal_received = SIGTERM};
+  result.killed_by_harness = HarnessKill{.reason = KillReason::signal, .signal_received = SIGTERM};
   EXPECT_EQ(stop_line(result), "interrupted: stopped: isotest received SIGTERM");
   result.killed_by_harness->test_started = false;
   EXPECT_EQ(stop_line(result),
@@ -61,7 +61,7 @@ TEST(StopLine, ASignalIsotestReceivedBeforeOrWhileTheTestRan) {
 
 TEST(StopLine, SeccompKill) {
   auto result = result_named("keys");
-  result.killed_by_harness = HarnessKill{.reason = "seccomp", .syscall = "keyctl"};
+  result.killed_by_harness = HarnessKill{.reason = KillReason::seccomp, .syscall = "keyctl"};
   EXPECT_EQ(stop_line(result), "keys: stopped: the seccomp filter refused keyctl (--seccomp kill)");
 }
 
@@ -72,7 +72,7 @@ TEST(StopLine, TheTaskLimitAlongsideAStopInOneLine) {
   EXPECT_EQ(stop_line(result),
             "forker: reached the task limit: a fork or a new thread failed (--pids 16)");
   result.timeout_ms = 100;
-  result.killed_by_harness = HarnessKill{.reason = "timeout"};
+  result.killed_by_harness = HarnessKill{.reason = KillReason::timeout};
   EXPECT_EQ(stop_line(result),
             "forker: stopped: timed out after 100 ms (--timeout); reached the task limit: a fork "
             "or a new thread failed (--pids 16)");
