@@ -78,6 +78,7 @@ Commands
                       [CONFIGURATIONS <config>...]
                       [WORKING_DIRECTORY <dir>]
                       [COMMAND_EXPAND_LISTS]
+                      [ARTIFACTS ON|OFF|<dir>] [KEEP on-failure|always|never]
                       [<isolation and limit keywords>...])
 
   ``COMMAND`` is an executable target (whose file is run) or a program path,
@@ -88,6 +89,13 @@ Commands
   Test properties set afterwards (``LABELS``, ``DEPENDS``, ``FIXTURES_*``,
   ``ENVIRONMENT``, ...) apply as usual; ``ENVIRONMENT`` set as a property
   reaches the test through isotest.
+
+  ``ARTIFACTS ON`` keeps what the test left in its ``/tmp`` and in
+  ``$TEST_UNDECLARED_OUTPUTS_DIR`` in
+  ``${CMAKE_CURRENT_BINARY_DIR}/isotest-artifacts/<test name>/`` (``tmp/``,
+  ``outputs/``); ``ARTIFACTS <dir>`` below ``<dir>`` instead; ``KEEP`` says
+  when (``isotest run --keep``; default ``on-failure``: unless the test
+  passed or was skipped). See docs/cmake.md, "Artifacts".
 
 .. command:: isotest_discover_tests
 
@@ -107,6 +115,7 @@ Commands
                            [DISCOVERY_EXTRA_ARGS <arg>...]
                            [DISCOVERY_MODE POST_BUILD|PRE_TEST]
                            [XML_OUTPUT_DIR <dir>]
+                           [ARTIFACTS ON|OFF|<dir>] [KEEP on-failure|always|never]
                            [<isolation and limit keywords>...])
 
   Discovery runs ``<target> --gtest_list_tests`` directly, without a
@@ -124,7 +133,8 @@ Commands
   needs (``ISOTEST_NEEDS``, see docs/gtest-plugin.md): discovery reads it
   while listing and gives that case's sandbox those options in place of
   the function's own (and a CTest ``TIMEOUT`` to match a needed timeout).
-  ``DISCOVERY_TIMEOUT`` defaults to 30 seconds, ``WORKING_DIRECTORY`` to the
+  ``ARTIFACTS`` and ``KEEP`` are ``add_isolated_test()``'s, with a folder per
+  case. ``DISCOVERY_TIMEOUT`` defaults to 30 seconds, ``WORKING_DIRECTORY`` to the
   current binary directory and ``TEST_LIST`` to ``<target>_TESTS``, a
   variable set only while ctest reads the tests. If listing fails, the build
   (or ctest, with ``PRE_TEST``) stops with the executable, the reason and
@@ -404,6 +414,36 @@ function(_isotest_run_args run_args_var timeout_var prefix caller)
   set(${timeout_var} "${ctest_timeout}" PARENT_SCOPE)
 endfunction()
 
+# The folder below which each test of a function keeps its files (ARTIFACTS: ON for
+# isotest-artifacts/ in the current build directory, OFF, or a folder, relative to the current
+# build directory), absolute; empty without ARTIFACTS or with ARTIFACTS OFF. Checks KEEP.
+function(_isotest_artifacts_dir out_var prefix caller)
+  set(dir "")
+  string(TOUPPER "${${prefix}_ARTIFACTS}" flag)
+  if("ARTIFACTS" IN_LIST ${prefix}_KEYWORDS_MISSING_VALUES OR
+     "KEEP" IN_LIST ${prefix}_KEYWORDS_MISSING_VALUES)
+    message(FATAL_ERROR "${caller}: ARTIFACTS and KEEP take a value (an unset variable?)")
+  elseif(NOT DEFINED ${prefix}_ARTIFACTS OR flag MATCHES "^(OFF|NO|FALSE|N|0|IGNORE)$")
+    set(dir "")
+  elseif(flag MATCHES "^(ON|YES|TRUE|Y|1)$")
+    set(dir "${CMAKE_CURRENT_BINARY_DIR}/isotest-artifacts")
+  else()
+    get_filename_component(dir "${${prefix}_ARTIFACTS}" ABSOLUTE
+                           BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
+  endif()
+  if(DEFINED ${prefix}_KEEP)
+    if("${dir}" STREQUAL "")
+      message(FATAL_ERROR "${caller}: KEEP says which files ARTIFACTS keeps; add ARTIFACTS ON "
+                          "(or a folder)")
+    endif()
+    if(NOT "${${prefix}_KEEP}" MATCHES "^(on-failure|always|never)$")
+      message(FATAL_ERROR "${caller}: KEEP takes on-failure, always or never; got "
+                          "`${${prefix}_KEEP}`")
+    endif()
+  endif()
+  set(${out_var} "${dir}" PARENT_SCOPE)
+endfunction()
+
 # ISOTEST_RESULTS_DIR as an absolute path; a relative one is relative to the top of the build.
 function(_isotest_results_dir out_var)
   get_filename_component(results_dir "${ISOTEST_RESULTS_DIR}" ABSOLUTE BASE_DIR
@@ -454,7 +494,7 @@ function(add_isolated_test)
   _isotest_isolation_keywords(isolation_options isolation_one isolation_multi)
   cmake_parse_arguments(PARSE_ARGV 0 arg
     "COMMAND_EXPAND_LISTS;${isolation_options}"
-    "NAME;WORKING_DIRECTORY;${isolation_one}"
+    "NAME;WORKING_DIRECTORY;ARTIFACTS;KEEP;${isolation_one}"
     "COMMAND;CONFIGURATIONS;${isolation_multi}"
   )
   if(arg_UNPARSED_ARGUMENTS)
@@ -473,6 +513,8 @@ function(add_isolated_test)
   _isotest_results_dir(results_dir)
   _isotest_prepare_results_dir("${results_dir}")
   _isotest_result_file(result_file "${results_dir}" "${arg_NAME}")
+  _isotest_artifacts_dir(artifacts_dir arg "${caller}")
+  _isotest_artifacts_args(artifacts_args "${artifacts_dir}" "${arg_KEEP}" "${arg_NAME}")
 
   # add_test() only turns its first word into a target's file; here isotest comes first.
   list(GET arg_COMMAND 0 program)
@@ -493,6 +535,7 @@ function(add_isolated_test)
   foreach(word IN ITEMS "${isotest}" run --name "${arg_NAME}" --json "${result_file}")
     _isotest_append_word(call "${word}")
   endforeach()
+  _isotest_append_arguments(call artifacts_args)
   _isotest_append_arguments(call run_args)
   _isotest_append_word(call --)
   _isotest_append_arguments(call launcher)
@@ -537,7 +580,7 @@ function(isotest_discover_tests target)
   _isotest_isolation_keywords(isolation_options isolation_one isolation_multi)
   set(options NO_PRETTY_TYPES NO_PRETTY_VALUES ${isolation_options})
   set(one_value TEST_PREFIX TEST_SUFFIX TEST_FILTER WORKING_DIRECTORY TEST_LIST
-                DISCOVERY_TIMEOUT XML_OUTPUT_DIR DISCOVERY_MODE ${isolation_one})
+                DISCOVERY_TIMEOUT XML_OUTPUT_DIR DISCOVERY_MODE ARTIFACTS KEEP ${isolation_one})
   set(multi_value EXTRA_ARGS DISCOVERY_EXTRA_ARGS PROPERTIES ${isolation_multi})
   cmake_parse_arguments(PARSE_ARGV 1 arg "${options}" "${one_value}" "${multi_value}")
   if(arg_UNPARSED_ARGUMENTS)
@@ -594,6 +637,7 @@ function(isotest_discover_tests target)
   _isotest_target_launcher(launcher "${target}")
   _isotest_results_dir(results_dir)
   file(MAKE_DIRECTORY "${results_dir}")
+  _isotest_artifacts_dir(artifacts_dir arg "${caller}")
 
   # One set of files per call, as gtest_discover_tests() does: a target may be discovered
   # more than once with different filters.
@@ -623,7 +667,7 @@ function(isotest_discover_tests target)
       TEST_LIST:arg_TEST_LIST CTEST_FILE:tests_file DISCOVERY_TIMEOUT:arg_DISCOVERY_TIMEOUT
       XML_OUTPUT_DIR:arg_XML_OUTPUT_DIR NO_PRETTY_TYPES:arg_NO_PRETTY_TYPES
       NO_PRETTY_VALUES:arg_NO_PRETTY_VALUES ISOTEST:isotest RESULTS_DIR:results_dir
-      CTEST_TIMEOUT:ctest_timeout)
+      CTEST_TIMEOUT:ctest_timeout ARTIFACTS_DIR:artifacts_dir KEEP:arg_KEEP)
     string(REPLACE ":" ";" setting "${setting}")
     list(GET setting 0 keyword)
     list(GET setting 1 variable)

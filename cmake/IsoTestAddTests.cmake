@@ -17,20 +17,40 @@ include_guard(GLOBAL)
 cmake_policy(PUSH)
 cmake_policy(VERSION 3.20...3.31)
 
-# Where the result of the test named TEST_NAME goes. Characters that a file name, a shell or a
-# CI artefact pattern would trip over become "_", and a short hash of the real name then keeps
+# The file name for the test named TEST_NAME. Characters that a file name, a shell or a CI
+# artefact pattern would trip over become "_", and a short hash of the real name then keeps
 # apart two names that differ only in those characters ("Suite/0.Case" and "Suite_0.Case").
 # Long names (value-parameterized cases can print long values) are cut to stay below NAME_MAX.
-function(_isotest_result_file out_var results_dir test_name)
+function(_isotest_test_file_name out_var test_name)
   string(REGEX REPLACE "[^A-Za-z0-9._+-]" "_" file_name "${test_name}")
   string(LENGTH "${file_name}" length)
-  if(NOT file_name STREQUAL test_name OR length GREATER 200)
+  if(NOT file_name STREQUAL test_name OR length GREATER 200 OR file_name MATCHES "^[.]*$")
     string(MD5 hash "${test_name}")
     string(SUBSTRING "${hash}" 0 8 hash)
     string(SUBSTRING "${file_name}" 0 180 file_name)
     string(APPEND file_name "-${hash}")
   endif()
+  set(${out_var} "${file_name}" PARENT_SCOPE)
+endfunction()
+
+# Where the result of the test named TEST_NAME goes.
+function(_isotest_result_file out_var results_dir test_name)
+  _isotest_test_file_name(file_name "${test_name}")
   set(${out_var} "${results_dir}/${file_name}.json" PARENT_SCOPE)
+endfunction()
+
+# The `isotest run` options that keep the files of the test named TEST_NAME in a folder of its
+# own below ARTIFACTS_DIR (ARTIFACTS), as KEEP says; none without ARTIFACTS_DIR.
+function(_isotest_artifacts_args out_var artifacts_dir keep test_name)
+  set(args "")
+  if(NOT "${artifacts_dir}" STREQUAL "")
+    _isotest_test_file_name(folder "${test_name}")
+    list(APPEND args --artifacts "${artifacts_dir}/${folder}")
+    if(NOT "${keep}" STREQUAL "")
+      list(APPEND args --keep "${keep}")
+    endif()
+  endif()
+  set(${out_var} "${args}" PARENT_SCOPE)
 endfunction()
 
 # VALUE as one bracket argument whose brackets cannot be closed by VALUE itself.
@@ -80,7 +100,7 @@ endfunction()
 function(isotest_discover_tests_impl)
   set(one_value TARGET TEST_EXECUTABLE TEST_WORKING_DIR TEST_PREFIX TEST_SUFFIX TEST_FILTER
                 TEST_LIST CTEST_FILE DISCOVERY_TIMEOUT XML_OUTPUT_DIR NO_PRETTY_TYPES
-                NO_PRETTY_VALUES ISOTEST RESULTS_DIR CTEST_TIMEOUT)
+                NO_PRETTY_VALUES ISOTEST RESULTS_DIR CTEST_TIMEOUT ARTIFACTS_DIR KEEP)
   set(multi_value TEST_EXECUTOR EXTRA_ARGS DISCOVERY_EXTRA_ARGS PROPERTIES RUN_ARGS)
   cmake_parse_arguments(PARSE_ARGV 0 arg "" "${one_value}" "${multi_value}")
 
@@ -301,6 +321,8 @@ macro(_isotest_write_discovered_test)
   _isotest_append_word(test_code "${test_name}")
   _isotest_append_word(test_code --json)
   _isotest_append_word(test_code "${result_file}")
+  _isotest_artifacts_args(artifacts_args "${arg_ARTIFACTS_DIR}" "${arg_KEEP}" "${test_name}")
+  _isotest_append_arguments(test_code artifacts_args)
   _isotest_append_arguments(test_code case_run_args)
   _isotest_append_word(test_code --)
   _isotest_append_arguments(test_code arg_TEST_EXECUTOR)

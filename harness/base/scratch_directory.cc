@@ -41,18 +41,14 @@ std::vector<std::string> names_in(int fd, Keep keep) {
 // subdirectories opened with O_NOFOLLOW, so a symlink is removed, never followed, even if one
 // replaces a directory while we work.
 void remove_contents(int fd) {
-  for (const auto& name : names_in(fd, [](const dirent&) { return true; })) {
-    if (::unlinkat(fd, name.c_str(), 0) == 0 || (errno != EISDIR && errno != EPERM)) continue;
-    const UniqueFd child(
-        ::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!child.valid()) continue;
-    remove_contents(child.get());
-    ::unlinkat(fd, name.c_str(), AT_REMOVEDIR);
+  for (const auto& name : entry_names(fd)) {
+    remove_tree(fd, name.c_str());
   }
 }
 
 bool has_scratch_prefix(std::string_view name) {
-  for (const auto prefix : {kRunnerScratchPrefix, kGtestRunScratchPrefix}) {
+  for (const auto prefix :
+       {kRunnerScratchPrefix, kGtestRunScratchPrefix, kArtifactsScratchPrefix}) {
     if (name.size() > prefix.size() && name.starts_with(prefix)) return true;
   }
   return false;
@@ -74,6 +70,18 @@ void remove_if_stale(int parent_fd, const char* name, uid_t owner) {
 }
 
 }  // namespace
+
+std::vector<std::string> entry_names(int fd) {
+  return names_in(fd, [](const dirent&) { return true; });
+}
+
+void remove_tree(int parent_fd, const char* name) {
+  if (::unlinkat(parent_fd, name, 0) == 0 || (errno != EISDIR && errno != EPERM)) return;
+  const UniqueFd child(::openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!child.valid()) return;
+  remove_contents(child.get());
+  ::unlinkat(parent_fd, name, AT_REMOVEDIR);
+}
 
 ScratchDirectory::ScratchDirectory(const std::string& parent, std::string_view prefix)
     : parent_(parent) {

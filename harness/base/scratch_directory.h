@@ -14,6 +14,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "unique_fd.h"
 
@@ -22,6 +23,7 @@ namespace isotest {
 // The names isotest gives its scratch directories (PARENT/PREFIX + 6 random characters).
 inline constexpr std::string_view kRunnerScratchPrefix = "isotest-gtest.";    // `isotest gtest`
 inline constexpr std::string_view kGtestRunScratchPrefix = "isotest-gtest-";  // `isotest run`
+inline constexpr std::string_view kArtifactsScratchPrefix = "isotest-artifacts-";  // --artifacts
 
 class ScratchDirectory {
  public:
@@ -40,7 +42,15 @@ class ScratchDirectory {
   UniqueFd lock_;
 };
 
-// Removes every directory PARENT/PREFIX* (for both prefixes above) that belongs to `owner` and
+// The names in the directory `fd` but . and .., in the order the file system gives them; none
+// when it cannot be read.
+std::vector<std::string> entry_names(int fd);
+
+// Removes NAME in the directory `parent_fd`: a file, a symlink (never followed) or a directory
+// with everything in it. Best effort: what cannot be removed stays.
+void remove_tree(int parent_fd, const char* name);
+
+// Removes every directory PARENT/PREFIX* (for the prefixes above) that belongs to `owner` and
 // whose lock can be taken: its owner is gone. Leaves alone a symlink, anything not a directory,
 // another user's directory, and a directory without a lock file (being created, or made by an
 // isotest that did not lock). Never follows a symlink, inside either. Best effort: never fails.

@@ -460,6 +460,7 @@ std::optional<std::string> unknown_command(int argc, char** argv) {
 struct RunOnlyTexts {
   std::vector<std::string> pass_fds;
   std::string capture, capture_limit;
+  std::string artifacts, keep, artifacts_limit;
   bool check_only = false;
 };
 
@@ -475,8 +476,8 @@ std::vector<std::string> finish_run_only_options(SandboxSpec& spec, const RunOnl
   }
   if (texts.capture == "on-failure") {
     problems.emplace_back(
-        "--capture on-failure keeps the capture with a failed run's artifacts, which this build "
-        "does not collect yet (--artifacts); name a file: --capture run.pcap");
+        "--capture on-failure (the capture kept with a failed run's --artifacts) is not "
+        "supported yet; name a file: --capture run.pcap");
   } else {
     spec.netlab.capture_path = texts.capture;
   }
@@ -487,6 +488,10 @@ std::vector<std::string> finish_run_only_options(SandboxSpec& spec, const RunOnl
                          got(texts.capture_limit));
     }
     spec.netlab.capture_limit_bytes = bytes.value_or(spec.netlab.capture_limit_bytes);
+  }
+  for (auto& problem : convert_artifacts_options(spec.artifacts, texts.artifacts, texts.keep,
+                                                 texts.artifacts_limit)) {
+    problems.push_back(std::move(problem));
   }
   return problems;
 }
@@ -509,6 +514,19 @@ void add_run_only_options(CLI::App& run, SandboxSpec& spec, RunOnlyTexts& texts)
       ->option_text("FILE");
   run.add_option("--capture-limit", texts.capture_limit,
                  "stop capturing when the file would exceed SIZE (default 64M)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+      ->option_text("SIZE");
+  run.add_option("--artifacts", texts.artifacts,
+                 "keep the sandbox's /tmp and $TEST_UNDECLARED_OUTPUTS_DIR under DIR after the run "
+                 "(DIR/tmp, DIR/outputs), as --keep says")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+      ->option_text("DIR");
+  run.add_option("--keep", texts.keep,
+                 "on-failure (default: unless the test passed or was skipped), always, never")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+      ->option_text("POLICY");
+  run.add_option("--artifacts-limit", texts.artifacts_limit,
+                 "stop keeping files past SIZE in all (default 64M)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
       ->option_text("SIZE");
   run.add_flag("--check", texts.check_only,
@@ -669,6 +687,9 @@ CommandLine parse_command_line(int argc, char** argv) {
   for (auto& problem : finish_sandbox_options(spec, texts)) problems.push_back(std::move(problem));
   for (auto& problem : validate(spec)) problems.push_back(std::move(problem));
   for (auto& problem : check_network_lab(spec)) problems.push_back(std::move(problem));
+  for (auto& problem : check_artifacts_request(spec.artifacts)) {
+    problems.push_back(std::move(problem));
+  }
   if (report_problems(problems)) {
     result.exit_code = kUsageError;
     return result;

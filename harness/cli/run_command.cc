@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "artifacts_keeper.h"
 #include "forensics.h"
 #include "gtest_extension.h"
 #include "launch.h"
@@ -135,12 +136,15 @@ int run_command(const SandboxSpec& requested, char* const* environment) {
     }
   }
   // GoogleTest binaries get their cases and status rules (gtest/), a run with --capture,
-  // --net-* or --service its network lab (netlab/), a run that times out its stacks
-  // (forensics/). `isotest gtest` runs its cases through here too.
+  // --net-* or --service its network lab (netlab/), a run that times out its stacks and a run
+  // with --artifacts its kept files (forensics/). `isotest gtest` runs its cases through here
+  // too. The artifacts come last: they leave out the mount points the others make in /tmp, and
+  // keep by the status the others have settled.
   GtestExtension gtest(environment);
   NetworkLab netlab(spec.netlab);
   Forensics forensics(spec);
-  LaunchExtension* const extensions[] = {&gtest, &netlab, &forensics};
+  ArtifactsKeeper artifacts(spec.artifacts, environment);
+  LaunchExtension* const extensions[] = {&gtest, &netlab, &forensics, &artifacts};
   auto result = run_sandboxed(spec, environment, extensions);
   if (result.error) report_setup_error(*result.error, result.status);
   if (!result.error) warn_missing_limits(result.isolation.cgroup);

@@ -47,7 +47,8 @@ void mark_targets_to_create(std::vector<MountOp>& ops) {
         underneath = &earlier;
       }
     }
-    ops[i].create_target = underneath != nullptr && underneath->kind == Kind::tmpfs;
+    ops[i].create_target =
+        underneath != nullptr && (underneath->kind == Kind::tmpfs || underneath->run_directory);
   }
 }
 
@@ -136,13 +137,26 @@ void add_bind(MountPlan& plan, const BindMount& bind) {
   if (plan.ops.empty()) return;
   auto added = op(MountOp::Kind::bind, bind.source, bind.target, bind_description(bind));
   added.read_only = bind.read_only;
-  // The nested part of the plan, sorted by depth, starts at the sandbox's /tmp (plan_mounts).
+  // The nested part of the plan, sorted by depth, starts at the sandbox's /tmp (plan_mounts), a
+  // tmpfs or the run's own directory in its place.
   const auto nested = std::find_if(plan.ops.begin(), plan.ops.end(), [](const MountOp& mount) {
-    return mount.kind == MountOp::Kind::tmpfs && mount.target == "/tmp";
+    return (mount.kind == MountOp::Kind::tmpfs || mount.run_directory) && mount.target == "/tmp";
   });
   const auto after = std::find_if(
       nested, plan.ops.end(), [&](const MountOp& mount) { return depth(mount) > depth(added); });
   plan.ops.insert(after, added);
+  mark_targets_to_create(plan.ops);
+}
+
+void replace_tmpfs_with_directory(MountPlan& plan, const std::string& target,
+                                  const std::string& directory) {
+  const auto tmpfs = std::find_if(plan.ops.begin(), plan.ops.end(), [&](const MountOp& mount) {
+    return mount.kind == MountOp::Kind::tmpfs && mount.target == target;
+  });
+  if (tmpfs == plan.ops.end()) return;
+  // Same place in the plan: the mounts below `target` still come after it.
+  *tmpfs = op(MountOp::Kind::bind, directory, target, "bind " + directory + " on " + target);
+  tmpfs->run_directory = true;
   mark_targets_to_create(plan.ops);
 }
 

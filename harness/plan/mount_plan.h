@@ -29,6 +29,9 @@ struct MountOp {
   bool read_only = false;
   bool skip_if_missing = false;  // defaults that hosts may lack (/dev/mqueue); never user mounts
   bool create_target = false;    // TARGET lies in a tmpfs of ours: make it, it is not the host's
+  bool run_directory = false;    // a bind whose SOURCE is a directory of this run's own, made for
+                                 // it on the host (replace_tmpfs_with_directory): mount points
+                                 // may be made in it as in a tmpfs of ours
   std::string description;       // "mount tmpfs on /tmp": the stage named in errors
 };
 
@@ -47,6 +50,14 @@ MountPlan plan_mounts(const SandboxSpec& spec, const std::vector<NeededPath>& ne
 // (so after its parents), as plan_mounts() places the spec's binds. Launch extensions use it
 // (issue 13). Nothing with a shared mount namespace, where the plan is empty.
 void add_bind(MountPlan& plan, const BindMount& bind);
+
+// Puts `directory`, a host directory made for this run alone, on `target` in place of the plan's
+// fresh tmpfs there, so that what the sandbox writes there outlives it (a launch extension's:
+// the files a test leaves in /tmp). It hides the host's `target` as the tmpfs would, the binds
+// that keep host paths visible below it stay, and mount points may be made in it. Nothing when
+// the plan has no tmpfs on `target` (a shared mount namespace).
+void replace_tmpfs_with_directory(MountPlan& plan, const std::string& target,
+                                  const std::string& directory);
 
 // Drops the optional mounts (/dev/mqueue, /sys/fs/cgroup, ...) whose target `exists` says this
 // host lacks, so that the plan -- and the result -- list only what is really mounted.

@@ -196,6 +196,57 @@ std::string stacks_text(const nlohmann::json& document) {
   return text;
 }
 
+// The `artifacts` objects that kept files: the document's own, and for a case of `isotest gtest`
+// its attempts' (each attempt kept its own folder; the case repeats its decisive attempt's).
+std::vector<const nlohmann::json*> kept_artifacts(const nlohmann::json& document) {
+  std::vector<const nlohmann::json*> kept;
+  auto add = [&](const nlohmann::json& holder) {
+    const auto& artifacts = field(holder, "artifacts");
+    if (!field(artifacts, "kept").is_boolean() || !artifacts["kept"].get<bool>() ||
+        !field(artifacts, "directory").is_string()) {
+      return;
+    }
+    const bool listed = std::any_of(kept.begin(), kept.end(), [&](const nlohmann::json* other) {
+      return (*other)["directory"] == artifacts["directory"];
+    });
+    if (!listed) kept.push_back(&artifacts);
+  };
+  add(document);
+  for (const auto& attempt : field(document, "attempts")) add(attempt);
+  return kept;
+}
+
+// The kept files as Jenkins (JUnit Attachments plugin) and GitLab link them from a test's
+// system-out: one `[[ATTACHMENT|/abs/path]]` line each.
+std::string attachment_lines(const nlohmann::json& document) {
+  std::string lines;
+  for (const auto* artifacts : kept_artifacts(document)) {
+    const std::string directory = text_of(field(*artifacts, "directory"));
+    for (const auto& path : field(*artifacts, "paths")) {
+      if (path.is_string()) lines += "[[ATTACHMENT|" + directory + "/" + text_of(path) + "]]\n";
+    }
+  }
+  return lines;
+}
+
+// "kept 2 files (1K) in DIR", for each folder of kept files; the console's last word on a run.
+std::vector<std::string> artifacts_lines(const nlohmann::json& document) {
+  std::vector<std::string> lines;
+  for (const auto* artifacts : kept_artifacts(document)) {
+    const auto files = static_cast<long long>(number_of(field(*artifacts, "files")));
+    const double bytes = number_of(field(*artifacts, "bytes"));
+    std::string line = "kept " + std::to_string(files) + (files == 1 ? " file (" : " files (") +
+                       (bytes < 1024 ? std::to_string(static_cast<long long>(bytes)) + " bytes"
+                                     : format_bytes(field(*artifacts, "bytes"))) +
+                       ") in " + text_of(field(*artifacts, "directory"));
+    if (field(*artifacts, "truncated").is_boolean() && (*artifacts)["truncated"].get<bool>()) {
+      line += "; truncated at --artifacts-limit";
+    }
+    lines.push_back(line);
+  }
+  return lines;
+}
+
 std::string failure_body(const nlohmann::json& document) {
   std::string body;
   if (field(document, "error").is_object() && field(field(document, "error"), "hint").is_string()) {
@@ -441,6 +492,11 @@ void case_testcase(const TestUnit& unit, std::ostringstream& out) {
       out << "      <skipped message=\"" << message << "\"/>\n";
       break;
   }
+  // The run's files go with the cases that did not pass: what they left is what explains them.
+  if (const std::string attachments = attachment_lines(run);
+      !is_good(status) && status != "notrun" && !attachments.empty()) {
+    out << "      <system-out>" << xml_text(attachments) << "</system-out>\n";
+  }
   // The stacks belong to the case that was running when the time ran out.
   if (const std::string stacks = stacks_text(run); status == "timeout" && !stacks.empty()) {
     out << "      <system-err>" << xml_text(stacks) << "</system-err>\n";
@@ -480,9 +536,11 @@ void result_testcase(const TestUnit& unit, std::ostringstream& out) {
           << "</flakyFailure>\n";
     }
   }
-  if (const std::string text = output_text(document, "stdout"); !text.empty()) {
-    out << "      <system-out>" << xml_text(text) << "</system-out>\n";
+  std::string text = output_text(document, "stdout");
+  if (const std::string attachments = attachment_lines(document); !attachments.empty()) {
+    text += (text.empty() || text.ends_with('\n') ? "" : "\n") + attachments;
   }
+  if (!text.empty()) out << "      <system-out>" << xml_text(text) << "</system-out>\n";
   std::string err = output_text(document, "stderr");
   if (const std::string stacks = stacks_text(document); !stacks.empty()) {
     err += (err.empty() || err.ends_with('\n') ? "" : "\n") + stacks;
@@ -568,7 +626,8 @@ std::string summary_table(const std::vector<LoadedResult>& results) {
   }
   out << case_lines(ordered);
   for (const auto* result : ordered) {
-    const auto lines = stacks_lines(result->document);
+    auto lines = stacks_lines(result->document);
+    for (auto& line : artifacts_lines(result->document)) lines.push_back(std::move(line));
     if (lines.empty()) continue;
     out << "\n" << terminal_text(text_of(field(result->document, "name"))) << ":\n";
     for (const auto& line : lines) out << "  " << terminal_text(line) << "\n";

@@ -77,6 +77,19 @@ nlohmann::json gtest_json(const GtestRun& gtest) {
           {"shard", shard}};
 }
 
+nlohmann::json artifacts_json(const ArtifactsResult& artifacts) {
+  nlohmann::json document = {{"directory", artifacts.directory},
+                             {"kept", artifacts.kept},
+                             {"keep", artifacts.keep},
+                             {"files", artifacts.files},
+                             {"bytes", artifacts.bytes},
+                             {"truncated", artifacts.truncated},
+                             {"limit_bytes", artifacts.limit_bytes},
+                             {"paths", artifacts.paths}};
+  if (!artifacts.error.empty()) document["error"] = artifacts.error;
+  return document;
+}
+
 nlohmann::json capture_json(const CaptureResult& capture) {
   return {{"path", capture.path},           {"format", capture.format},
           {"packets", capture.packets},     {"bytes", capture.bytes},
@@ -321,6 +334,7 @@ nlohmann::json to_json(const RunResult& result) {
       document["services"].push_back(service_json(service));
   }
   if (result.diagnostics) document["diagnostics"] = to_json(*result.diagnostics);
+  if (result.artifacts) document["artifacts"] = artifacts_json(*result.artifacts);
   return document;
 }
 

@@ -146,6 +146,19 @@ struct ServiceResult {
   std::string output_tail;  // the last bytes of its stdout and stderr, merged
 };
 
+// The files a run kept (issue 14; docs/result-json.md, "artifacts").
+struct ArtifactsResult {
+  std::string directory;  // absolute, on the host: --artifacts DIR
+  bool kept = false;      // false: the policy kept nothing (on-failure on a pass, never)
+  std::string keep;       // the policy: "on-failure", "always", "never"
+  std::uint64_t files = 0;
+  std::uint64_t bytes = 0;
+  bool truncated = false;          // the cap was reached: files past it were not kept
+  std::uint64_t limit_bytes = 0;   // --artifacts-limit
+  std::vector<std::string> paths;  // relative to `directory`: "tmp/log.txt", "outputs/trace.json"
+  std::string error;               // why nothing could be kept although the policy said so
+};
+
 struct RunResult {
   std::string name;
   std::vector<std::string> command;
@@ -169,6 +182,7 @@ struct RunResult {
   std::optional<NetworkConditions> network_conditions;  // --net-*
   std::vector<ServiceResult> services;                  // --service
   std::optional<Diagnostics> diagnostics;               // why it misbehaved (harness/forensics/)
+  std::optional<ArtifactsResult> artifacts;             // --artifacts
 };
 
 // Status and exit code from how the command ended (timeout(1) and env(1) conventions).

@@ -121,13 +121,26 @@ CLI::App* add_gtest_command(CLI::App& app, GtestRequest& request) {
       ->add_option("--list-timeout", request.list_timeout,
                    "give up when BINARY --gtest_list_tests takes longer (default 30s)")
       ->option_text("DURATION");
+  gtest
+      ->add_option("--artifacts", request.artifacts_text,
+                   "keep each case's /tmp and outputs in DIR/<Suite.Case>/ as --keep says")
+      ->option_text("DIR");
+  gtest
+      ->add_option("--keep", request.keep_text,
+                   "on-failure (default: unless the case passed or was skipped), always, never")
+      ->option_text("POLICY");
+  gtest
+      ->add_option("--artifacts-limit", request.artifacts_limit_text,
+                   "stop keeping a case's files past SIZE (default 64M)")
+      ->option_text("SIZE");
   gtest->add_option("binary", request.binary, "the GoogleTest binary")
       ->required()
       ->option_text("BINARY");
   gtest->add_option("args", request.binary_arguments, "arguments for the binary, after --");
   // Given twice, an option keeps the last value, as with `isotest run`.
-  for (const char* name : {"--filter", "--json", "--junit", "--html", "--markdown", "--timings",
-                           "--silence-warning", "--list-timeout"}) {
+  for (const char* name :
+       {"--filter", "--json", "--junit", "--html", "--markdown", "--timings", "--silence-warning",
+        "--list-timeout", "--artifacts", "--keep", "--artifacts-limit"}) {
     gtest->get_option(name)->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   }
   return gtest;
@@ -147,6 +160,14 @@ std::vector<std::string> validate(GtestRequest& request) {
   };
   convert_duration("--silence-warning", request.silence_warning, request.silence_warning_ms);
   convert_duration("--list-timeout", request.list_timeout, request.list_timeout_ms);
+  for (auto& problem : convert_artifacts_options(request.artifacts, request.artifacts_text,
+                                                 request.keep_text, request.artifacts_limit_text)) {
+    problems.push_back(std::move(problem));
+  }
+  // The cases' folders are made below it; it must be a directory, or one that can be made.
+  for (auto& problem : check_artifacts_request(request.artifacts)) {
+    problems.push_back(std::move(problem));
+  }
   shard_from_environment(request, problems);
   if (request.shard_index.has_value() != request.shard_count.has_value()) {
     // A variable without its partner is one of `problems` already.

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "artifacts_request.h"
+
 namespace CLI {
 class App;
 }
@@ -35,6 +37,10 @@ struct GtestRequest {
   std::int64_t silence_warning_ms = 60000;
   std::string list_timeout = "30s";  // for BINARY --gtest_list_tests
   std::int64_t list_timeout_ms = 30000;
+  // --artifacts, --keep, --artifacts-limit as given, and converted: each case keeps its files in
+  // a folder of its own below the directory (docs/gtest-runner.md, "Artifacts").
+  std::string artifacts_text, keep_text, artifacts_limit_text;
+  ArtifactsRequest artifacts;
 };
 
 inline constexpr const char* kGtestDescription =

@@ -81,6 +81,7 @@ struct CaseState {
   CaseRecord record;
   std::vector<std::string> needs;
   std::int64_t retries_used = 0;
+  std::int64_t attempts_started = 0;  // names each attempt's artifacts folder
   bool passed_once = false;
   // The last finished attempt's duration when it was the case's own, for the timings file: not
   // the time of a sandbox that could not be built, nor that of a batch the case never ran in.
@@ -201,6 +202,21 @@ class Supervisor {
     signals_.cancel();
   }
 
+  // DIR/<Suite.Case> for a case's first attempt, DIR/<Suite.Case>.attempt-N for the others
+  // (retries, --repeat); a batch's files are its first case's.
+  std::vector<std::string> artifacts_arguments(const CaseState& first) const {
+    const ArtifactsRequest& artifacts = request_.artifacts;
+    if (!artifacts.active()) return {};
+    std::string folder = artifacts.directory + "/" + artifacts_folder_name(first.record.name);
+    if (first.attempts_started > 1) folder += ".attempt-" + std::to_string(first.attempts_started);
+    return {"--artifacts",
+            folder,
+            "--keep",
+            std::string(keep_policy_name(artifacts.keep)),
+            "--artifacts-limit",
+            std::to_string(artifacts.limit_bytes)};
+  }
+
   std::vector<std::string> child_arguments(const Job& job, const std::string& json_path) const {
     const auto& first = cases_[job.cases.front()];
     std::vector<std::string> names;
@@ -210,6 +226,8 @@ class Supervisor {
     arguments.insert(arguments.end(), request_.sandbox_arguments.begin(),
                      request_.sandbox_arguments.end());
     arguments.insert(arguments.end(), first.needs.begin(), first.needs.end());
+    const auto artifacts = artifacts_arguments(first);
+    arguments.insert(arguments.end(), artifacts.begin(), artifacts.end());
     arguments.insert(arguments.end(),
                      {"--name", names.size() == 1 ? names.front() : "batch of " + names.front(),
                       "--json", json_path, "--", request_.binary});
@@ -225,6 +243,7 @@ class Supervisor {
     running->id = next_id_++;
     running->json_path = scratch_ + "/" + std::to_string(running->id) + ".json";
     running->job = std::move(job);
+    for (auto index : running->job.cases) ++cases_[index].attempts_started;
     running->started = running->last_output = Clock::now();
     const auto arguments = child_arguments(running->job, running->json_path);
     asio::writable_pipe write_end(io_);

@@ -62,8 +62,8 @@ nlohmann::json case_document(const CaseRecord& record) {
                              {"failed_attempts", failed},
                              {"attempts", record.attempts}};
   if (decisive != nullptr && !is_good_status(status)) {
-    for (const char* key :
-         {"exit_code", "signal_name", "timeout_ms", "error", "output", "diagnostics"}) {
+    for (const char* key : {"exit_code", "signal_name", "timeout_ms", "error", "output",
+                            "diagnostics", "artifacts"}) {
       if (decisive->contains(key)) document[key] = (*decisive)[key];
     }
   }

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "artifacts_request.h"
 #include "netlab_request.h"
 
 namespace isotest {
@@ -91,7 +92,8 @@ struct SandboxSpec {
   std::int64_t stacks_timeout_ms = 3000;
   std::uint64_t output_limit_bytes = 64ULL * 1024;
 
-  NetLabRequest netlab;  // capture, network conditions, services (issue 15)
+  NetLabRequest netlab;        // capture, network conditions, services (issue 15)
+  ArtifactsRequest artifacts;  // --artifacts, --keep, --artifacts-limit (issue 14)
 
   std::string json_path;  // empty: no result file
   // Where the captured stdout of the command is copied as it arrives: isotest's stdout, or its

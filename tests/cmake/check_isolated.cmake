@@ -47,6 +47,7 @@ expect_verdicts(run
   memory Passed  pids Passed  cpus Passed  timeout Failed  deadlock Failed  isotest_args Passed
   words Passed  expand_lists Passed  path_command Passed  failing Failed
   net_rate Passed  net_netem ${net_netem_verdict}  service Passed
+  artifacts_failing Failed  artifacts_always Passed  artifacts_passing Passed
 )
 
 # What isotest recorded for each keyword.
@@ -124,6 +125,29 @@ expect_result("${results}" service services 0 name db)
 expect_result("${results}" service services 0 ready ON)
 expect_result("${results}" service services 0 status running)
 expect_arguments(service "--service-ready db=tcp:7000" "--service-timeout 20s")
+
+# ARTIFACTS: each test's folder below the build tree, kept as KEEP says (issue 14).
+foreach(kept_file IN ITEMS "isotest-artifacts/artifacts_failing/tmp/log.txt:failing"
+                           "kept/artifacts_always/tmp/log.txt:passing")
+  string(REPLACE ":" ";" kept_file "${kept_file}")
+  list(GET kept_file 0 path)
+  list(GET kept_file 1 content)
+  if(NOT EXISTS "${build}/${path}")
+    sample_fail("ARTIFACTS: ${build}/${path} was not kept")
+  endif()
+  file(READ "${build}/${path}" text)
+  if(NOT text STREQUAL "${content}\n")
+    sample_fail("ARTIFACTS: ${build}/${path} holds `${text}`")
+  endif()
+endforeach()
+expect_result("${results}" artifacts_failing artifacts kept ON)
+expect_result("${results}" artifacts_failing artifacts directory
+              "${build}/isotest-artifacts/artifacts_failing")
+expect_result("${results}" artifacts_always artifacts keep always)
+expect_result("${results}" artifacts_passing artifacts kept OFF)
+if(EXISTS "${build}/isotest-artifacts/artifacts_passing")
+  sample_fail("ARTIFACTS: the passing test kept its folder")
+endif()
 
 # CTest's own timeout is isotest's plus its grace period plus 5 s, rounded up: 1 + 0.5 + 5.
 expect_property("${build}" timeout TIMEOUT 7.0)

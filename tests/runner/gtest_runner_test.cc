@@ -180,6 +180,39 @@ TEST(GtestRunner, TellsEveryKindOfCaseApartInJsonAndJunit) {
       << xml;
 }
 
+// Each case keeps its files in a folder of its own, each attempt in its own (issue 14): named in
+// the case's attempts in the JSON, and linked from the case's JUnit system-out the way Jenkins
+// and GitLab show attachments.
+TEST(GtestRunner, EachCaseKeepsItsFilesInAFolderOfItsOwn) {
+  Scratch scratch;
+  const std::string kept = scratch / "artifacts";
+  const auto run =
+      run_to_end(gtest_argv(scratch, {"-j", "2", "--retries", "1", "--artifacts", kept, "--filter",
+                                      "Files.*:Sample.Passes", "--json", scratch / "out.json",
+                                      "--junit", scratch / "out.xml"}),
+                 with_state(scratch));
+  ASSERT_EQ(run.exit.exit_code, 1) << describe(run);
+  ASSERT_TRUE(matches_runner_schema(scratch / "out.json"));
+  EXPECT_EQ(read_text(kept + "/Files.WriteAndFail/tmp/log.txt"), "what the case did\n");
+  EXPECT_EQ(read_text(kept + "/Files.WriteAndFail/outputs/trace.txt"), "trace\n");
+  EXPECT_EQ(read_text(kept + "/Files.WriteAndFail.attempt-2/tmp/log.txt"), "what the case did\n");
+  EXPECT_FALSE(fs::exists(kept + "/Sample.Passes")) << "a passing case kept its files";
+  auto cases = cases_by_name(read_json(scratch / "out.json"));
+  const auto& attempts = cases["Files.WriteAndFail"].at("attempts");
+  ASSERT_EQ(attempts.size(), 2U);
+  EXPECT_EQ(attempts[0].at("artifacts").at("directory"), kept + "/Files.WriteAndFail");
+  EXPECT_EQ(attempts[1].at("artifacts").at("directory"), kept + "/Files.WriteAndFail.attempt-2");
+  EXPECT_EQ(attempts[0].at("artifacts").at("paths"),
+            (nlohmann::json{"tmp/log.txt", "outputs/trace.txt"}));
+  EXPECT_EQ(cases["Sample.Passes"].at("attempts")[0].at("artifacts").at("kept"), false);
+  const std::string junit = junit_case(read_text(scratch / "out.xml"), "Files", "WriteAndFail");
+  for (const std::string folder : {"/Files.WriteAndFail/", "/Files.WriteAndFail.attempt-2/"}) {
+    EXPECT_NE(junit.find("[[ATTACHMENT|" + kept + folder + "tmp/log.txt]]"), std::string::npos)
+        << junit;
+  }
+  EXPECT_NE(junit.find("<system-out>"), std::string::npos) << junit;
+}
+
 // The data block of an `isotest report --html` page, as the page's script reads it.
 nlohmann::json page_data(const std::string& html) {
   const std::string open = "id=\"isotest-report-data\">";

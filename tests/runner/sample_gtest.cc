@@ -151,6 +151,22 @@ TEST(Batch, Third) {
 }
 
 // Declared (when listed) to need `--network none`: loopback is down, so binding it fails.
+// Leaves a log in its /tmp and a file in its outputs directory, then fails: under
+// `isotest gtest --artifacts` both are kept in the case's own folder (issue 14).
+TEST(Files, WriteAndFail) {
+  std::FILE* log = std::fopen("/tmp/log.txt", "w");
+  ASSERT_NE(log, nullptr);
+  std::fputs("what the case did\n", log);
+  std::fclose(log);
+  const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
+  ASSERT_NE(outputs, nullptr) << "no TEST_UNDECLARED_OUTPUTS_DIR";
+  std::FILE* trace = std::fopen((std::string(outputs) + "/trace.txt").c_str(), "w");
+  ASSERT_NE(trace, nullptr);
+  std::fputs("trace\n", trace);
+  std::fclose(trace);
+  ADD_FAILURE() << "fails on purpose, after writing its files";
+}
+
 TEST(Needs, Offline) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_GE(fd, 0);

@@ -106,6 +106,35 @@ TEST(CommandLine, AnOptionGivenTwiceKeepsTheLastValue) {
   EXPECT_EQ(report.command_line.report.junit_path, "y.xml");
 }
 
+TEST(CommandLine, ArtifactsTakeADirectoryAPolicyAndACap) {
+  auto parsed = parse({"run", "--artifacts", "kept/", "--keep", "always", "--artifacts-limit", "1M",
+                       "--check", "--", "true"});
+  EXPECT_EQ(parsed.command_line.exit_code, 0) << parsed.err;
+  const auto& artifacts = parsed.command_line.spec.artifacts;
+  EXPECT_TRUE(artifacts.directory.starts_with('/')) << artifacts.directory;
+  EXPECT_TRUE(artifacts.directory.ends_with("/kept")) << artifacts.directory;
+  EXPECT_EQ(artifacts.keep, KeepPolicy::always);
+  EXPECT_EQ(artifacts.limit_bytes, 1024U * 1024);
+  auto defaults = parse({"run", "--artifacts", "kept", "--check", "--", "true"});
+  EXPECT_EQ(defaults.command_line.spec.artifacts.keep, KeepPolicy::on_failure);
+  EXPECT_EQ(defaults.command_line.spec.artifacts.limit_bytes, 64U * 1024 * 1024);
+  auto zero = parse({"run", "--artifacts", "kept", "--artifacts-limit", "0", "--", "true"});
+  EXPECT_TRUE(is_usage_error(zero));
+  EXPECT_TRUE(contains(zero.err, "--artifacts-limit must be greater than zero")) << zero.err;
+  auto runner = parse({"gtest", "--artifacts", "kept", "--keep", "never", "/bin/true"});
+  EXPECT_EQ(runner.command_line.gtest.artifacts.keep, KeepPolicy::never) << runner.err;
+  auto runner_keep_alone = parse({"gtest", "--keep", "never", "/bin/true"});
+  EXPECT_TRUE(is_usage_error(runner_keep_alone));
+  EXPECT_TRUE(contains(runner_keep_alone.err, "add --artifacts DIR")) << runner_keep_alone.err;
+}
+
+TEST(ArtifactsRequest, ACasesFolderNameNeitherNestsNorClimbs) {
+  EXPECT_EQ(artifacts_folder_name("Suite.Case"), "Suite.Case");
+  EXPECT_EQ(artifacts_folder_name("Inst/Suite.Case/0"), "Inst_Suite.Case_0");
+  EXPECT_EQ(artifacts_folder_name(".."), "_..");
+  EXPECT_EQ(artifacts_folder_name(""), "_");
+}
+
 TEST(CommandLine, TheCommandsWordsMayBeEmpty) {
   auto parsed = parse({"run", "--", "printf", ""});
   EXPECT_EQ(parsed.command_line.action, CommandLine::Action::run) << parsed.err;

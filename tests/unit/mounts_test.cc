@@ -160,6 +160,32 @@ TEST(MountPlan, BindTargetsInsideOurTmpfsAreCreatedOthersNot) {
   EXPECT_EQ(created, (std::vector<bool>{true, false}));
 }
 
+// --artifacts: the run's own host directory is /tmp instead of a tmpfs; it hides the host's /tmp
+// as the tmpfs would (what the command needs there stays visible), and isotest may make mount
+// points in it, as in its own tmpfs, also for binds added afterwards.
+TEST(MountPlan, ATmpBackedByTheRunsOwnDirectoryTakesTheTmpfssPlace) {
+  SandboxSpec spec;
+  const std::string backing = "/dev/shm/isotest-artifacts-abcdef/tmp";
+  spec.binds.push_back({"/data", "/tmp/data", false});
+  auto plan = plan_mounts(spec, working_in("/tmp/build"));
+  replace_tmpfs_with_directory(plan, "/tmp", backing);
+  add_bind(plan, BindMount{.source = "/dev/shm/isotest-artifacts-abcdef/outputs",
+                           .target = "/tmp/.isotest-outputs"});
+  const MountOp* tmp = find_target(plan, "/tmp");
+  ASSERT_NE(tmp, nullptr);
+  EXPECT_EQ(tmp->kind, Kind::bind);
+  EXPECT_EQ(tmp->source, backing);
+  EXPECT_TRUE(tmp->run_directory);
+  EXPECT_EQ(tmp->description, "bind /dev/shm/isotest-artifacts-abcdef/tmp on /tmp");
+  for (const char* inside : {"/tmp/data", "/tmp/build", "/tmp/.isotest-outputs"}) {
+    const MountOp* op = find_target(plan, inside);
+    ASSERT_NE(op, nullptr) << inside;
+    EXPECT_TRUE(op->create_target) << inside;
+    EXPECT_GT(op - plan.ops.data(), tmp - plan.ops.data()) << inside << " before /tmp";
+  }
+  EXPECT_EQ(find_target(plan, "/tmp/build")->source, "/tmp/build");  // kept visible
+}
+
 TEST(MountPlan, WhatTheCommandNeedsBelowAFreshMountIsBoundAtTheSamePath) {
   SandboxSpec spec;
   const std::vector<NeededPath> needed = {

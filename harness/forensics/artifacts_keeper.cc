@@ -1,0 +1,241 @@
+#include "artifacts_keeper.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+
+#include "host_paths.h"
+#include "mount_plan.h"
+#include "setup_error.h"
+#include "temporary_parent.h"
+#include "unique_fd.h"
+
+namespace isotest {
+
+namespace {
+
+constexpr const char* kTmpPart = "tmp";
+constexpr const char* kOutputsPart = "outputs";
+// Past this many files copying stops too, as at the size cap: a test that left a million empty
+// files must not hold the run for minutes.
+constexpr std::size_t kMaxKeptFiles = 10000;
+
+// The names in the directory `fd`, sorted, so that the cap cuts the same files on every run.
+std::vector<std::string> sorted_names(int fd) {
+  std::vector<std::string> names = entry_names(fd);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// A directory of the kept folder, made only when a file goes into it: the mount points of the
+// sandbox's /tmp and the folders that only held them are not the test's.
+class KeptDirectory {
+ public:
+  KeptDirectory(KeptDirectory* parent, int parent_fd, std::string name)
+      : parent_(parent), parent_fd_(parent_fd), name_(std::move(name)) {}
+
+  // Its descriptor, -1 when it cannot be made. mkdirat fails on anything already there, so
+  // nothing of anyone else's is written through.
+  int open() {
+    if (fd_.valid() || failed_) return fd_.get();
+    const int parent_fd = parent_ != nullptr ? parent_->open() : parent_fd_;
+    if (parent_fd < 0 || ::mkdirat(parent_fd, name_.c_str(), 0755) != 0) {
+      failed_ = true;
+      return -1;
+    }
+    fd_.reset(::openat(parent_fd, name_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    failed_ = !fd_.valid();
+    return fd_.get();
+  }
+
+ private:
+  KeptDirectory* parent_;
+  int parent_fd_;
+  std::string name_;
+  UniqueFd fd_;
+  bool failed_ = false;
+};
+
+struct CopyTally {
+  std::uint64_t limit_bytes = 0;
+  std::uint64_t bytes = 0;
+  std::vector<std::string> paths;
+  bool truncated = false;
+};
+
+bool copy_bytes(int from, int to, std::uint64_t size) {
+  char buffer[64 * 1024];
+  while (size > 0) {
+    const ssize_t got = ::read(from, buffer, std::min<std::uint64_t>(size, sizeof buffer));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return got == 0;
+    std::size_t done = 0;
+    while (done < static_cast<std::size_t>(got)) {
+      const ssize_t written = ::write(to, buffer + done, static_cast<std::size_t>(got) - done);
+      if (written < 0 && errno == EINTR) continue;
+      if (written <= 0) return false;
+      done += static_cast<std::size_t>(written);
+    }
+    size -= static_cast<std::uint64_t>(got);
+  }
+  return true;
+}
+
+// Copies the regular file NAME of `from_fd` into `into`; false when the cap stops the copying.
+// The file is opened without following a symlink and checked again once open: a FIFO or device
+// put in place of the file is never read, nor anything outside the tree.
+bool copy_file(int from_fd, const std::string& name, const std::string& relative,
+               KeptDirectory& into, CopyTally& tally) {
+  const UniqueFd source(
+      ::openat(from_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  struct stat info {};
+  if (!source.valid() || ::fstat(source.get(), &info) != 0 || !S_ISREG(info.st_mode)) return true;
+  const auto size = static_cast<std::uint64_t>(info.st_size);
+  if (tally.bytes + size > tally.limit_bytes || tally.paths.size() == kMaxKeptFiles) {
+    tally.truncated = true;
+    return false;
+  }
+  const int directory = into.open();
+  if (directory < 0) return true;
+  // O_EXCL with O_NOFOLLOW: a new file of ours, never one already there or a link's target.
+  const UniqueFd copy(::openat(directory, name.c_str(),
+                               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                               (info.st_mode & 0777) | 0600));
+  if (!copy.valid()) return true;
+  if (!copy_bytes(source.get(), copy.get(), size)) {
+    ::unlinkat(directory, name.c_str(), 0);  // a short copy would pass for the whole file
+    return true;
+  }
+  tally.bytes += size;
+  tally.paths.push_back(relative);
+  return true;
+}
+
+// Copies the regular files and directories below `from_fd` into `into`, leaving out
+// `mount_points` (relative paths) and everything that is neither (symlinks, FIFOs, sockets,
+// devices). False once the cap stopped the copying.
+bool copy_tree(int from_fd, const std::string& relative, KeptDirectory& into,
+               const std::vector<std::string>& mount_points, CopyTally& tally) {
+  for (const auto& name : sorted_names(from_fd)) {
+    const std::string path = relative + "/" + name;
+    if (std::find(mount_points.begin(), mount_points.end(), path) != mount_points.end()) continue;
+    struct stat info {};
+    if (::fstatat(from_fd, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (S_ISREG(info.st_mode)) {
+      if (!copy_file(from_fd, name, path, into, tally)) return false;
+      continue;
+    }
+    if (!S_ISDIR(info.st_mode)) continue;
+    const UniqueFd child(
+        ::openat(from_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!child.valid()) continue;
+    KeptDirectory kept_child(&into, -1, name);
+    if (!copy_tree(child.get(), path, kept_child, mount_points, tally)) return false;
+  }
+  return true;
+}
+
+bool should_keep(KeepPolicy policy, const RunResult& result) {
+  switch (policy) {
+    case KeepPolicy::always:
+      return true;
+    case KeepPolicy::never:
+      return false;
+    case KeepPolicy::on_failure:
+      // Anything but passed and skipped is a failure.
+      return result.status != RunStatus::passed && result.status != RunStatus::skipped;
+  }
+  return false;
+}
+
+// An earlier run's tmp/ and outputs/ under DIR go, so that DIR shows this run alone; only when
+// its marker says isotest wrote them (check_artifacts_request refused the rest).
+void remove_earlier_run(const std::string& directory) {
+  const UniqueFd folder(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!folder.valid()) return;
+  const std::string marker(kArtifactsMarker);
+  struct stat info {};
+  if (::fstatat(folder.get(), marker.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0 ||
+      !S_ISREG(info.st_mode)) {
+    return;
+  }
+  for (const char* part : {kTmpPart, kOutputsPart}) remove_tree(folder.get(), part);
+  ::unlinkat(folder.get(), marker.c_str(), 0);
+}
+
+}  // namespace
+
+void ArtifactsKeeper::adjust(LaunchPlan& plan) {
+  if (!request_.active()) return;
+  scratch_.emplace(temporary_parent(environment_), kArtifactsScratchPrefix);
+  // Below the scratch directory, so that its lock file stays out of the test's reach. tmp/ is
+  // world-writable and sticky like the tmpfs it replaces; the scratch directory (0700) keeps
+  // other users of the host out.
+  const std::string tmp = scratch_->path() + "/" + kTmpPart;
+  const std::string outputs = scratch_->path() + "/" + kOutputsPart;
+  if (::mkdir(tmp.c_str(), 0700) != 0 || ::chmod(tmp.c_str(), 01777) != 0 ||
+      ::mkdir(outputs.c_str(), 0700) != 0 || ::chmod(outputs.c_str(), 0777) != 0) {
+    throw_errno("artifacts: create the run's directories", "mkdir below " + scratch_->path(),
+                "set TMPDIR to a writable directory");
+  }
+  if (!plan.own_mount_namespace) {
+    // No mount namespace: the test sees the host's /tmp, which is not the run's to keep.
+    plan.exec.set_variable(kOutputsVariable, outputs);
+    return;
+  }
+  replace_tmpfs_with_directory(plan.mounts, "/tmp", tmp);
+  add_bind(plan.mounts, BindMount{.source = outputs, .target = kOutputsInsideDir});
+  plan.exec.set_variable(kOutputsVariable, kOutputsInsideDir);
+  for (const auto& op : plan.mounts.ops) {
+    if (op.create_target && op.target != "/tmp" && path_is_within(op.target, "/tmp")) {
+      mount_points_.push_back(kTmpPart + op.target.substr(4));
+    }
+  }
+}
+
+void ArtifactsKeeper::finish(RunResult& result) {
+  if (!scratch_) return;
+  ArtifactsResult kept{.directory = request_.directory,
+                       .keep = std::string(keep_policy_name(request_.keep)),
+                       .limit_bytes = request_.limit_bytes};
+  remove_earlier_run(request_.directory);
+  if (should_keep(request_.keep, result)) {
+    std::error_code error;
+    std::filesystem::create_directories(request_.directory, error);
+    const UniqueFd folder(::open(request_.directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    const std::string marker(kArtifactsMarker);
+    const UniqueFd marker_file(
+        folder.valid() ? ::openat(folder.get(), marker.c_str(),
+                                  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)
+                       : -1);
+    if (!marker_file.valid()) {
+      kept.error = "cannot write in " + request_.directory + ": " + errno_name(errno);
+    } else {
+      CopyTally tally{.limit_bytes = request_.limit_bytes};
+      const UniqueFd scratch(
+          ::open(scratch_->path().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      for (const char* part : {kTmpPart, kOutputsPart}) {
+        const UniqueFd from(
+            ::openat(scratch.get(), part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        KeptDirectory into(nullptr, folder.get(), part);
+        if (from.valid() && !copy_tree(from.get(), part, into, mount_points_, tally)) break;
+      }
+      kept.kept = true;
+      kept.files = tally.paths.size();
+      kept.bytes = tally.bytes;
+      kept.truncated = tally.truncated;
+      kept.paths = std::move(tally.paths);
+    }
+  }
+  result.artifacts = std::move(kept);
+  const std::string parent = scratch_->parent();
+  scratch_.reset();  // the run's directory goes now, kept or not
+  // And those of runs whose isotest was killed (SIGKILL) before it could remove its own.
+  remove_stale_scratch_directories(parent);
+}
+
+}  // namespace isotest
