@@ -121,7 +121,9 @@ bool copy_file(int from_fd, const std::string& name, const std::string& relative
 bool copy_tree(int from_fd, const std::string& relative, KeptDirectory& into,
                const std::vector<std::string>& mount_points, CopyTally& tally) {
   for (const auto& name : sorted_names(from_fd)) {
-    const std::string path = relative + "/" + name;
+    std::string path = relative;
+    path += '/';
+    path += name;
     if (std::find(mount_points.begin(), mount_points.end(), path) != mount_points.end()) continue;
     struct stat info {};
     if (::fstatat(from_fd, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) continue;

@@ -103,6 +103,34 @@ TEST(Report, JunitHasOneTestcasePerGoogleTestCase) {
   EXPECT_FALSE(contains(xml, "name=\"bin\" time")) << "the run is covered by its cases\n" << xml;
 }
 
+// The files a run kept go with the cases that did not pass, as Jenkins and GitLab attachments;
+// the cases that passed or were never reached carry none.
+TEST(Report, KeptFilesAreAttachedToTheCasesThatDidNotPass) {
+  auto run = with_cases(result("bin", "crashed"));
+  run["artifacts"] = {{"directory", "/kept/bin"},
+                      {"kept", true},
+                      {"keep", "on-failure"},
+                      {"files", 1},
+                      {"bytes", 3},
+                      {"truncated", false},
+                      {"limit_bytes", 1024},
+                      {"paths", {"tmp/log.txt"}}};
+  const auto xml = junit_xml(loaded({run}));
+  const std::string line = "[[ATTACHMENT|/kept/bin/tmp/log.txt]]";
+  auto testcase = [&](const std::string& name) {
+    const auto start = xml.find("name=\"" + name + "\"");
+    return xml.substr(start, xml.find("</testcase>", start) - start);
+  };
+  EXPECT_TRUE(contains(testcase("Fails"), "<system-out>" + line + "\n</system-out>")) << xml;
+  EXPECT_TRUE(contains(testcase("Crashes"), line)) << xml;
+  EXPECT_FALSE(contains(testcase("Passes"), line)) << xml;
+  EXPECT_FALSE(contains(testcase("Later"), line)) << xml;
+  const auto table = summary_table(loaded({run}));
+  EXPECT_TRUE(contains(table, "kept 1 file (3 bytes) in /kept/bin\n")) << table;
+  run["artifacts"]["kept"] = false;
+  EXPECT_FALSE(contains(junit_xml(loaded({run})), "ATTACHMENT"));
+}
+
 // The attributes of the first element named ELEMENT.
 std::map<std::string, std::string> attributes(const std::string& xml, const std::string& element) {
   std::map<std::string, std::string> found;
