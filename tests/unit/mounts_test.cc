@@ -186,6 +186,22 @@ TEST(MountPlan, ATmpBackedByTheRunsOwnDirectoryTakesTheTmpfssPlace) {
   EXPECT_EQ(find_target(plan, "/tmp/build")->source, "/tmp/build");  // kept visible
 }
 
+// An extension's bind after the swap still lands parents first: before a deeper mount already
+// in the plan, not after it (where it would hide it).
+TEST(MountPlan, ABindAddedAfterTheTmpfsIsReplacedComesBeforeDeeperMounts) {
+  SandboxSpec spec;
+  spec.binds.push_back({"/data", "/tmp/a/b/c", false});
+  auto plan = plan_mounts(spec, working_in("/work"));
+  replace_tmpfs_with_directory(plan, "/tmp", "/dev/shm/isotest-artifacts-abcdef/tmp");
+  add_bind(plan, BindMount{.source = "/out", .target = "/tmp/a"});
+  const MountOp* parent = find_target(plan, "/tmp/a");
+  const MountOp* deeper = find_target(plan, "/tmp/a/b/c");
+  ASSERT_NE(parent, nullptr);
+  ASSERT_NE(deeper, nullptr);
+  EXPECT_LT(parent - plan.ops.data(), deeper - plan.ops.data());
+  EXPECT_TRUE(parent->create_target);
+}
+
 TEST(MountPlan, WhatTheCommandNeedsBelowAFreshMountIsBoundAtTheSamePath) {
   SandboxSpec spec;
   const std::vector<NeededPath> needed = {
