@@ -26,10 +26,10 @@ TEST(Classify, ExitCodesPassThrough) {
 
 TEST(ResultJson, CasesCarryFailuresSkipMessageAndProperties) {
   auto result = exited_with(1);
-  auto failed = case_with("A.Fails", CaseStatus::failed);
+  auto failed = case_with("A.Fails", RunStatus::failed);
   failed.failures = {{"a.cc", 12, "boom"}, {"", -1, "no place"}};
   failed.properties = {{"key", "value"}};
-  auto skipped = case_with("A.Skips", CaseStatus::skipped);
+  auto skipped = case_with("A.Skips", RunStatus::skipped);
   skipped.skip_message = "why";
   result.cases = {failed, skipped};
   result.gtest = GtestRun{.cases_source = "plugin"};
