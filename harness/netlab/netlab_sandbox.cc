@@ -15,6 +15,7 @@
 #include <ctime>
 
 #include "capabilities.h"
+#include "exec_exit_code.h"
 #include "packet_capture.h"
 
 namespace isotest {
@@ -91,6 +92,8 @@ void send_event(const SandboxServices& plan, int index, ServiceEvent::Kind kind,
   ChildError ignored;
   if (::chdir(exec.working_directory().c_str()) != 0 || !set_no_new_privs(ignored) ||
       (!plan.keep_capabilities && !drop_all_capabilities(ignored))) {
+    // Not exit_code_for_exec_error's rule: execve was never tried, so "not found" (127) cannot
+    // be said; the service could not be invoked (126, as env(1) says of a command it cannot run).
     ::_exit(126);
   }
   const int error_number = exec.exec();

@@ -9,6 +9,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "exec_exit_code.h"
+
 namespace isotest {
 
 namespace {
@@ -120,7 +122,7 @@ void classify(RunResult& result) {
   if (result.error) {
     result.status = RunStatus::sandbox_error;
     result.launcher_exit_code =
-        result.error->stage == "exec" ? (result.error->error_number == ENOENT ? 127 : 126) : 125;
+        result.error->stage == "exec" ? exit_code_for_exec_error(result.error->error_number) : 125;
     return;
   }
   // The OOM killer acted in the test's cgroup and the test did not pass: the test outgrew

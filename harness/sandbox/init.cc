@@ -14,6 +14,7 @@
 
 #include "capabilities.h"
 #include "child_error.h"
+#include "exec_exit_code.h"
 #include "time_namespace.h"
 
 namespace isotest {
