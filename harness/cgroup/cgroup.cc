@@ -230,6 +230,20 @@ CgroupHost detect_cgroup_host() {
   return host;
 }
 
+std::vector<std::string> requested_limits(const CgroupLimits& limits) {
+  std::vector<std::string> requested;
+  if (limits.memory_max_bytes) requested.emplace_back("memory");
+  if (limits.pids_max) requested.emplace_back("pids");
+  if (limits.cpus) requested.emplace_back("cpus");
+  return requested;
+}
+
+std::string limit_options(const std::vector<std::string>& limits) {
+  std::string options;
+  for (const auto& limit : limits) options += (options.empty() ? "--" : ", --") + limit;
+  return options;
+}
+
 CgroupSetup create_sandbox_cgroup(const CgroupLimits& limits) {
   CgroupHost host = detect_cgroup_host();
   // A hybrid host binds memory, pids and cpu to v1 hierarchies and leaves the unified one

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "cgroup.h"
 #include "forensics.h"
 #include "gtest_extension.h"
 #include "launch.h"
@@ -20,10 +21,7 @@ namespace {
 // --allow-degraded runs without some limits; say so where people look, not only in the JSON.
 void warn_missing_limits(const CgroupIsolation& cgroup) {
   if (cgroup.missing_limits.empty()) return;
-  std::string limits;
-  for (const auto& limit : cgroup.missing_limits)
-    limits += (limits.empty() ? "--" : ", --") + limit;
-  print_message("warning: ran without " + limits +
+  print_message("warning: ran without " + limit_options(cgroup.missing_limits) +
                 " (--allow-degraded): " + cgroup.unavailable_reason);
 }
 

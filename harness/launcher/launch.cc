@@ -569,10 +569,8 @@ CgroupIsolation describe_cgroup(const SandboxSpec& spec, const CgroupSetup& setu
 // Policy on missing limits is the spec's (--allow-degraded).
 void refuse_missing_limits(const SandboxSpec& spec, const CgroupSetup& setup) {
   if (setup.missing.empty() || spec.allow_degraded) return;
-  std::string limits;
-  for (const auto& limit : setup.missing) limits += (limits.empty() ? "--" : ", --") + limit;
-  throw_error("cgroup", setup.error_number, "cannot apply " + limits + ": " + setup.reason,
-              setup.remedy);
+  throw_error("cgroup", setup.error_number,
+              "cannot apply " + limit_options(setup.missing) + ": " + setup.reason, setup.remedy);
 }
 
 struct SocketPair {
