@@ -105,9 +105,10 @@ std::string stop_line(const RunResult& result) {
 void report_setup_error(const SetupError& error, RunStatus status) {
   print_message(error.describe());
   std::string hint = error.hint;
-  const bool about_the_machine = error.stage != "exec" && error.stage != "service" &&
-                                 !error.stage.starts_with("chdir") &&
-                                 !error.stage.starts_with("resolve working directory");
+  // The command, its working directory and the services are the user's: doctor cannot help.
+  const bool about_the_machine =
+      error.step != SetupStage::exec && error.step != SetupStage::service &&
+      error.step != SetupStage::chdir && error.step != SetupStage::resolve_working_directory;
   if (status == RunStatus::sandbox_error && about_the_machine) {
     hint +=
         std::string(hint.empty() ? "" : "; ") + "`isotest doctor` checks what this machine allows";

@@ -168,7 +168,7 @@ ProbeStep to_probe_step(const StepRecord& record) {
   result.ok = record.state == 1;
   if (record.state == 2) {
     result.error_number = record.error.error_number;
-    result.call = record.error.stage;
+    result.call = child_error_stage_text(record.error);
   }
   return result;
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "host_paths.h"
+#include "setup_stage.h"
 #include "spec.h"
 
 namespace isotest {
@@ -30,6 +31,9 @@ struct MountOp {
   bool skip_if_missing = false;  // defaults that hosts may lack (/dev/mqueue); never user mounts
   bool create_target = false;    // TARGET lies in a tmpfs of ours: make it, it is not the host's
   std::string description;       // "mount tmpfs on /tmp": the stage named in errors
+  // How a failure is told apart (its hint): a fresh procfs or tmpfs, a bind the user or an
+  // extension asked for, or any other step of the plan (the host paths kept visible among them).
+  SetupStage stage = SetupStage::mount;
 };
 
 struct MountPlan {

@@ -121,8 +121,9 @@ std::string signal_name(int sig) {
 void classify(RunResult& result) {
   if (result.error) {
     result.status = RunStatus::sandbox_error;
-    result.launcher_exit_code =
-        result.error->stage == "exec" ? exit_code_for_exec_error(result.error->error_number) : 125;
+    result.launcher_exit_code = result.error->step == SetupStage::exec
+                                    ? exit_code_for_exec_error(result.error->error_number)
+                                    : 125;
     return;
   }
   // The OOM killer acted in the test's cgroup and the test did not pass: the test outgrew

@@ -77,10 +77,10 @@ TEST(Classify, SetupErrorsMapTo125And126And127) {
   classify(result);
   EXPECT_EQ(result.status, RunStatus::sandbox_error);
   EXPECT_EQ(result.launcher_exit_code, 125);
-  result.error = SetupError{.stage = "exec", .error_number = ENOENT};
+  result.error = SetupError{.stage = "exec", .error_number = ENOENT, .step = SetupStage::exec};
   classify(result);
   EXPECT_EQ(result.launcher_exit_code, 127);
-  result.error = SetupError{.stage = "exec", .error_number = EACCES};
+  result.error = SetupError{.stage = "exec", .error_number = EACCES, .step = SetupStage::exec};
   classify(result);
   EXPECT_EQ(result.launcher_exit_code, 126);
 }
