@@ -27,6 +27,12 @@ void throw_errno(const std::string& stage, const std::string& message, std::stri
   throw SetupFailure(SetupError{stage, errno, message, std::move(hint)});
 }
 
+void throw_errno(SetupStage step, const std::string& message, std::string hint) {
+  const int error_number = errno;
+  throw SetupFailure(SetupError{std::string(setup_stage_name(step)), error_number, message,
+                                std::move(hint), step});
+}
+
 void throw_error(const std::string& stage, int error_number, const std::string& message,
                  std::string hint) {
   throw SetupFailure(SetupError{stage, error_number, message, std::move(hint)});

@@ -3,13 +3,18 @@
 
 #include <string>
 
+#include "setup_stage.h"
+
 namespace isotest {
 
 struct SetupError {
-  std::string stage;     // e.g. "mount /tmp", "write uid_map", "exec"
+  std::string stage;     // e.g. "mount tmpfs on /tmp", "write uid_map", "exec": error.stage's text
   int error_number = 0;  // errno, 0 when the failure has none
   std::string message;   // what went wrong, for people
   std::string hint;      // the fix, or empty
+  // The step, for code that tells steps apart (the exit status, the hints); unnamed for the
+  // many that no code does. `stage` is its text.
+  SetupStage step = SetupStage::unnamed;
 
   // "mount tmpfs on /tmp: EPERM (Operation not permitted)"
   [[nodiscard]] std::string describe() const;
@@ -32,6 +37,8 @@ class SetupFailure : public std::exception {
 // Raises SetupFailure with the current errno.
 [[noreturn]] void throw_errno(const std::string& stage, const std::string& message,
                               std::string hint = {});
+// The same for a step code tells apart: its text is its name (setup_stage_name).
+[[noreturn]] void throw_errno(SetupStage step, const std::string& message, std::string hint = {});
 // Raises SetupFailure with `error_number`; for callers that must read other files (and so
 // clobber errno) to build the hint.
 [[noreturn]] void throw_error(const std::string& stage, int error_number,

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "mountinfo.h"
 #include "unique_dir.h"
 #include "unique_fd.h"
 
@@ -203,23 +204,15 @@ CgroupHost detect_cgroup_host() {
       }
     }
   }
-  // /proc/self/mountinfo: "... root mount_point options ... - fstype source super_options".
-  std::ifstream in("/proc/self/mountinfo");
-  for (std::string line; std::getline(in, line);) {
-    auto dash = line.find(" - ");
-    if (dash == std::string::npos) continue;
-    auto fields = split(line.substr(0, dash), ' ');
-    auto tail = split(line.substr(dash + 3), ' ');
-    if (fields.size() < 5 || tail.size() < 3) continue;
-    const std::string& root = fields[3];
-    const std::string& mount_point = fields[4];
-    if (tail[0] == "cgroup2" && !host.unified && !unified_path.empty()) {
-      host.unified = CgroupHierarchy{{}, join_path(mount_point, root, unified_path), unified_path};
+  for (const MountInfoEntry& mount : read_mountinfo()) {
+    if (mount.fstype == "cgroup2" && !host.unified && !unified_path.empty()) {
+      host.unified =
+          CgroupHierarchy{{}, join_path(mount.mount_point, mount.root, unified_path), unified_path};
       continue;
     }
-    if (tail[0] != "cgroup") continue;
+    if (mount.fstype != "cgroup") continue;
     std::vector<std::string> controllers;
-    for (auto& option : split(tail[2], ',')) {
+    for (auto& option : split(mount.super_options, ',')) {
       if (is_resource_controller(option)) controllers.push_back(option);
     }
     if (controllers.empty()) continue;
@@ -229,11 +222,26 @@ CgroupHost detect_cgroup_host() {
         if (controller == controllers.front()) same = true;
       }
       if (!same) continue;
-      host.v1.push_back(CgroupHierarchy{controllers, join_path(mount_point, root, path), path});
+      host.v1.push_back(
+          CgroupHierarchy{controllers, join_path(mount.mount_point, mount.root, path), path});
       break;
     }
   }
   return host;
+}
+
+std::vector<std::string> requested_limits(const CgroupLimits& limits) {
+  std::vector<std::string> requested;
+  if (limits.memory_max_bytes) requested.emplace_back("memory");
+  if (limits.pids_max) requested.emplace_back("pids");
+  if (limits.cpus) requested.emplace_back("cpus");
+  return requested;
+}
+
+std::string limit_options(const std::vector<std::string>& limits) {
+  std::string options;
+  for (const auto& limit : limits) options += (options.empty() ? "--" : ", --") + limit;
+  return options;
 }
 
 CgroupSetup create_sandbox_cgroup(const CgroupLimits& limits) {

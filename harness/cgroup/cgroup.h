@@ -92,6 +92,13 @@ struct CgroupSetup {
   int error_number = 0;  // the errno behind `reason` (which does not repeat it), or 0
 };
 
+// Every limit LIMITS asks for, named as CgroupSetup::missing names them ("memory", "pids",
+// "cpus"): what a setup that gets no cgroup at all lacks.
+std::vector<std::string> requested_limits(const CgroupLimits& limits);
+
+// "--memory, --pids": the options of the limits LIMITS names, for messages.
+std::string limit_options(const std::vector<std::string>& limits);
+
 // Creates the sandbox's cgroup and applies `limits`. Throws SetupFailure only for failures that
 // are not about permission or availability (those land in `missing`/`reason`).
 CgroupSetup create_sandbox_cgroup(const CgroupLimits& limits);

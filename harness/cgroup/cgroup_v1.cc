@@ -245,9 +245,7 @@ CgroupSetup create_v1_cgroup(const std::vector<CgroupHierarchy>& hierarchies,
       setup.remedy =
           "cgroup v1 cannot be delegated safely to a user: run isotest as root, or pass "
           "--allow-degraded to run without limits (see docs/limits.md)";
-      if (limits.memory_max_bytes) setup.missing.emplace_back("memory");
-      if (limits.pids_max) setup.missing.emplace_back("pids");
-      if (limits.cpus) setup.missing.emplace_back("cpus");
+      setup.missing = requested_limits(limits);
       return setup;  // cgroup's destructor removes what was created
     }
   }

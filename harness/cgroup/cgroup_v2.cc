@@ -212,9 +212,7 @@ CgroupSetup create_v2_cgroup(const CgroupHierarchy& unified, const CgroupLimits&
     setup.remedy =
         "run isotest in a cgroup delegated to you, e.g. `systemd-run --user --scope -p "
         "Delegate=yes -- <your command>`, or pass --allow-degraded (see docs/limits.md)";
-    if (limits.memory_max_bytes) setup.missing.emplace_back("memory");
-    if (limits.pids_max) setup.missing.emplace_back("pids");
-    if (limits.cpus) setup.missing.emplace_back("cpus");
+    setup.missing = requested_limits(limits);
     return std::move(setup);
   };
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "artifacts_keeper.h"
+#include "cgroup.h"
 #include "forensics.h"
 #include "gtest_extension.h"
 #include "launch.h"
@@ -21,10 +22,7 @@ namespace {
 // --allow-degraded runs without some limits; say so where people look, not only in the JSON.
 void warn_missing_limits(const CgroupIsolation& cgroup) {
   if (cgroup.missing_limits.empty()) return;
-  std::string limits;
-  for (const auto& limit : cgroup.missing_limits)
-    limits += (limits.empty() ? "--" : ", --") + limit;
-  print_message("warning: ran without " + limits +
+  print_message("warning: ran without " + limit_options(cgroup.missing_limits) +
                 " (--allow-degraded): " + cgroup.unavailable_reason);
 }
 
@@ -108,9 +106,10 @@ std::string stop_line(const RunResult& result) {
 void report_setup_error(const SetupError& error, RunStatus status) {
   print_message(error.describe());
   std::string hint = error.hint;
-  const bool about_the_machine = error.stage != "exec" && error.stage != "service" &&
-                                 !error.stage.starts_with("chdir") &&
-                                 !error.stage.starts_with("resolve working directory");
+  // The command, its working directory and the services are the user's: doctor cannot help.
+  const bool about_the_machine =
+      error.step != SetupStage::exec && error.step != SetupStage::service &&
+      error.step != SetupStage::chdir && error.step != SetupStage::resolve_working_directory;
   if (status == RunStatus::sandbox_error && about_the_machine) {
     hint +=
         std::string(hint.empty() ? "" : "; ") + "`isotest doctor` checks what this machine allows";

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 
+#include "cgroup.h"
 #include "doctor_apparmor_profile.h"  // generated from packaging/apparmor/isotest
 #include "qdisc_request.h"
 #include "setup_error.h"
@@ -245,10 +246,9 @@ void add_cgroup_probe_findings(FindingList& out, const DoctorFacts& facts) {
             "a " + cgroup.version + " cgroup created below " + cgroup.directory +
                 " with --memory, --pids and --cpus limits");
   } else {
-    std::vector<std::string> options;
-    for (const auto& limit : cgroup.missing_limits) options.push_back("--" + limit);
-    std::string verdict = (options.empty() ? std::string("cannot be applied")
-                                           : join(options) + " cannot be applied") +
+    std::string verdict = (cgroup.missing_limits.empty()
+                               ? std::string("cannot be applied")
+                               : limit_options(cgroup.missing_limits) + " cannot be applied") +
                           ": " + cgroup.reason;
     if (!cgroup.create.ok && cgroup.create.error_number != 0) {
       verdict += ": " + errno_name(cgroup.create.error_number);

@@ -21,6 +21,7 @@
 
 #include "cgroup.h"
 #include "child_error.h"
+#include "mountinfo.h"
 #include "netlab_sandbox.h"
 #include "network.h"
 #include "qdisc_request.h"
@@ -167,7 +168,7 @@ ProbeStep to_probe_step(const StepRecord& record) {
   result.ok = record.state == 1;
   if (record.state == 2) {
     result.error_number = record.error.error_number;
-    result.call = record.error.stage;
+    result.call = child_error_stage_text(record.error);
   }
   return result;
 }
@@ -303,17 +304,9 @@ std::vector<std::string> split_words(const std::string& text) {
 }
 
 void read_cgroup_layout(CgroupProbe& probe) {
-  {
-    std::ifstream in("/proc/self/mountinfo");
-    for (std::string line; std::getline(in, line);) {
-      auto dash = line.find(" - ");
-      if (dash == std::string::npos) continue;
-      std::string fstype = line.substr(dash + 3, line.find(' ', dash + 3) - dash - 3);
-      if (fstype != "cgroup" && fstype != "cgroup2") continue;
-      // Field 5 is the mount point.
-      std::size_t at = 0;
-      for (int field = 0; field < 4; ++field) at = line.find(' ', at) + 1;
-      probe.mount_points.push_back(line.substr(at, line.find(' ', at) - at));
+  for (const MountInfoEntry& mount : read_mountinfo()) {
+    if (mount.fstype == "cgroup" || mount.fstype == "cgroup2") {
+      probe.mount_points.push_back(mount.mount_point);
     }
   }
   CgroupHost host = detect_cgroup_host();
@@ -457,13 +450,8 @@ HostEnvironment read_environment() {
       if (line.starts_with("Seccomp:")) env.seccomp_mode = std::atoi(line.c_str() + 8);
     }
   }
-  {
-    std::ifstream in("/proc/self/mountinfo");
-    for (std::string line; std::getline(in, line);) {
-      std::size_t at = 0;
-      for (int field = 0; field < 4; ++field) at = line.find(' ', at) + 1;
-      if (line.compare(at, 6, "/proc/") == 0) ++env.proc_submounts;
-    }
+  for (const MountInfoEntry& mount : read_mountinfo()) {
+    if (mount.mount_point.starts_with("/proc/")) ++env.proc_submounts;
   }
   env.loads_modules = ::access("/proc/modules", F_OK) == 0;
   env.uid = ::geteuid();

@@ -148,8 +148,7 @@ bool should_keep(KeepPolicy policy, const RunResult& result) {
     case KeepPolicy::never:
       return false;
     case KeepPolicy::on_failure:
-      // Anything but passed and skipped is a failure.
-      return result.status != RunStatus::passed && result.status != RunStatus::skipped;
+      return !is_good(result.status);
   }
   return false;
 }

@@ -146,7 +146,7 @@ void CaseAssembler::on_event(const nlohmann::json& event, double now_ms) {
       if (name.is_string()) case_named(name.get<std::string>());
     }
     for (const auto& name : event.value("disabled", nlohmann::json::array())) {
-      if (name.is_string()) case_named(name.get<std::string>()).status = CaseStatus::disabled;
+      if (name.is_string()) case_named(name.get<std::string>()).status = RunStatus::disabled;
     }
     return;
   }
@@ -172,9 +172,9 @@ void CaseAssembler::on_event(const nlohmann::json& event, double now_ms) {
     current.skip_message = text_or_empty(event.value("message", nlohmann::json()));
   } else if (kind == "case_end") {
     const std::string outcome = text_or_empty(event.value("result", nlohmann::json()));
-    current.status = outcome == "passed"    ? CaseStatus::passed
-                     : outcome == "skipped" ? CaseStatus::skipped
-                                            : CaseStatus::failed;
+    current.status = outcome == "passed"    ? RunStatus::passed
+                     : outcome == "skipped" ? RunStatus::skipped
+                                            : RunStatus::failed;
     current.duration_ms = number_or_zero(event.value("duration_ms", nlohmann::json()));
     const nlohmann::json properties = event.value("properties", nlohmann::json::object());
     for (const auto& [key, value] : properties.items()) {
@@ -184,7 +184,7 @@ void CaseAssembler::on_event(const nlohmann::json& event, double now_ms) {
   }
 }
 
-std::vector<CaseResult> CaseAssembler::finish(CaseStatus running_status, double end_ms) const {
+std::vector<CaseResult> CaseAssembler::finish(RunStatus running_status, double end_ms) const {
   std::vector<CaseResult> result = cases_;
   if (running_) {
     CaseResult& running = result[*running_];
@@ -218,16 +218,16 @@ std::optional<std::vector<CaseResult>> cases_from_gtest_json(std::string_view te
             parse_gtest_failure(text_or_empty(failure.value("failure", nlohmann::json()))));
       }
       if (status == "NOTRUN") {
-        result.status = CaseStatus::disabled;
+        result.status = RunStatus::disabled;
         result.duration_ms = 0;
       } else if (outcome == "SKIPPED") {
-        result.status = CaseStatus::skipped;
+        result.status = RunStatus::skipped;
         // GoogleTest 1.12 does not write the skip message; later versions do.
         for (const auto& skip : test.value("skipped", nlohmann::json::array())) {
           result.skip_message = text_or_empty(skip.value("message", nlohmann::json()));
         }
       } else {
-        result.status = result.failures.empty() ? CaseStatus::passed : CaseStatus::failed;
+        result.status = result.failures.empty() ? RunStatus::passed : RunStatus::failed;
       }
       for (const auto& [key, value] : test.items()) {
         if (std::find(std::begin(kKnownKeys), std::end(kKnownKeys), key) != std::end(kKnownKeys)) {

@@ -29,7 +29,7 @@ class CaseAssembler {
   [[nodiscard]] bool started() const { return started_; }
   // The run is over: a case still running gets `running_status` and lasted until `end_ms`;
   // cases never started are `notrun`.
-  [[nodiscard]] std::vector<CaseResult> finish(CaseStatus running_status, double end_ms) const;
+  [[nodiscard]] std::vector<CaseResult> finish(RunStatus running_status, double end_ms) const;
 
  private:
   void on_event(const nlohmann::json& event, double now_ms);

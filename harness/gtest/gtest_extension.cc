@@ -50,16 +50,16 @@ bool left_unfinished(const RunResult& result) {
   if (result.gtest && result.gtest->premature_exit) return true;
   if (!result.cases) return false;
   return std::any_of(result.cases->begin(), result.cases->end(),
-                     [](const CaseResult& c) { return c.status == CaseStatus::crashed; });
+                     [](const CaseResult& c) { return c.status == RunStatus::crashed; });
 }
 
 bool all_skipped(const RunResult& result) {
   if (!result.cases) return false;
   bool any_skipped = false;
   for (const auto& c : *result.cases) {
-    if (c.status == CaseStatus::skipped) {
+    if (c.status == RunStatus::skipped) {
       any_skipped = true;
-    } else if (c.status != CaseStatus::disabled) {
+    } else if (c.status != RunStatus::disabled) {
       return false;
     }
   }
@@ -188,7 +188,7 @@ void GtestExtension::finish(RunResult& result) {
     const bool timed_out =
         result.killed_by_harness && result.killed_by_harness->reason == KillReason::timeout;
     result.cases =
-        assembler_.finish(timed_out ? CaseStatus::timeout : CaseStatus::crashed, elapsed_ms());
+        assembler_.finish(timed_out ? RunStatus::timeout : RunStatus::crashed, elapsed_ms());
     gtest.cases_source = "plugin";
   } else if (own_output_ && ran) {
     if (auto cases = cases_from_gtest_json(read_whole_file(host_dir_ + "/gtest.json"))) {

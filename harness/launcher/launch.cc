@@ -107,7 +107,7 @@ std::string resolve_working_directory(const SandboxSpec& spec) {
                   : std::filesystem::canonical(spec.working_directory, error);
   if (error) {
     errno = error.value();
-    throw_errno("resolve working directory",
+    throw_errno(SetupStage::resolve_working_directory,
                 "cannot use `" +
                     (spec.working_directory.empty() ? std::string(".") : spec.working_directory) +
                     "` as working directory",
@@ -116,41 +116,47 @@ std::string resolve_working_directory(const SandboxSpec& spec) {
   return path.string();
 }
 
+// execve(2) failed: the command's name, its mode or its format.
+std::string exec_hint(int err) {
+  if (err == ENOENT) {
+    return "check the command's name and PATH; inside the sandbox the caller's PATH and file "
+           "system apply";
+  }
+  // execve(2) runs binaries and scripts that start with `#!`; execvp would hand anything else
+  // to /bin/sh, isotest does not (docs/cli.md).
+  if (err == ENOEXEC) {
+    return "the file is neither a binary this machine runs nor a script starting with `#!`: "
+           "add a `#!` line (such as #!/bin/sh), or name its interpreter: isotest run -- sh "
+           "FILE";
+  }
+  return "make the file executable (chmod +x) and check that its file system is not mounted "
+         "noexec";
+}
+
 std::string hint_for(const ChildError& error) {
-  const std::string_view stage = error.stage;
   const int err = error.error_number;
-  if (stage == "exec") {
-    if (err == ENOENT) {
-      return "check the command's name and PATH; inside the sandbox the caller's PATH and file "
-             "system apply";
-    }
-    // execve(2) runs binaries and scripts that start with `#!`; execvp would hand anything else
-    // to /bin/sh, isotest does not (docs/cli.md).
-    if (err == ENOEXEC) {
-      return "the file is neither a binary this machine runs nor a script starting with `#!`: "
-             "add a `#!` line (such as #!/bin/sh), or name its interpreter: isotest run -- sh "
-             "FILE";
-    }
-    return "make the file executable (chmod +x) and check that its file system is not mounted "
-           "noexec";
-  }
-  if (stage.starts_with("chdir")) return "pass an existing directory to --chdir";
-  if (stage == "install seccomp filter") {
-    // The program is compiled when isotest is built; the kernel it runs on may lack user
-    // notifications (Linux < 5.0) or forbid filters (a seccomp profile of its own).
-    return "this kernel does not accept isotest's seccomp filter; run with --seccomp off "
-           "(docs/security.md)";
-  }
-  if (stage == "mount proc on /proc" && (err == EPERM || err == EACCES)) {
-    return "procfs cannot be mounted here, usually because a container masks parts of /proc: "
-           "give the container an unmasked /proc (docker --security-opt systempaths=unconfined, "
-           "podman --security-opt unmask=ALL) or run with --share pid";
-  }
-  if ((stage.find("bind") != std::string_view::npos ||
-       stage.find("tmpfs on") != std::string_view::npos) &&
-      err == ENOENT) {
-    return "both the source and the target of a mount must exist; isotest does not create "
-           "paths on the host";
+  switch (error.step) {
+    case SetupStage::exec:
+      return exec_hint(err);
+    case SetupStage::chdir:
+      return "pass an existing directory to --chdir";
+    case SetupStage::install_seccomp_filter:
+      // The program is compiled when isotest is built; the kernel it runs on may lack user
+      // notifications (Linux < 5.0) or forbid filters (a seccomp profile of its own).
+      return "this kernel does not accept isotest's seccomp filter; run with --seccomp off "
+             "(docs/security.md)";
+    case SetupStage::mount_proc:
+      if (err != EPERM && err != EACCES) break;
+      return "procfs cannot be mounted here, usually because a container masks parts of /proc: "
+             "give the container an unmasked /proc (docker --security-opt "
+             "systempaths=unconfined, podman --security-opt unmask=ALL) or run with --share pid";
+    case SetupStage::mount_bind:
+    case SetupStage::mount_tmpfs:
+      if (err != ENOENT) break;
+      return "both the source and the target of a mount must exist; isotest does not create "
+             "paths on the host";
+    default:  // the other steps have no hint of their own
+      break;
   }
   if (err == EPERM || err == EACCES) return explain_namespace_refusal(err);
   return "see docs/troubleshooting.md";
@@ -163,9 +169,10 @@ SetupError to_setup_error(const ChildError& error, const LaunchPlan& plan,
     if (auto explained = extension->explain(error)) return *explained;
   }
   SetupError result;
-  result.stage = error.stage;
+  result.stage = child_error_stage_text(error);
+  result.step = error.step;
   result.error_number = error.error_number;
-  if (result.stage == "exec") {
+  if (error.step == SetupStage::exec) {
     const std::string& program = plan.exec.argv.front();
     result.message = error.error_number == ENOENT ? "command not found: " + program
                                                   : "cannot execute " + program;
@@ -182,7 +189,7 @@ std::optional<ChildError> pending_child_error(int error_fd) {
   if (::read(error_fd, &record, sizeof record) != static_cast<ssize_t>(sizeof record)) {
     return std::nullopt;
   }
-  record.stage[sizeof record.stage - 1] = '\0';
+  record.detail[sizeof record.detail - 1] = '\0';
   return record;
 }
 
@@ -385,7 +392,7 @@ class Supervisor {
     ChildError record;
     ssize_t got = ::read(error_pipe_.get(), &record, sizeof record);
     if (got == static_cast<ssize_t>(sizeof record)) {
-      record.stage[sizeof record.stage - 1] = '\0';
+      record.detail[sizeof record.detail - 1] = '\0';
       if (!child_error_) child_error_ = record;
       return;
     }
@@ -569,10 +576,8 @@ CgroupIsolation describe_cgroup(const SandboxSpec& spec, const CgroupSetup& setu
 // Policy on missing limits is the spec's (--allow-degraded).
 void refuse_missing_limits(const SandboxSpec& spec, const CgroupSetup& setup) {
   if (setup.missing.empty() || spec.allow_degraded) return;
-  std::string limits;
-  for (const auto& limit : setup.missing) limits += (limits.empty() ? "--" : ", --") + limit;
-  throw_error("cgroup", setup.error_number, "cannot apply " + limits + ": " + setup.reason,
-              setup.remedy);
+  throw_error("cgroup", setup.error_number,
+              "cannot apply " + limit_options(setup.missing) + ": " + setup.reason, setup.remedy);
 }
 
 struct SocketPair {

@@ -15,6 +15,7 @@
 #include <ctime>
 
 #include "capabilities.h"
+#include "exec_exit_code.h"
 #include "packet_capture.h"
 
 namespace isotest {
@@ -25,7 +26,7 @@ namespace {
 bool add_qdisc(const NetLabSandboxPlan& plan, ChildError& error) {
   const int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0) {
-    set_child_error(error, "network conditions: netlink socket", nullptr, errno);
+    set_child_error(error, SetupStage::network_netlink_socket, nullptr, errno);
     return false;
   }
   sockaddr_nl kernel{};
@@ -48,7 +49,7 @@ bool add_qdisc(const NetLabSandboxPlan& plan, ChildError& error) {
   ::close(fd);
   if (failure == 0) return true;
   // ENOENT: the kernel has no such discipline (sch_netem / sch_tbf not built or not loadable).
-  set_child_error(error, "network conditions: add qdisc", plan.qdisc_kind, failure);
+  set_child_error(error, SetupStage::add_qdisc, plan.qdisc_kind, failure);
   return false;
 }
 
@@ -91,6 +92,8 @@ void send_event(const SandboxServices& plan, int index, ServiceEvent::Kind kind,
   ChildError ignored;
   if (::chdir(exec.working_directory().c_str()) != 0 || !set_no_new_privs(ignored) ||
       (!plan.keep_capabilities && !drop_all_capabilities(ignored))) {
+    // Not exit_code_for_exec_error's rule: execve was never tried, so "not found" (127) cannot
+    // be said; the service could not be invoked (126, as env(1) says of a command it cannot run).
     ::_exit(126);
   }
   const int error_number = exec.exec();
@@ -153,8 +156,8 @@ bool wait_until_ready(const SandboxServices& plan, int index, ServicePids& pids,
     if (::waitpid(pids.pid[index], &status, WNOHANG) == pids.pid[index]) {
       pids.pid[index] = 0;
       send_event(plan, index, ServiceEvent::exited_early, status);
-      set_child_error(error, "service", service.name, 0);
-      set_child_error(error, error.stage, "exited before it was ready", 0);
+      set_child_error(error, SetupStage::service, service.name, 0);
+      add_child_error_detail(error, "exited before it was ready");
       return false;
     }
     if (probe(plan, service, deadline)) {
@@ -162,8 +165,8 @@ bool wait_until_ready(const SandboxServices& plan, int index, ServicePids& pids,
       return true;
     }
     if (now_ms() >= deadline) {
-      set_child_error(error, "service", service.name, ETIMEDOUT);
-      set_child_error(error, error.stage, "was not ready in time (--service-timeout)", ETIMEDOUT);
+      set_child_error(error, SetupStage::service, service.name, ETIMEDOUT);
+      add_child_error_detail(error, "was not ready in time (--service-timeout)");
       return false;
     }
     pause_ms(10);
@@ -197,8 +200,8 @@ bool start_services(void* context, ChildError& error) {
     const SandboxService& service = plan.list[i];
     pids.pid[i] = spawn_service(plan, service, *service.exec);
     if (pids.pid[i] < 0) {
-      set_child_error(error, "service", service.name, errno);
-      set_child_error(error, error.stage, "fork", error.error_number);
+      set_child_error(error, SetupStage::service, service.name, errno);
+      add_child_error_detail(error, "fork");
       pids.pid[i] = 0;
       kill_all(plan, pids);
       return false;

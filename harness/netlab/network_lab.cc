@@ -222,33 +222,38 @@ void NetworkLab::finish(RunResult& result) {
 }
 
 std::optional<SetupError> NetworkLab::explain(const ChildError& error) const {
-  const std::string_view stage = error.stage;
-  constexpr std::string_view kService = "service ";
-  constexpr std::string_view kQdisc = "network conditions: add qdisc ";
-  if (stage.starts_with(kService)) {
-    return SetupError{
-        .stage = "service",
-        .error_number = 0,
-        .message = std::string(stage.substr(kService.size())),
-        .hint =
-            "the service's output is in the result's `services` (--json); check its command, "
-            "or give it longer with --service-timeout"};
+  const std::string detail = error.detail;
+  switch (error.step) {
+    case SetupStage::service:
+      return SetupError{
+          .stage = std::string(setup_stage_name(SetupStage::service)),
+          .error_number = 0,
+          .message = detail,
+          .hint =
+              "the service's output is in the result's `services` (--json); check its command, "
+              "or give it longer with --service-timeout",
+          .step = SetupStage::service};
+    case SetupStage::add_qdisc:
+      if (error.error_number == ENOENT) {
+        return SetupError{.stage = "network conditions",
+                          .error_number = 0,
+                          .message = "this kernel has no `" + detail +
+                                     "` queueing discipline (module " + qdisc_module(detail) + ")",
+                          .hint = qdisc_remedy(detail) + "; --net-rate alone needs only tbf",
+                          .step = SetupStage::add_qdisc};
+      }
+      [[fallthrough]];
+    case SetupStage::network_netlink_socket:
+    case SetupStage::open_packet_socket:
+    case SetupStage::hand_over_packet_socket:
+      return SetupError{.stage = child_error_stage_text(error),
+                        .error_number = error.error_number,
+                        .message = "could not set up the sandbox's network lab",
+                        .hint = "`isotest doctor` checks what this machine allows",
+                        .step = error.step};
+    default:  // not one of the network lab's steps
+      return std::nullopt;
   }
-  if (stage.starts_with(kQdisc) && error.error_number == ENOENT) {
-    const std::string kind(stage.substr(kQdisc.size()));
-    return SetupError{.stage = "network conditions",
-                      .error_number = 0,
-                      .message = "this kernel has no `" + kind + "` queueing discipline (module " +
-                                 qdisc_module(kind) + ")",
-                      .hint = qdisc_remedy(kind) + "; --net-rate alone needs only tbf"};
-  }
-  if (stage.starts_with("network conditions") || stage.starts_with("capture")) {
-    return SetupError{.stage = std::string(stage),
-                      .error_number = error.error_number,
-                      .message = "could not set up the sandbox's network lab",
-                      .hint = "`isotest doctor` checks what this machine allows"};
-  }
-  return std::nullopt;
 }
 
 }  // namespace isotest

@@ -28,7 +28,7 @@ bool open_capture_socket(int channel, ChildError& error) {
   // ETH_P_ALL on no particular interface: every packet of every interface of this namespace.
   const int fd = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ALL));
   if (fd < 0) {
-    set_child_error(error, "capture: open packet socket", nullptr, errno);
+    set_child_error(error, SetupStage::open_packet_socket, nullptr, errno);
     return false;
   }
   const int on = 1;
@@ -39,7 +39,7 @@ bool open_capture_socket(int channel, ChildError& error) {
   const int send_error = send_fd(channel, fd);
   ::close(fd);  // the launcher's now; ours would keep receiving into the same queue for nothing
   if (send_error != 0) {
-    set_child_error(error, "capture: hand the packet socket to the launcher", nullptr, send_error);
+    set_child_error(error, SetupStage::hand_over_packet_socket, nullptr, send_error);
     return false;
   }
   return true;

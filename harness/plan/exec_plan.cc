@@ -1,6 +1,5 @@
 #include "exec_plan.h"
 
-#include <cerrno>
 #include <string_view>
 
 #include "environment.h"
@@ -90,10 +89,6 @@ ExecPlan plan_exec(const SandboxSpec& spec, char* const* inherited, std::string 
   }
   plan.candidates = exec_candidates(spec, inherited);
   return plan;
-}
-
-int exit_code_for_exec_error(int error_number) {
-  return error_number == ENOENT ? 127 : 126;
 }
 
 }  // namespace isotest

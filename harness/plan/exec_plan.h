@@ -37,7 +37,4 @@ std::optional<std::string> variable_for_test(const SandboxSpec& spec, char* cons
 // directory of the test's PATH (a default when it has none).
 std::vector<std::string> exec_candidates(const SandboxSpec& spec, char* const* inherited);
 
-// 127 for "not found", 126 for anything else that stops execve (as env(1) and timeout(1) do).
-int exit_code_for_exec_error(int error_number);
-
 }  // namespace isotest

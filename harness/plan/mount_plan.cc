@@ -6,9 +6,27 @@ namespace isotest {
 
 namespace {
 
+SetupStage stage_of(MountOp::Kind kind) {
+  switch (kind) {
+    case MountOp::Kind::proc:
+      return SetupStage::mount_proc;
+    case MountOp::Kind::tmpfs:
+      return SetupStage::mount_tmpfs;
+    case MountOp::Kind::bind:
+      return SetupStage::mount_bind;
+    case MountOp::Kind::make_private:
+    case MountOp::Kind::read_only_tree:
+    case MountOp::Kind::mqueue:
+    case MountOp::Kind::cover:
+      return SetupStage::mount;
+  }
+  return SetupStage::mount;
+}
+
 MountOp op(MountOp::Kind kind, std::string source, std::string target, std::string description) {
   MountOp result{.kind = kind, .source = std::move(source), .target = std::move(target)};
   result.description = std::move(description);
+  result.stage = stage_of(kind);
   return result;
 }
 
@@ -77,9 +95,10 @@ MountPlan plan_mounts(const SandboxSpec& spec, const std::vector<NeededPath>& ne
     surroundings.fresh.push_back(target);
   };
   auto add_bind_op = [&](const std::string& source, const std::string& target, bool read_only,
-                         std::string description) {
+                         std::string description, SetupStage stage) {
     auto bind = op(Kind::bind, source, target, std::move(description));
     bind.read_only = read_only;
+    bind.stage = stage;
     ops.push_back(bind);
   };
 
@@ -120,12 +139,14 @@ MountPlan plan_mounts(const SandboxSpec& spec, const std::vector<NeededPath>& ne
   cgroupfs.skip_if_missing = true;
   ops.push_back(cgroupfs);
   for (const auto& bind : spec.binds) {
-    add_bind_op(bind.source, bind.target, bind.read_only, bind_description(bind));
+    add_bind_op(bind.source, bind.target, bind.read_only, bind_description(bind),
+                SetupStage::mount_bind);
     surroundings.bind_targets.push_back(bind.target);
   }
   for (const auto& kept : paths_to_keep(needed, surroundings)) {
+    // A path the command needs, which exists on the host: not a bind the user can get wrong.
     add_bind_op(kept.path, kept.path, kept.access == KeptPath::Access::read_only,
-                kept.description());
+                kept.description(), SetupStage::mount);
   }
   std::stable_sort(ops.begin() + static_cast<std::ptrdiff_t>(nested_from), ops.end(),
                    [&](const MountOp& a, const MountOp& b) { return depth(a) < depth(b); });

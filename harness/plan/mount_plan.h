@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "host_paths.h"
+#include "setup_stage.h"
 #include "spec.h"
 
 namespace isotest {
@@ -33,6 +34,9 @@ struct MountOp {
                                  // it on the host (replace_tmpfs_with_directory): mount points
                                  // may be made in it as in a tmpfs of ours
   std::string description;       // "mount tmpfs on /tmp": the stage named in errors
+  // How a failure is told apart (its hint): a fresh procfs or tmpfs, a bind the user or an
+  // extension asked for, or any other step of the plan (the host paths kept visible among them).
+  SetupStage stage = SetupStage::mount;
 };
 
 struct MountPlan {

@@ -9,6 +9,7 @@
 
 #include "result.h"
 #include "result_reading.h"
+#include "run_status.h"
 #include "safe_text.h"
 #include "setup_error.h"
 #include "stack_summary.h"
@@ -19,30 +20,26 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Order of the summary: what needs attention first.
-constexpr std::string_view kStatusOrder[] = {"sandbox_error", "crashed", "oom",   "timeout",
-                                             "failed",        "notrun",  "flaky", "skipped",
-                                             "disabled",      "passed"};
-
 }  // namespace
 
-int status_severity(const std::string& status) {
-  for (std::size_t i = 0; i < std::size(kStatusOrder); ++i) {
-    if (kStatusOrder[i] == status) return static_cast<int>(i);
-  }
-  return 0;
-}
-
 Verdict verdict_of(const std::string& status) {
-  if (status == "passed" || status == "flaky") return Verdict::passed;
-  if (status == "skipped" || status == "disabled") return Verdict::skipped;
-  if (status == "failed") return Verdict::failure;
+  switch (status_counted_as(status)) {
+    case RunStatus::passed:
+    case RunStatus::flaky:
+      return Verdict::passed;
+    case RunStatus::skipped:
+    case RunStatus::disabled:
+      return Verdict::skipped;
+    case RunStatus::failed:
+      return Verdict::failure;
+    case RunStatus::sandbox_error:
+    case RunStatus::crashed:
+    case RunStatus::oom:
+    case RunStatus::timeout:
+    case RunStatus::notrun:
+      return Verdict::error;
+  }
   return Verdict::error;
-}
-
-bool is_good(const std::string& status) {
-  const Verdict verdict = verdict_of(status);
-  return verdict == Verdict::passed || verdict == Verdict::skipped;
 }
 
 // nlohmann's const operator[] asserts (or is undefined) for a missing key: every lookup of a
@@ -60,10 +57,6 @@ std::string text_of(const nlohmann::json& value) {
 
 double number_of(const nlohmann::json& value) {
   return value.is_number() ? value.get<double>() : 0.0;
-}
-
-std::string status_of(const nlohmann::json& document) {
-  return text_of(field(document, "status"));
 }
 
 namespace {
@@ -426,8 +419,8 @@ struct Counts {
   [[nodiscard]] std::string failed_breakdown() const {
     std::string text;
     std::map<std::string, int> rest = failed_by_status;
-    for (std::string_view status : kStatusOrder) {
-      const auto it = rest.find(std::string(status));
+    for (const RunStatus status : kRunStatuses) {
+      const auto it = rest.find(std::string(status_name(status)));
       if (it == rest.end()) continue;
       text += (text.empty() ? "" : ", ") + it->first + " " + std::to_string(it->second);
       rest.erase(it);

@@ -50,12 +50,10 @@ int report_exit_code(const std::vector<LoadedResult>& results);
 
 // What a status counts as, on the console, in JUnit and in the HTML and Markdown reports: a flaky
 // test passed in the end; a disabled case was skipped; a case not run because its binary ended
-// early did not pass.
+// early did not pass. A status isotest does not know, or none, is an error (status_counted_as in
+// run_status.h). passed and skipped are the statuses is_good() calls good.
 enum class Verdict { passed, failure, error, skipped };
 Verdict verdict_of(const std::string& status);
-
-// Statuses in the order the reports list them: what needs attention first.
-int status_severity(const std::string& status);
 
 // One test, as JUnit counts it (one <testcase>): a GoogleTest case of a result, or the result
 // itself when it has no cases, or failed although none of its cases did (docs/report.md).

@@ -6,6 +6,7 @@
 
 #include "report.h"
 #include "result_reading.h"
+#include "run_status.h"
 #include "safe_text.h"
 
 namespace isotest {

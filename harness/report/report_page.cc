@@ -8,6 +8,7 @@
 #include <map>
 
 #include "result_reading.h"
+#include "run_status.h"
 
 namespace isotest {
 

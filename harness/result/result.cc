@@ -9,6 +9,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "exec_exit_code.h"
+
 namespace isotest {
 
 namespace {
@@ -56,11 +58,11 @@ nlohmann::json case_json(const CaseResult& result) {
         {{"file", failure.file}, {"line", failure.line}, {"message", failure.message}});
   }
   nlohmann::json object = {{"name", result.name},
-                           {"status", case_status_name(result.status)},
+                           {"status", status_name(result.status)},
                            {"duration_ms", result.duration_ms},
                            {"failures", failures},
                            {"properties", result.properties}};
-  if (result.status == CaseStatus::skipped) object["skip_message"] = result.skip_message;
+  if (result.status == RunStatus::skipped) object["skip_message"] = result.skip_message;
   return object;
 }
 
@@ -129,51 +131,12 @@ std::string signal_name(int sig) {
   return "SIG" + std::to_string(sig);
 }
 
-std::string_view status_name(RunStatus status) {
-  switch (status) {
-    case RunStatus::passed:
-      return "passed";
-    case RunStatus::failed:
-      return "failed";
-    case RunStatus::skipped:
-      return "skipped";
-    case RunStatus::timeout:
-      return "timeout";
-    case RunStatus::crashed:
-      return "crashed";
-    case RunStatus::oom:
-      return "oom";
-    case RunStatus::sandbox_error:
-      return "sandbox_error";
-  }
-  return "?";
-}
-
-std::string_view case_status_name(CaseStatus status) {
-  switch (status) {
-    case CaseStatus::passed:
-      return "passed";
-    case CaseStatus::failed:
-      return "failed";
-    case CaseStatus::skipped:
-      return "skipped";
-    case CaseStatus::crashed:
-      return "crashed";
-    case CaseStatus::timeout:
-      return "timeout";
-    case CaseStatus::disabled:
-      return "disabled";
-    case CaseStatus::notrun:
-      return "notrun";
-  }
-  return "?";
-}
-
 void classify(RunResult& result) {
   if (result.error) {
     result.status = RunStatus::sandbox_error;
-    result.launcher_exit_code =
-        result.error->stage == "exec" ? (result.error->error_number == ENOENT ? 127 : 126) : 125;
+    result.launcher_exit_code = result.error->step == SetupStage::exec
+                                    ? exit_code_for_exec_error(result.error->error_number)
+                                    : 125;
     return;
   }
   // The OOM killer acted in the test's cgroup and the test did not pass: the test outgrew

@@ -14,6 +14,7 @@
 
 #include "diagnostics.h"
 #include "output_capture.h"
+#include "run_status.h"
 #include "setup_error.h"
 #include "spec.h"
 
@@ -21,19 +22,11 @@ namespace isotest {
 
 inline constexpr std::string_view kResultSchema = "isotest/1";
 
-enum class RunStatus { passed, failed, skipped, timeout, crashed, oom, sandbox_error };
-std::string_view status_name(RunStatus status);
-
 // "SIGTERM", "SIGSEGV"; "SIG35" for one without a name.
 std::string signal_name(int sig);
 
 // The exit status of a run whose cases were all skipped (automake's and CTest's convention).
 inline constexpr int kSkippedExitCode = 77;
-
-// One GoogleTest case of the run, from the isotest plugin's event stream or GoogleTest's own
-// JSON output (docs/result-json.md, "cases").
-enum class CaseStatus { passed, failed, skipped, crashed, timeout, disabled, notrun };
-std::string_view case_status_name(CaseStatus status);
 
 struct CaseFailure {
   std::string file;  // empty when GoogleTest knew no location
@@ -41,9 +34,12 @@ struct CaseFailure {
   std::string message;
 };
 
+// One GoogleTest case of the run, from the isotest plugin's event stream or GoogleTest's own
+// JSON output (docs/result-json.md, "cases").
 struct CaseResult {
   std::string name;  // "Suite.Case", as --gtest_list_tests names it
-  CaseStatus status = CaseStatus::notrun;
+  // passed, failed, skipped, crashed, timeout, disabled or notrun
+  RunStatus status = RunStatus::notrun;
   double duration_ms = 0;
   std::vector<CaseFailure> failures;
   std::string skip_message;

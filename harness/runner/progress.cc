@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "run_status.h"
 #include "safe_text.h"
 
 namespace isotest {
@@ -62,7 +63,7 @@ void Progress::print_above(const std::string& text) {
 void Progress::finished(const std::string& name, const std::string& status, double duration_ms,
                         const std::string& output) {
   ++done_;
-  const bool good = status == "passed" || status == "skipped";
+  const bool good = is_good(status);
   if (!good) ++failed_;
   if (good && live_) {
     update(running_);

@@ -36,6 +36,7 @@
 #include "report.h"
 #include "report_pages.h"
 #include "result.h"
+#include "run_status.h"
 #include "runner_report.h"
 #include "safe_text.h"
 #include "scratch_directory.h"
@@ -417,7 +418,7 @@ class Supervisor {
       }
     }
     if (running.interrupted) attempt["interrupted"] = true;
-    const std::string status = attempt.value("status", "failed");
+    const std::string status = status_of(attempt);
     const double duration_ms = attempt.value("duration_ms", 0.0);
     const std::string shown_output = outcome ? outcome->output : running.output;
     state.record.attempts.push_back(std::move(attempt));
@@ -428,7 +429,7 @@ class Supervisor {
                                       : running.job.cases.size() == 1 && status != "sandbox_error";
     if (own_duration) state.learned_duration_ms = duration_ms;
     progress_.finished(state.record.name, status, duration_ms, shown_output);
-    if (is_good_status(status)) {
+    if (is_good(status)) {
       state.passed_once = true;
       return;
     }
@@ -511,7 +512,7 @@ void print_summary(std::FILE* stream, const std::vector<nlohmann::json>& documen
   };
   int bad = 0;
   for (const auto& [status, number] : counts) {
-    if (!is_good_status(status)) bad += number;
+    if (!is_good(status)) bad += number;
   }
   static_cast<void>(std::fprintf(stream, "\n%d passed, %d failed, %d skipped\n",
                                  count("passed") + count("flaky"), bad, count("skipped")));

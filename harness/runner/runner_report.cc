@@ -1,23 +1,16 @@
 #include "runner_report.h"
 
+#include "run_status.h"
+
 namespace isotest {
 
 namespace {
-
-std::string status_of(const nlohmann::json& attempt) {
-  const auto it = attempt.find("status");
-  return it != attempt.end() && it->is_string() ? it->get<std::string>() : std::string("failed");
-}
 
 bool counts(const nlohmann::json& attempt) {
   return !attempt.value("interrupted", false);
 }
 
 }  // namespace
-
-bool is_good_status(const std::string& status) {
-  return status == "passed" || status == "flaky" || status == "skipped";
-}
 
 std::string case_status(const std::vector<nlohmann::json>& attempts) {
   int passed = 0;
@@ -27,18 +20,20 @@ std::string case_status(const std::vector<nlohmann::json>& attempts) {
   for (const auto& attempt : attempts) {
     if (!counts(attempt)) continue;
     const std::string status = status_of(attempt);
-    if (status == "passed") {
+    const auto known = parse_status(status);
+    if (known == RunStatus::passed) {
       ++passed;
-    } else if (status == "skipped") {
+    } else if (known == RunStatus::skipped) {
       ++skipped;
     } else {
       ++failed;
       last_failure = status;
     }
   }
-  if (passed + skipped + failed == 0) return "notrun";
-  if (failed == 0) return passed == 0 ? "skipped" : "passed";
-  if (passed + skipped > 0) return "flaky";
+  if (passed + skipped + failed == 0) return std::string(status_name(RunStatus::notrun));
+  if (failed == 0)
+    return std::string(status_name(passed == 0 ? RunStatus::skipped : RunStatus::passed));
+  if (passed + skipped > 0) return std::string(status_name(RunStatus::flaky));
   return last_failure;
 }
 
@@ -50,7 +45,7 @@ nlohmann::json case_document(const CaseRecord& record) {
   for (std::size_t i = 0; i < record.attempts.size(); ++i) {
     const auto& attempt = record.attempts[i];
     if (!counts(attempt)) continue;
-    if (!is_good_status(status_of(attempt))) ++failed;
+    if (!is_good(status_of(attempt))) ++failed;
     if (status_of(attempt) == status || !decisive) decisive = &attempt;
     if (attempt.contains("duration_ms") && attempt["duration_ms"].is_number()) {
       duration_ms = attempt["duration_ms"].get<double>();  // the last one's: what a run costs
@@ -61,7 +56,7 @@ nlohmann::json case_document(const CaseRecord& record) {
                              {"duration_ms", duration_ms},
                              {"failed_attempts", failed},
                              {"attempts", record.attempts}};
-  if (decisive != nullptr && !is_good_status(status)) {
+  if (decisive != nullptr && !is_good(status)) {
     for (const char* key : {"exit_code", "signal_name", "timeout_ms", "error", "output",
                             "diagnostics", "artifacts"}) {
       if (decisive->contains(key)) document[key] = (*decisive)[key];
@@ -79,7 +74,7 @@ std::map<std::string, int> count_statuses(const std::vector<nlohmann::json>& cas
 int runner_exit_code(const std::vector<nlohmann::json>& cases, bool fail_on_flaky) {
   for (const auto& document : cases) {
     const std::string status = status_of(document);
-    if (!is_good_status(status) || (fail_on_flaky && status == "flaky")) return 1;
+    if (!is_good(status) || (fail_on_flaky && parse_status(status) == RunStatus::flaky)) return 1;
   }
   return 0;
 }

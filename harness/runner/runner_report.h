@@ -21,10 +21,9 @@ struct CaseRecord {
 
 // passed: no attempt failed; flaky: some failed, some passed; skipped: every attempt skipped;
 // notrun: no attempt finished (interrupted); otherwise the last failed attempt's status.
-// Attempts marked "interrupted" do not count.
+// Attempts marked "interrupted" do not count; an attempt without a status, or with one isotest
+// does not know, counts as failed (run_status.h reads it).
 std::string case_status(const std::vector<nlohmann::json>& attempts);
-
-bool is_good_status(const std::string& status);  // passed, flaky, skipped
 
 // One case: its status, how many attempts failed, every attempt, and (when it did not pass) the
 // exit, error and output of the attempt that decided it, so `isotest report` and JUnit readers

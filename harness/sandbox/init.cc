@@ -14,6 +14,7 @@
 
 #include "capabilities.h"
 #include "child_error.h"
+#include "exec_exit_code.h"
 #include "time_namespace.h"
 
 namespace isotest {
@@ -34,7 +35,7 @@ bool close_inherited_fds(const InitPlan& plan, ChildError& error) {
   ::close_range(3, UINT_MAX, CLOSE_RANGE_CLOEXEC);
   for (int i = 0; i < plan.keep_fd_count; ++i) {
     if (::fcntl(plan.keep_fds[i], F_SETFD, 0) != 0) {
-      set_child_error(error, "pass fd to the test", nullptr, errno);
+      set_child_error(error, SetupStage::pass_fd, nullptr, errno);
       return false;
     }
   }
@@ -60,12 +61,12 @@ bool harden(const InitPlan& plan, ChildError& error) {
   static_cast<void>(::signal(SIGPIPE, SIG_DFL));
   ChildError error;
   if (::chdir(plan.exec->working_directory().c_str()) != 0) {
-    set_child_error(error, "chdir to", plan.exec->working_directory().c_str(), errno);
+    set_child_error(error, SetupStage::chdir, plan.exec->working_directory().c_str(), errno);
     fail(plan.error_fd, error);
   }
   if (!harden(plan, error)) fail(plan.error_fd, error);
   int error_number = plan.exec->exec();
-  set_child_error(error, "exec", nullptr, error_number);
+  set_child_error(error, SetupStage::exec, nullptr, error_number);
   send_child_error(plan.error_fd, error);
   ::_exit(exit_code_for_exec_error(error_number));
 }
@@ -124,7 +125,7 @@ void run_init(const InitPlan& plan) {
   ChildError error;
   int signals = ::signalfd(-1, &handled, SFD_CLOEXEC);
   if (signals < 0) {
-    set_child_error(error, "init: signalfd", nullptr, errno);
+    set_child_error(error, SetupStage::init_signalfd, nullptr, errno);
     fail(plan.error_fd, error);
   }
   if (plan.time_offset_seconds &&
@@ -143,7 +144,7 @@ void run_init(const InitPlan& plan) {
   }
   pid_t test = spawn_test(plan);
   if (test < 0) {
-    set_child_error(error, "init: fork the test", nullptr, errno);
+    set_child_error(error, SetupStage::init_fork_test, nullptr, errno);
     fail(plan.error_fd, error);
   }
   if (test == 0) exec_test(plan);

@@ -104,21 +104,22 @@ bool apply_mount_plan(const MountPlan& plan, ChildError& error) {
   for (const auto& mount_op : plan.ops) {
     if (mount_op.kind == MountOp::Kind::make_private) {
       if (!apply(mount_op)) {
-        set_child_error(error, mount_op.description.c_str(), nullptr, errno);
+        set_child_error(error, mount_op.stage, mount_op.description.c_str(), errno);
         return false;
       }
       continue;
     }
     if (mount_op.kind != MountOp::Kind::bind) continue;
     if (captured == kMaxBinds) {
-      set_child_error(error, mount_op.description.c_str(), "(too many binds)", E2BIG);
+      set_child_error(error, mount_op.stage, mount_op.description.c_str(), E2BIG);
+      add_child_error_detail(error, "(too many binds)");
       release_trees();
       return false;
     }
     int tree = ::open_tree(AT_FDCWD, mount_op.source.c_str(),
                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
     if (tree < 0) {
-      set_child_error(error, mount_op.description.c_str(), nullptr, errno);
+      set_child_error(error, mount_op.stage, mount_op.description.c_str(), errno);
       release_trees();
       return false;
     }
@@ -131,7 +132,7 @@ bool apply_mount_plan(const MountPlan& plan, ChildError& error) {
     bool ok = mount_op.kind == MountOp::Kind::bind ? attach(mount_op, trees[next_tree++])
                                                    : apply(mount_op);
     if (!ok) {
-      set_child_error(error, mount_op.description.c_str(), nullptr, errno);
+      set_child_error(error, mount_op.stage, mount_op.description.c_str(), errno);
       release_trees();
       return false;
     }

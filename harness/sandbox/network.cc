@@ -18,7 +18,7 @@ bool configure_network(NetworkMode mode, ChildError& error) {
   // and ::1 by itself, so one ioctl is all it takes (no netlink needed).
   const UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!sock.valid()) {
-    set_child_error(error, "bring up lo:", "socket", errno);
+    set_child_error(error, SetupStage::bring_up_lo, "socket", errno);
     return false;
   }
   ifreq request{};
@@ -28,7 +28,7 @@ bool configure_network(NetworkMode mode, ChildError& error) {
     request.ifr_flags = static_cast<short>(request.ifr_flags | IFF_UP | IFF_RUNNING);
     ok = ::ioctl(sock.get(), SIOCSIFFLAGS, &request) == 0;
   }
-  if (!ok) set_child_error(error, "bring up lo:", "SIOCSIFFLAGS", errno);
+  if (!ok) set_child_error(error, SetupStage::bring_up_lo, "SIOCSIFFLAGS", errno);
   return ok;
 }
 

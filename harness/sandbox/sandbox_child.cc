@@ -45,7 +45,7 @@ void redirect(int from, int to, const SandboxChildPlan& plan) {
   if (from < 0) return;
   if (::dup2(from, to) < 0) {
     ChildError error;
-    set_child_error(error, "redirect output", nullptr, errno);
+    set_child_error(error, SetupStage::redirect_output, nullptr, errno);
     fail(plan, error);
   }
 }
@@ -72,19 +72,19 @@ void run_sandbox_child(const SandboxChildPlan& plan) {
     }
   }
   if (plan.hostname != nullptr && ::sethostname(plan.hostname, std::strlen(plan.hostname)) != 0) {
-    set_child_error(error, "set hostname", nullptr, errno);
+    set_child_error(error, SetupStage::set_hostname, nullptr, errno);
     fail(plan, error);
   }
   wait_for_launcher(plan);
 
   for (int i = 0; i < plan.join_cgroup_count; ++i) {
     if (::write(plan.join_cgroup_fds[i], "0", 1) != 1) {
-      set_child_error(error, "join cgroup", nullptr, errno);
+      set_child_error(error, SetupStage::join_cgroup, nullptr, errno);
       fail(plan, error);
     }
   }
   if (plan.new_cgroup_namespace && ::unshare(CLONE_NEWCGROUP) != 0) {
-    set_child_error(error, "create cgroup namespace", nullptr, errno);
+    set_child_error(error, SetupStage::create_cgroup_namespace, nullptr, errno);
     fail(plan, error);
   }
   if (plan.mounts != nullptr && !apply_mount_plan(*plan.mounts, error)) fail(plan, error);

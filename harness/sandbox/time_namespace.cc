@@ -12,7 +12,7 @@ namespace isotest {
 
 bool enter_time_namespace_for_children(std::int64_t offset_seconds, ChildError& error) {
   if (::unshare(CLONE_NEWTIME) != 0) {
-    set_child_error(error, "create time namespace:", "unshare(CLONE_NEWTIME)", errno);
+    set_child_error(error, SetupStage::create_time_namespace, "unshare(CLONE_NEWTIME)", errno);
     return false;
   }
   char text[96];
@@ -21,11 +21,12 @@ bool enter_time_namespace_for_children(std::int64_t offset_seconds, ChildError& 
                     static_cast<long long>(offset_seconds), static_cast<long long>(offset_seconds));
   int fd = ::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
   if (fd < 0) {
-    set_child_error(error, "set time offsets:", "open /proc/self/timens_offsets", errno);
+    set_child_error(error, SetupStage::set_time_offsets, "open /proc/self/timens_offsets", errno);
     return false;
   }
   bool ok = ::write(fd, text, static_cast<std::size_t>(length)) == length;
-  if (!ok) set_child_error(error, "set time offsets:", "write /proc/self/timens_offsets", errno);
+  if (!ok)
+    set_child_error(error, SetupStage::set_time_offsets, "write /proc/self/timens_offsets", errno);
   ::close(fd);
   return ok;
 }

@@ -57,14 +57,14 @@ bool install_seccomp_filter(const SeccompFilter& filter, int socket, ChildError&
   const long listener =
       ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &program);
   if (listener < 0) {
-    set_child_error(error, "install seccomp filter", nullptr, errno);
+    set_child_error(error, SetupStage::install_seccomp_filter, nullptr, errno);
     return false;
   }
   const int fd = static_cast<int>(listener);
   const int send_error = send_fd(socket, fd);
   ::close(fd);  // the launcher holds it now; a refused call without a listener would fail ENOSYS
   if (send_error != 0) {
-    set_child_error(error, "hand the seccomp listener to the launcher", nullptr, send_error);
+    set_child_error(error, SetupStage::hand_over_seccomp_listener, nullptr, send_error);
     return false;
   }
   return true;

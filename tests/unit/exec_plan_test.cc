@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "exec_exit_code.h"
+
 namespace isotest {
 namespace {
 

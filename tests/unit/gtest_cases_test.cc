@@ -24,25 +24,25 @@ TEST(CaseAssembler, EventsInPiecesBecomeCasesAndTheRunningOneTakesTheEnding) {
   assembler.feed(events.substr(40, 200), 10);
   assembler.feed(events.substr(240), 10);
   ASSERT_TRUE(assembler.started());
-  const auto cases = assembler.finish(CaseStatus::timeout, 110);
+  const auto cases = assembler.finish(RunStatus::timeout, 110);
   ASSERT_EQ(cases.size(), 4u);
   EXPECT_EQ(cases[0].name, "A.Passes");
-  EXPECT_EQ(cases[0].status, CaseStatus::failed);
+  EXPECT_EQ(cases[0].status, RunStatus::failed);
   ASSERT_EQ(cases[0].failures.size(), 1u);
   EXPECT_EQ(cases[0].failures[0].line, 3);
   EXPECT_EQ(cases[0].properties.at("k"), "v");
-  EXPECT_EQ(cases[1].status, CaseStatus::timeout);
+  EXPECT_EQ(cases[1].status, RunStatus::timeout);
   EXPECT_DOUBLE_EQ(cases[1].duration_ms, 100);
-  EXPECT_EQ(cases[2].status, CaseStatus::notrun);
+  EXPECT_EQ(cases[2].status, RunStatus::notrun);
   EXPECT_EQ(cases[3].name, "A.DISABLED_X");
-  EXPECT_EQ(cases[3].status, CaseStatus::disabled);
+  EXPECT_EQ(cases[3].status, RunStatus::disabled);
 }
 
 TEST(CaseAssembler, NothingHeardIsNotStarted) {
   CaseAssembler assembler;
   assembler.feed("garbage\n{\"event\":\"failure\"}\n", 0);
   EXPECT_FALSE(assembler.started());
-  EXPECT_TRUE(assembler.finish(CaseStatus::crashed, 0).empty());
+  EXPECT_TRUE(assembler.finish(RunStatus::crashed, 0).empty());
 }
 
 TEST(GtestJson, FailuresLocationsSkipsAndProperties) {
@@ -56,16 +56,16 @@ TEST(GtestJson, FailuresLocationsSkipsAndProperties) {
   ASSERT_EQ(cases->size(), 3u);
   const auto& failed = (*cases)[0];
   EXPECT_EQ(failed.name, "S.F");
-  EXPECT_EQ(failed.status, CaseStatus::failed);
+  EXPECT_EQ(failed.status, RunStatus::failed);
   EXPECT_DOUBLE_EQ(failed.duration_ms, 250);
   EXPECT_EQ(failed.failures[0].file, "dir/a.cc");
   EXPECT_EQ(failed.failures[0].line, 12);
   EXPECT_EQ(failed.failures[0].message, "Expected x\nmore");
   EXPECT_EQ(failed.failures[1].file, "");
   EXPECT_EQ(failed.failures[1].line, -1);
-  EXPECT_EQ((*cases)[1].status, CaseStatus::skipped);
+  EXPECT_EQ((*cases)[1].status, RunStatus::skipped);
   EXPECT_EQ((*cases)[1].properties.at("owner"), "me");
-  EXPECT_EQ((*cases)[2].status, CaseStatus::disabled);
+  EXPECT_EQ((*cases)[2].status, RunStatus::disabled);
   EXPECT_FALSE(cases_from_gtest_json("not json"));
 }
 

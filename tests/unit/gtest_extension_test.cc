@@ -11,8 +11,8 @@ namespace {
 
 TEST(GtestStatusRules, AllCasesSkippedIsSkippedWith77) {
   auto result = exited_with(0);
-  result.cases = {case_with("A.Skips", CaseStatus::skipped),
-                  case_with("A.DISABLED_Later", CaseStatus::disabled)};
+  result.cases = {case_with("A.Skips", RunStatus::skipped),
+                  case_with("A.DISABLED_Later", RunStatus::disabled)};
   classify(result);
   apply_gtest_status_rules(result);
   EXPECT_EQ(result.status, RunStatus::skipped);
@@ -21,8 +21,8 @@ TEST(GtestStatusRules, AllCasesSkippedIsSkippedWith77) {
 
 TEST(GtestStatusRules, OneCaseThatRanMakesItAPassNotASkip) {
   auto result = exited_with(0);
-  result.cases = {case_with("A.Skips", CaseStatus::skipped),
-                  case_with("A.Passes", CaseStatus::passed)};
+  result.cases = {case_with("A.Skips", RunStatus::skipped),
+                  case_with("A.Passes", RunStatus::passed)};
   classify(result);
   apply_gtest_status_rules(result);
   EXPECT_EQ(result.status, RunStatus::passed);
@@ -35,7 +35,7 @@ TEST(GtestStatusRules, OneCaseThatRanMakesItAPassNotASkip) {
 
 TEST(GtestStatusRules, SkippedCasesDoNotHideAFailingExit) {
   auto result = exited_with(1);
-  result.cases = {case_with("A.Skips", CaseStatus::skipped)};
+  result.cases = {case_with("A.Skips", RunStatus::skipped)};
   classify(result);
   apply_gtest_status_rules(result);
   EXPECT_EQ(result.status, RunStatus::failed);
@@ -44,7 +44,7 @@ TEST(GtestStatusRules, SkippedCasesDoNotHideAFailingExit) {
 
 TEST(GtestStatusRules, ExitZeroWithAnUnfinishedCaseOrPrematureExitIsAFailure) {
   auto result = exited_with(0);
-  result.cases = {case_with("A.Exits", CaseStatus::crashed)};
+  result.cases = {case_with("A.Exits", RunStatus::crashed)};
   classify(result);
   apply_gtest_status_rules(result);
   EXPECT_EQ(result.status, RunStatus::failed);
@@ -59,13 +59,13 @@ TEST(GtestStatusRules, ExitZeroWithAnUnfinishedCaseOrPrematureExitIsAFailure) {
 
 TEST(GtestStatusRules, AnInterruptedRunKeepsTheExitStatusOfTheSignal) {
   auto result = exited_with(0);
-  result.cases = {case_with("A.Skips", CaseStatus::skipped)};
+  result.cases = {case_with("A.Skips", RunStatus::skipped)};
   result.killed_by_harness = HarnessKill{.reason = KillReason::signal, .signal_received = SIGTERM};
   classify(result);
   apply_gtest_status_rules(result);
   EXPECT_EQ(result.status, RunStatus::skipped);
   EXPECT_EQ(result.launcher_exit_code, 128 + SIGTERM);
-  result.cases = {case_with("A.Exits", CaseStatus::crashed)};
+  result.cases = {case_with("A.Exits", RunStatus::crashed)};
   classify(result);
   apply_gtest_status_rules(result);
   EXPECT_EQ(result.status, RunStatus::failed);
@@ -74,7 +74,7 @@ TEST(GtestStatusRules, AnInterruptedRunKeepsTheExitStatusOfTheSignal) {
 
 TEST(GtestStatusRules, ATimeoutOutranksTheCases) {
   auto result = exited_with(0);
-  result.cases = {case_with("A.Skips", CaseStatus::skipped)};
+  result.cases = {case_with("A.Skips", RunStatus::skipped)};
   result.killed_by_harness = HarnessKill{.reason = KillReason::timeout};
   classify(result);
   apply_gtest_status_rules(result);

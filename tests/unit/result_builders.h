@@ -14,7 +14,7 @@ inline RunResult exited_with(int code) {
   return result;
 }
 
-inline CaseResult case_with(const std::string& name, CaseStatus status) {
+inline CaseResult case_with(const std::string& name, RunStatus status) {
   CaseResult result;
   result.name = name;
   result.status = status;

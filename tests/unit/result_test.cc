@@ -26,10 +26,10 @@ TEST(Classify, ExitCodesPassThrough) {
 
 TEST(ResultJson, CasesCarryFailuresSkipMessageAndProperties) {
   auto result = exited_with(1);
-  auto failed = case_with("A.Fails", CaseStatus::failed);
+  auto failed = case_with("A.Fails", RunStatus::failed);
   failed.failures = {{"a.cc", 12, "boom"}, {"", -1, "no place"}};
   failed.properties = {{"key", "value"}};
-  auto skipped = case_with("A.Skips", CaseStatus::skipped);
+  auto skipped = case_with("A.Skips", RunStatus::skipped);
   skipped.skip_message = "why";
   result.cases = {failed, skipped};
   result.gtest = GtestRun{.cases_source = "plugin"};
@@ -77,10 +77,10 @@ TEST(Classify, SetupErrorsMapTo125And126And127) {
   classify(result);
   EXPECT_EQ(result.status, RunStatus::sandbox_error);
   EXPECT_EQ(result.launcher_exit_code, 125);
-  result.error = SetupError{.stage = "exec", .error_number = ENOENT};
+  result.error = SetupError{.stage = "exec", .error_number = ENOENT, .step = SetupStage::exec};
   classify(result);
   EXPECT_EQ(result.launcher_exit_code, 127);
-  result.error = SetupError{.stage = "exec", .error_number = EACCES};
+  result.error = SetupError{.stage = "exec", .error_number = EACCES, .step = SetupStage::exec};
   classify(result);
   EXPECT_EQ(result.launcher_exit_code, 126);
 }

@@ -124,6 +124,21 @@ TEST(CaseStatus, TellsFlakyFromBroken) {
             2);
 }
 
+// The runner reads an attempt's status as the report does (run_status.h): as written, and a
+// status it does not know, or none, is a failure.
+TEST(CaseStatus, AnAttemptWithoutAKnownStatusFailed) {
+  EXPECT_EQ(case_status({nlohmann::json::object(), attempt("passed")}), "flaky");
+  EXPECT_EQ(case_status({attempt("passed"), attempt("exploded")}), "flaky");
+  EXPECT_EQ(case_status({attempt("exploded")}), "exploded");
+  EXPECT_EQ(case_status({nlohmann::json::object()}), "");
+  EXPECT_EQ(runner_exit_code({case_document({"A.b", {attempt("exploded")}})}, false), 1);
+  EXPECT_EQ(runner_exit_code({case_document({"A.b", {nlohmann::json::object()}})}, false), 1);
+  EXPECT_EQ(
+      runner_exit_code({case_document({"A.b", {attempt("failed"), attempt("passed")}})}, true), 1);
+  EXPECT_EQ(
+      runner_exit_code({case_document({"A.b", {attempt("failed"), attempt("passed")}})}, false), 0);
+}
+
 TEST(Timings, SlowestFirstWithNewCasesAhead) {
   std::vector<std::string> cases = {"fast", "new", "slow", "middle"};
   order_slowest_first(cases, {{"fast", 1}, {"slow", 300}, {"middle", 20}});
