@@ -24,6 +24,12 @@ inline constexpr std::string_view kResultSchema = "isotest/1";
 enum class RunStatus { passed, failed, skipped, timeout, crashed, oom, sandbox_error };
 std::string_view status_name(RunStatus status);
 
+// What --keep on-failure and --capture on-failure call a failure: a timeout, a crash, an OOM
+// kill and a sandbox error are failures too.
+inline bool is_failure(RunStatus status) {
+  return status != RunStatus::passed && status != RunStatus::skipped;
+}
+
 // "SIGTERM", "SIGSEGV"; "SIG35" for one without a name.
 std::string signal_name(int sig);
 
@@ -132,6 +138,7 @@ struct CaptureResult {
   bool truncated = false;         // the cap was reached: packets after it are not in the file
   std::uint64_t limit_bytes = 0;  // --capture-limit
   std::uint64_t dropped = 0;      // packets the kernel dropped because the launcher fell behind
+  bool kept = true;  // false: `--capture on-failure` and the run did not fail, so no file
 };
 
 struct ServiceResult {
