@@ -79,6 +79,7 @@ Commands
                       [WORKING_DIRECTORY <dir>]
                       [COMMAND_EXPAND_LISTS]
                       [ARTIFACTS ON|OFF|<dir>] [KEEP on-failure|always|never]
+                      [CAPTURE on-failure]
                       [<isolation and limit keywords>...])
 
   ``COMMAND`` is an executable target (whose file is run) or a program path,
@@ -95,7 +96,10 @@ Commands
   ``${CMAKE_CURRENT_BINARY_DIR}/isotest-artifacts/<test name>/`` (``tmp/``,
   ``outputs/``); ``ARTIFACTS <dir>`` below ``<dir>`` instead; ``KEEP`` says
   when (``isotest run --keep``; default ``on-failure``: unless the test
-  passed or was skipped). See docs/cmake.md, "Artifacts".
+  passed or was skipped). ``CAPTURE on-failure`` (with ``ARTIFACTS``) also
+  records the test's packets and keeps them as ``capture.pcap`` in its
+  folder when it fails (``isotest run --capture on-failure``). See
+  docs/cmake.md, "Artifacts".
 
 .. command:: isotest_discover_tests
 
@@ -116,6 +120,7 @@ Commands
                            [DISCOVERY_MODE POST_BUILD|PRE_TEST]
                            [XML_OUTPUT_DIR <dir>]
                            [ARTIFACTS ON|OFF|<dir>] [KEEP on-failure|always|never]
+                           [CAPTURE on-failure]
                            [<isolation and limit keywords>...])
 
   Discovery runs ``<target> --gtest_list_tests`` directly, without a
@@ -133,8 +138,8 @@ Commands
   needs (``ISOTEST_NEEDS``, see docs/gtest-plugin.md): discovery reads it
   while listing and gives that case's sandbox those options in place of
   the function's own (and a CTest ``TIMEOUT`` to match a needed timeout).
-  ``ARTIFACTS`` and ``KEEP`` are ``add_isolated_test()``'s, with a folder per
-  case. ``DISCOVERY_TIMEOUT`` defaults to 30 seconds, ``WORKING_DIRECTORY`` to the
+  ``ARTIFACTS``, ``KEEP`` and ``CAPTURE`` are ``add_isolated_test()``'s, with
+  a folder per case. ``DISCOVERY_TIMEOUT`` defaults to 30 seconds, ``WORKING_DIRECTORY`` to the
   current binary directory and ``TEST_LIST`` to ``<target>_TESTS``, a
   variable set only while ctest reads the tests. If listing fails, the build
   (or ctest, with ``PRE_TEST``) stops with the executable, the reason and
@@ -416,7 +421,8 @@ endfunction()
 
 # The folder below which each test of a function keeps its files (ARTIFACTS: ON for
 # isotest-artifacts/ in the current build directory, OFF, or a folder, relative to the current
-# build directory), absolute; empty without ARTIFACTS or with ARTIFACTS OFF. Checks KEEP.
+# build directory), absolute; empty without ARTIFACTS or with ARTIFACTS OFF. Checks KEEP and
+# CAPTURE.
 function(_isotest_artifacts_dir out_var prefix caller)
   set(dir "")
   string(TOUPPER "${${prefix}_ARTIFACTS}" flag)
@@ -430,6 +436,17 @@ function(_isotest_artifacts_dir out_var prefix caller)
   else()
     get_filename_component(dir "${${prefix}_ARTIFACTS}" ABSOLUTE
                            BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
+  endif()
+  if("CAPTURE" IN_LIST ${prefix}_KEYWORDS_MISSING_VALUES)
+    message(FATAL_ERROR "${caller}: CAPTURE takes a value: on-failure")
+  elseif(DEFINED ${prefix}_CAPTURE)
+    if(NOT "${${prefix}_CAPTURE}" STREQUAL "on-failure")
+      message(FATAL_ERROR "${caller}: CAPTURE takes on-failure (the packets kept with a failed "
+                          "test's ARTIFACTS); got `${${prefix}_CAPTURE}`")
+    elseif("${dir}" STREQUAL "")
+      message(FATAL_ERROR "${caller}: CAPTURE on-failure keeps the packets in the test's "
+                          "ARTIFACTS folder; add ARTIFACTS ON (or a folder)")
+    endif()
   endif()
   if(DEFINED ${prefix}_KEEP)
     if("${dir}" STREQUAL "")
@@ -494,7 +511,7 @@ function(add_isolated_test)
   _isotest_isolation_keywords(isolation_options isolation_one isolation_multi)
   cmake_parse_arguments(PARSE_ARGV 0 arg
     "COMMAND_EXPAND_LISTS;${isolation_options}"
-    "NAME;WORKING_DIRECTORY;ARTIFACTS;KEEP;${isolation_one}"
+    "NAME;WORKING_DIRECTORY;ARTIFACTS;KEEP;CAPTURE;${isolation_one}"
     "COMMAND;CONFIGURATIONS;${isolation_multi}"
   )
   if(arg_UNPARSED_ARGUMENTS)
@@ -514,7 +531,8 @@ function(add_isolated_test)
   _isotest_prepare_results_dir("${results_dir}")
   _isotest_result_file(result_file "${results_dir}" "${arg_NAME}")
   _isotest_artifacts_dir(artifacts_dir arg "${caller}")
-  _isotest_artifacts_args(artifacts_args "${artifacts_dir}" "${arg_KEEP}" "${arg_NAME}")
+  _isotest_artifacts_args(artifacts_args "${artifacts_dir}" "${arg_KEEP}" "${arg_CAPTURE}"
+                          "${arg_NAME}")
 
   # add_test() only turns its first word into a target's file; here isotest comes first.
   list(GET arg_COMMAND 0 program)
@@ -580,7 +598,8 @@ function(isotest_discover_tests target)
   _isotest_isolation_keywords(isolation_options isolation_one isolation_multi)
   set(options NO_PRETTY_TYPES NO_PRETTY_VALUES ${isolation_options})
   set(one_value TEST_PREFIX TEST_SUFFIX TEST_FILTER WORKING_DIRECTORY TEST_LIST
-                DISCOVERY_TIMEOUT XML_OUTPUT_DIR DISCOVERY_MODE ARTIFACTS KEEP ${isolation_one})
+                DISCOVERY_TIMEOUT XML_OUTPUT_DIR DISCOVERY_MODE ARTIFACTS KEEP CAPTURE
+                ${isolation_one})
   set(multi_value EXTRA_ARGS DISCOVERY_EXTRA_ARGS PROPERTIES ${isolation_multi})
   cmake_parse_arguments(PARSE_ARGV 1 arg "${options}" "${one_value}" "${multi_value}")
   if(arg_UNPARSED_ARGUMENTS)
@@ -667,7 +686,8 @@ function(isotest_discover_tests target)
       TEST_LIST:arg_TEST_LIST CTEST_FILE:tests_file DISCOVERY_TIMEOUT:arg_DISCOVERY_TIMEOUT
       XML_OUTPUT_DIR:arg_XML_OUTPUT_DIR NO_PRETTY_TYPES:arg_NO_PRETTY_TYPES
       NO_PRETTY_VALUES:arg_NO_PRETTY_VALUES ISOTEST:isotest RESULTS_DIR:results_dir
-      CTEST_TIMEOUT:ctest_timeout ARTIFACTS_DIR:artifacts_dir KEEP:arg_KEEP)
+      CTEST_TIMEOUT:ctest_timeout ARTIFACTS_DIR:artifacts_dir KEEP:arg_KEEP
+      CAPTURE:arg_CAPTURE)
     string(REPLACE ":" ";" setting "${setting}")
     list(GET setting 0 keyword)
     list(GET setting 1 variable)

@@ -40,14 +40,18 @@ function(_isotest_result_file out_var results_dir test_name)
 endfunction()
 
 # The `isotest run` options that keep the files of the test named TEST_NAME in a folder of its
-# own below ARTIFACTS_DIR (ARTIFACTS), as KEEP says; none without ARTIFACTS_DIR.
-function(_isotest_artifacts_args out_var artifacts_dir keep test_name)
+# own below ARTIFACTS_DIR (ARTIFACTS), as KEEP says, with its packets when it fails if CAPTURE
+# is on-failure; none without ARTIFACTS_DIR.
+function(_isotest_artifacts_args out_var artifacts_dir keep capture test_name)
   set(args "")
   if(NOT "${artifacts_dir}" STREQUAL "")
     _isotest_test_file_name(folder "${test_name}")
     list(APPEND args --artifacts "${artifacts_dir}/${folder}")
     if(NOT "${keep}" STREQUAL "")
       list(APPEND args --keep "${keep}")
+    endif()
+    if(NOT "${capture}" STREQUAL "")
+      list(APPEND args --capture "${capture}")
     endif()
   endif()
   set(${out_var} "${args}" PARENT_SCOPE)
@@ -100,7 +104,7 @@ endfunction()
 function(isotest_discover_tests_impl)
   set(one_value TARGET TEST_EXECUTABLE TEST_WORKING_DIR TEST_PREFIX TEST_SUFFIX TEST_FILTER
                 TEST_LIST CTEST_FILE DISCOVERY_TIMEOUT XML_OUTPUT_DIR NO_PRETTY_TYPES
-                NO_PRETTY_VALUES ISOTEST RESULTS_DIR CTEST_TIMEOUT ARTIFACTS_DIR KEEP)
+                NO_PRETTY_VALUES ISOTEST RESULTS_DIR CTEST_TIMEOUT ARTIFACTS_DIR KEEP CAPTURE)
   set(multi_value TEST_EXECUTOR EXTRA_ARGS DISCOVERY_EXTRA_ARGS PROPERTIES RUN_ARGS)
   cmake_parse_arguments(PARSE_ARGV 0 arg "" "${one_value}" "${multi_value}")
 
@@ -321,7 +325,8 @@ macro(_isotest_write_discovered_test)
   _isotest_append_word(test_code "${test_name}")
   _isotest_append_word(test_code --json)
   _isotest_append_word(test_code "${result_file}")
-  _isotest_artifacts_args(artifacts_args "${arg_ARTIFACTS_DIR}" "${arg_KEEP}" "${test_name}")
+  _isotest_artifacts_args(artifacts_args "${arg_ARTIFACTS_DIR}" "${arg_KEEP}" "${arg_CAPTURE}"
+                          "${test_name}")
   _isotest_append_arguments(test_code artifacts_args)
   _isotest_append_arguments(test_code case_run_args)
   _isotest_append_word(test_code --)

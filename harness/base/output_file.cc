@@ -377,4 +377,21 @@ void write_output(const std::string& path, std::string_view text) {
   }
 }
 
+void write_kept_file(const std::string& directory, std::string_view name, std::string_view text) {
+  const std::string file = directory + "/" + std::string(name);
+  const std::string stage = "write " + file;
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error) {
+    throw_error(stage, error.value(), "cannot create " + directory,
+                "name a folder the caller can create");
+  }
+  struct stat status {};
+  if (::lstat(file.c_str(), &status) == 0 && !S_ISREG(status.st_mode)) {
+    throw_error(stage, EEXIST, file + " is there and is not a regular file isotest wrote",
+                "move it away, or name another folder");
+  }
+  replace_file(stage, file, text);
+}
+
 }  // namespace isotest

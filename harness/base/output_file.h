@@ -42,4 +42,10 @@ OutputDestination resolve_output(const std::string& path);
 // destination is then left as it was (the old file, or none), never half-written.
 void write_output(const std::string& path, std::string_view text);
 
+// Writes TEXT as NAME in DIRECTORY, a folder isotest keeps files in (`--artifacts DIR`), made
+// with its parents if missing: a new file, or in place of a regular file of that name, whole or
+// not at all. Anything else by that name (a symbolic link, a FIFO, a directory) is refused,
+// never written through. Throws SetupFailure.
+void write_kept_file(const std::string& directory, std::string_view name, std::string_view text);
+
 }  // namespace isotest

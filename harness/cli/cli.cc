@@ -474,10 +474,22 @@ std::vector<std::string> finish_run_only_options(SandboxSpec& spec, const RunOnl
     }
     spec.pass_fds.push_back(static_cast<int>(*fd));
   }
-  if (texts.capture == "on-failure") {
-    problems.emplace_back(
-        "--capture on-failure (the capture kept with a failed run's --artifacts) is not "
-        "supported yet; name a file: --capture run.pcap");
+  for (auto& problem : convert_artifacts_options(spec.artifacts, texts.artifacts, texts.keep,
+                                                 texts.artifacts_limit)) {
+    problems.push_back(std::move(problem));
+  }
+  if (texts.capture == kCaptureOnFailure) {
+    if (!spec.artifacts.active()) {
+      problems.emplace_back(
+          "--capture on-failure keeps the capture with a failed run's artifacts: add "
+          "--artifacts DIR, or name a file: --capture run.pcap");
+    } else if (spec.artifacts.keep == KeepPolicy::never) {
+      problems.emplace_back(
+          "--capture on-failure keeps the capture in --artifacts DIR, which --keep never turns "
+          "off: use --keep on-failure or always, or name a file: --capture run.pcap");
+    }
+    spec.netlab.capture_on_failure = true;
+    spec.netlab.capture_path = spec.artifacts.directory + "/" + std::string(kCaptureArtifactName);
   } else {
     spec.netlab.capture_path = texts.capture;
   }
@@ -488,10 +500,6 @@ std::vector<std::string> finish_run_only_options(SandboxSpec& spec, const RunOnl
                          got(texts.capture_limit));
     }
     spec.netlab.capture_limit_bytes = bytes.value_or(spec.netlab.capture_limit_bytes);
-  }
-  for (auto& problem : convert_artifacts_options(spec.artifacts, texts.artifacts, texts.keep,
-                                                 texts.artifacts_limit)) {
-    problems.push_back(std::move(problem));
   }
   return problems;
 }
@@ -509,9 +517,10 @@ void add_run_only_options(CLI::App& run, SandboxSpec& spec, RunOnlyTexts& texts)
       ->allow_extra_args(false)
       ->option_text("N");
   run.add_option("--capture", texts.capture,
-                 "record the sandbox's packets to FILE (pcap, for tcpdump and Wireshark)")
+                 "record the sandbox's packets to FILE (pcap, for tcpdump and Wireshark); "
+                 "on-failure: to DIR/capture.pcap of --artifacts DIR when the run fails")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
-      ->option_text("FILE");
+      ->option_text("FILE|on-failure");
   run.add_option("--capture-limit", texts.capture_limit,
                  "stop capturing when the file would exceed SIZE (default 64M)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)

@@ -168,6 +168,18 @@ void remove_earlier_run(const std::string& directory) {
   ::unlinkat(folder.get(), marker.c_str(), 0);
 }
 
+// `--capture on-failure` wrote the run's capture into DIR itself (the network lab did, before
+// this extension's finish): it is one of the files kept, outside the size cap (--capture-limit
+// bounds it).
+void list_capture_kept_here(const RunResult& result, ArtifactsResult& kept) {
+  if (!result.capture || !result.capture->kept) return;
+  const std::filesystem::path capture(result.capture->path);
+  if (capture.parent_path() != std::filesystem::path(kept.directory)) return;
+  kept.paths.push_back(capture.filename().string());
+  kept.files += 1;
+  kept.bytes += result.capture->bytes;
+}
+
 }  // namespace
 
 void ArtifactsKeeper::adjust(LaunchPlan& plan) {
@@ -230,6 +242,7 @@ void ArtifactsKeeper::finish(RunResult& result) {
       kept.bytes = tally.bytes;
       kept.truncated = tally.truncated;
       kept.paths = std::move(tally.paths);
+      list_capture_kept_here(result, kept);
     }
   }
   result.artifacts = std::move(kept);

@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
 
+#include "artifacts_request.h"
 #include "output_file.h"
 #include "prepared_exec.h"
 #include "qdisc_request.h"
@@ -15,6 +17,17 @@
 namespace isotest {
 
 namespace {
+
+// The capture an earlier failed run left in the artifacts folder goes when this run passes, so
+// that the folder shows the last run as its tmp/ and outputs/ do; only when the folder's marker
+// says isotest wrote there, and only a regular file.
+void remove_earlier_capture(const std::string& path) {
+  const std::filesystem::path capture(path);
+  const std::string marker = (capture.parent_path() / std::string(kArtifactsMarker)).string();
+  struct stat info {};
+  if (::lstat(marker.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) return;
+  if (::lstat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode)) ::unlink(path.c_str());
+}
 
 // The last bytes of a service's output kept in the result: enough for its last error messages.
 constexpr std::size_t kServiceOutputTailBytes = 4096;
@@ -51,7 +64,9 @@ NetworkLab::~NetworkLab() = default;
 void NetworkLab::adjust(LaunchPlan& plan) {
   if (!request_.capture_path.empty()) {
     // Checked before the run, as the result file is: a capture that cannot be kept is not taken.
-    resolve_output(request_.capture_path);
+    // The artifacts folder of `--capture on-failure` was checked with the artifacts request, and
+    // is made only when something is kept.
+    if (!request_.capture_on_failure) resolve_output(request_.capture_path);
     capture_path_ = std::filesystem::absolute(request_.capture_path).lexically_normal().string();
     int ends[2] = {-1, -1};
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0) {
@@ -211,8 +226,18 @@ void NetworkLab::finish(RunResult& result) {
                                  .truncated = file.truncated(),
                                  .limit_bytes = request_.capture_limit_bytes,
                                  .dropped = capture_->dropped()};
+  if (request_.capture_on_failure && !!is_good(result.status)) {
+    result.capture->kept = false;
+    remove_earlier_capture(capture_path_);
+    return;
+  }
   try {
-    write_output(capture_path_, file.bytes());
+    if (request_.capture_on_failure) {
+      const std::filesystem::path path(capture_path_);
+      write_kept_file(path.parent_path().string(), path.filename().string(), file.bytes());
+    } else {
+      write_output(capture_path_, file.bytes());
+    }
   } catch (const SetupFailure& failure) {
     if (result.error) return;
     // A capture that could not be kept fails the run as a setup error would have.

@@ -1,12 +1,14 @@
 #include "packet_capture.h"
 
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -22,6 +24,21 @@ namespace {
 // other work, and a burst larger than the buffer is dropped and counted (`dropped`).
 constexpr int kReceiveBufferBytes = 8 * 1024 * 1024;
 
+// On lo each packet passes a packet socket twice, leaving (PACKET_OUTGOING) and arriving; the
+// file holds it once. A socket filter drops the leaving copy in the kernel, before it takes room
+// in the ring or the queue: half the memory and half the reading of a bulk transfer. The readers
+// still skip a leaving copy, for a kernel that refused the filter.
+void drop_outgoing_copies(int socket) {
+  std::array<sock_filter, 4> code{{
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<std::uint32_t>(SKF_AD_OFF + SKF_AD_PKTTYPE)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, 0),            // drop
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffffU),  // keep, whole
+  }};
+  const sock_fprog program{.len = code.size(), .filter = code.data()};
+  static_cast<void>(::setsockopt(socket, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program));
+}
+
 }  // namespace
 
 bool open_capture_socket(int channel, ChildError& error) {
@@ -36,6 +53,9 @@ bool open_capture_socket(int channel, ChildError& error) {
   // Timestamps are taken when the packet is queued, not when the launcher reads it.
   static_cast<void>(::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMP_OLD, &on, sizeof on));
   static_cast<void>(::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer));
+  // Both before any packet reaches the socket: the test has not started yet.
+  drop_outgoing_copies(fd);
+  static_cast<void>(set_up_packet_ring(fd));
   const int send_error = send_fd(channel, fd);
   ::close(fd);  // the launcher's now; ours would keep receiving into the same queue for nothing
   if (send_error != 0) {
@@ -46,10 +66,29 @@ bool open_capture_socket(int channel, ChildError& error) {
 }
 
 void PacketCapture::receive(int channel) {
-  if (auto fd = receive_fd(channel)) socket_ = std::move(*fd);
+  auto fd = receive_fd(channel);
+  if (!fd) return;
+  socket_ = std::move(*fd);
+  ring_.emplace(socket_.get());
+  if (!ring_->valid()) ring_.reset();  // the sandbox could not set one up: the receive queue
 }
 
 void PacketCapture::read_available() {
+  if (!ring_) {
+    read_queue();
+    return;
+  }
+  bool full = false;
+  ring_->read_closed_blocks([this, &full](const RingPacket& packet) {
+    if (packet.outgoing) return true;  // on lo, each packet passes twice: keep the arrival
+    full = !file_.add(packet.seconds, packet.nanoseconds / 1000, packet.captured,
+                      packet.original_length);
+    return !full;
+  });
+  if (full) finish();  // the cap: stop capturing, and stop paying for it
+}
+
+void PacketCapture::read_queue() {
   // 64 KiB frames on lo (its MTU), larger with GSO: room for the largest a packet socket sees.
   static std::vector<char> buffer(PcapFile::kSnapLength);
   while (socket_.valid()) {
@@ -90,12 +129,22 @@ void PacketCapture::read_available() {
 
 void PacketCapture::finish() {
   if (!socket_.valid()) return;
-  if (!file_.truncated()) read_available();
-  tpacket_stats stats{};
+  if (!file_.truncated()) {
+    read_available();
+    if (ring_ && socket_.valid()) {
+      ring_->wait_for_open_block();
+      read_available();
+    }
+  }
+  if (!socket_.valid()) return;  // the reads above reached the cap and finished
+  // tpacket_stats_v3 for a TPACKET_V3 socket; the kernel copies the smaller tpacket_stats
+  // otherwise, the same first two fields.
+  tpacket_stats_v3 stats{};
   socklen_t size = sizeof stats;
   if (::getsockopt(socket_.get(), SOL_PACKET, PACKET_STATISTICS, &stats, &size) == 0) {
     dropped_ += stats.tp_drops;
   }
+  ring_.reset();
   socket_.reset();
 }
 

@@ -96,7 +96,7 @@ nlohmann::json capture_json(const CaptureResult& capture) {
   return {{"path", capture.path},           {"format", capture.format},
           {"packets", capture.packets},     {"bytes", capture.bytes},
           {"truncated", capture.truncated}, {"limit_bytes", capture.limit_bytes},
-          {"dropped", capture.dropped}};
+          {"dropped", capture.dropped},     {"kept", capture.kept}};
 }
 
 nlohmann::json conditions_json(const NetworkConditions& conditions) {

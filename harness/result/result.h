@@ -128,6 +128,7 @@ struct CaptureResult {
   bool truncated = false;         // the cap was reached: packets after it are not in the file
   std::uint64_t limit_bytes = 0;  // --capture-limit
   std::uint64_t dropped = 0;      // packets the kernel dropped because the launcher fell behind
+  bool kept = true;  // false: `--capture on-failure` and the run did not fail, so no file
 };
 
 struct ServiceResult {

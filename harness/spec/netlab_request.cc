@@ -1,8 +1,12 @@
 #include "netlab_request.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 
+#include "artifacts_request.h"
 #include "spec.h"
 
 namespace isotest {
@@ -36,6 +40,24 @@ void check_percent(const std::optional<double>& value, std::string_view option,
     problems.push_back(std::string(option) + " takes " + std::string(kPercentTakes) +
                        "; a probability above 100% means nothing");
   }
+}
+
+// `--capture on-failure` replaces DIR/capture.pcap only as it replaces DIR/tmp: a regular file
+// that an earlier run wrote (DIR's marker says so).
+std::string problem_with_earlier_capture(const std::string& capture_path) {
+  const std::filesystem::path capture(capture_path);
+  const std::filesystem::path folder = capture.parent_path();
+  struct stat info {};
+  if (::lstat(capture_path.c_str(), &info) != 0) return {};
+  const std::string marker = (folder / std::string(kArtifactsMarker)).string();
+  struct stat marker_info {};
+  if (S_ISREG(info.st_mode) && ::lstat(marker.c_str(), &marker_info) == 0 &&
+      S_ISREG(marker_info.st_mode)) {
+    return {};
+  }
+  return "--capture on-failure: --artifacts " + folder.string() + " already holds " +
+         capture.filename().string() +
+         " that isotest did not write; name an empty folder, or move it away";
 }
 
 }  // namespace
@@ -109,6 +131,11 @@ std::vector<std::string> check_netlab_request(const NetLabRequest& request, bool
         "drop --share net / --network host");
   } else if (wants_network && network_none) {
     problems.push_back("--capture and --net-* need lo up: drop --network none");
+  }
+  if (request.capture_on_failure) {
+    if (auto problem = problem_with_earlier_capture(request.capture_path); !problem.empty()) {
+      problems.push_back(std::move(problem));
+    }
   }
   check_percent(conditions.loss_percent, "--net-loss", problems);
   check_percent(conditions.duplicate_percent, "--net-duplicate", problems);

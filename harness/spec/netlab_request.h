@@ -54,8 +54,16 @@ struct ServiceRequest {
 inline constexpr std::uint64_t kDefaultCaptureLimitBytes = 64ULL * 1024 * 1024;
 inline constexpr std::int64_t kDefaultServiceTimeoutMs = 10'000;
 
+// `--capture on-failure` (a file of that name is `--capture ./on-failure`), and the capture's
+// name in the run's --artifacts folder then.
+inline constexpr std::string_view kCaptureOnFailure = "on-failure";
+inline constexpr std::string_view kCaptureArtifactName = "capture.pcap";
+
 struct NetLabRequest {
   std::string capture_path;  // empty: no capture
+  // `--capture on-failure`: capture_path is DIR/capture.pcap of --artifacts DIR, written only
+  // when the run fails (anything but passed and skipped), as the artifacts are.
+  bool capture_on_failure = false;
   std::uint64_t capture_limit_bytes = kDefaultCaptureLimitBytes;
   NetworkConditions conditions;
   std::vector<ServiceRequest> services;

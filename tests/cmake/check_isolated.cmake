@@ -48,6 +48,7 @@ expect_verdicts(run
   words Passed  expand_lists Passed  path_command Passed  failing Failed
   net_rate Passed  net_netem ${net_netem_verdict}  service Passed
   artifacts_failing Failed  artifacts_always Passed  artifacts_passing Passed
+  capture_failing Failed
 )
 
 # What isotest recorded for each keyword.
@@ -147,6 +148,18 @@ expect_result("${results}" artifacts_always artifacts keep always)
 expect_result("${results}" artifacts_passing artifacts kept OFF)
 if(EXISTS "${build}/isotest-artifacts/artifacts_passing")
   sample_fail("ARTIFACTS: the passing test kept its folder")
+endif()
+# CAPTURE on-failure: the failing test's packets in its folder, listed with its kept files.
+set(capture_file "${build}/isotest-artifacts/capture_failing/capture.pcap")
+if(NOT EXISTS "${capture_file}")
+  sample_fail("CAPTURE: ${capture_file} was not kept")
+endif()
+expect_result("${results}" capture_failing capture path "${capture_file}")
+expect_result("${results}" capture_failing capture kept ON)
+expect_result("${results}" capture_failing artifacts paths 0 capture.pcap)
+file(READ "${capture_file}" pcap_header LIMIT 4 HEX)
+if(NOT pcap_header STREQUAL "d4c3b2a1")
+  sample_fail("CAPTURE: ${capture_file} is not a pcap file (it begins ${pcap_header})")
 endif()
 
 # CTest's own timeout is isotest's plus its grace period plus 5 s, rounded up: 1 + 0.5 + 5.
