@@ -678,6 +678,8 @@ CommandLine parse_command_line(int argc, char** argv) {
       problems.push_back(std::move(problem));
     }
     gtest_spec.command = {gtest_request.binary};
+    // Each case's --capture on-failure needs a network of its own with lo up, as a run's does.
+    gtest_spec.netlab.capture_path = gtest_request.capture_text;
     for (auto& problem : validate(gtest_spec)) problems.push_back(std::move(problem));
     for (auto& problem : check_network_lab(gtest_spec)) problems.push_back(std::move(problem));
     for (auto& problem : validate(gtest_request)) problems.push_back(std::move(problem));

@@ -133,6 +133,11 @@ CLI::App* add_gtest_command(CLI::App& app, GtestRequest& request) {
       ->add_option("--artifacts-limit", request.artifacts_limit_text,
                    "stop keeping a case's files past SIZE (default 64M)")
       ->option_text("SIZE");
+  gtest
+      ->add_option("--capture", request.capture_text,
+                   "on-failure: keep a failed case's packets as DIR/<Suite.Case>/capture.pcap "
+                   "of --artifacts DIR")
+      ->option_text("on-failure");
   gtest->add_option("binary", request.binary, "the GoogleTest binary")
       ->required()
       ->option_text("BINARY");
@@ -140,7 +145,7 @@ CLI::App* add_gtest_command(CLI::App& app, GtestRequest& request) {
   // Given twice, an option keeps the last value, as with `isotest run`.
   for (const char* name :
        {"--filter", "--json", "--junit", "--html", "--markdown", "--timings", "--silence-warning",
-        "--list-timeout", "--artifacts", "--keep", "--artifacts-limit"}) {
+        "--list-timeout", "--artifacts", "--keep", "--artifacts-limit", "--capture"}) {
     gtest->get_option(name)->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   }
   return gtest;
@@ -163,6 +168,23 @@ std::vector<std::string> validate(GtestRequest& request) {
   for (auto& problem : convert_artifacts_options(request.artifacts, request.artifacts_text,
                                                  request.keep_text, request.artifacts_limit_text)) {
     problems.push_back(std::move(problem));
+  }
+  if (!request.capture_text.empty()) {
+    if (request.capture_text != kCaptureOnFailure) {
+      problems.push_back(
+          "isotest gtest --capture takes on-failure (each failed case's packets kept with its "
+          "--artifacts), not a file, which every case would write; got " +
+          describe_given(request.capture_text));
+    } else if (!request.artifacts.active()) {
+      problems.emplace_back(
+          "--capture on-failure keeps a failed case's packets in its --artifacts folder: add "
+          "--artifacts DIR");
+    } else if (request.artifacts.keep == KeepPolicy::never) {
+      problems.emplace_back(
+          "--capture on-failure keeps the packets in --artifacts DIR, which --keep never turns "
+          "off: use --keep on-failure or always");
+    }
+    request.capture_on_failure = true;
   }
   // The cases' folders are made below it; it must be a directory, or one that can be made.
   for (auto& problem : check_artifacts_request(request.artifacts)) {

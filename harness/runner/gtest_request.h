@@ -41,6 +41,10 @@ struct GtestRequest {
   // a folder of its own below the directory (docs/gtest-runner.md, "Artifacts").
   std::string artifacts_text, keep_text, artifacts_limit_text;
   ArtifactsRequest artifacts;
+  // --capture on-failure: each case that fails keeps its packets with its files
+  // (DIR/<Suite.Case>/capture.pcap); the only --capture a run of many cases takes.
+  std::string capture_text;
+  bool capture_on_failure = false;
 };
 
 inline constexpr const char* kGtestDescription =

@@ -78,6 +78,23 @@ void take_shard_variables() {
   }
 }
 
+// Whether a case's declared needs leave its sandbox a network of its own with lo up: a case
+// that needs `--network none` or `host`, or shares the host's network namespace, has no packets
+// of its own to capture, and `isotest run` would refuse --capture for it.
+bool has_own_network(const std::vector<std::string>& needs) {
+  for (std::size_t i = 0; i < needs.size(); ++i) {
+    std::string_view option = needs[i];
+    std::string_view value = i + 1 < needs.size() ? std::string_view(needs[i + 1]) : "";
+    if (const auto equals = option.find('='); equals != std::string_view::npos) {
+      value = option.substr(equals + 1);
+      option = option.substr(0, equals);
+    }
+    if (option == "--network" && value != "loopback") return false;
+    if (option == "--share" && value.find("net") != std::string_view::npos) return false;
+  }
+  return true;
+}
+
 struct CaseState {
   CaseRecord record;
   std::vector<std::string> needs;
@@ -210,12 +227,16 @@ class Supervisor {
     if (!artifacts.active()) return {};
     std::string folder = artifacts.directory + "/" + artifacts_folder_name(first.record.name);
     if (first.attempts_started > 1) folder += ".attempt-" + std::to_string(first.attempts_started);
-    return {"--artifacts",
-            folder,
-            "--keep",
-            std::string(keep_policy_name(artifacts.keep)),
-            "--artifacts-limit",
-            std::to_string(artifacts.limit_bytes)};
+    std::vector<std::string> arguments = {"--artifacts",
+                                          folder,
+                                          "--keep",
+                                          std::string(keep_policy_name(artifacts.keep)),
+                                          "--artifacts-limit",
+                                          std::to_string(artifacts.limit_bytes)};
+    if (request_.capture_on_failure && has_own_network(first.needs)) {
+      arguments.insert(arguments.end(), {"--capture", std::string(kCaptureOnFailure)});
+    }
+    return arguments;
   }
 
   std::vector<std::string> child_arguments(const Job& job, const std::string& json_path) const {

@@ -213,6 +213,43 @@ TEST(GtestRunner, EachCaseKeepsItsFilesInAFolderOfItsOwn) {
   EXPECT_NE(junit.find("<system-out>"), std::string::npos) << junit;
 }
 
+// --capture on-failure (issue 15): a failed case keeps its packets in its own folder, a passed
+// one keeps nothing, and a case that declares `--network none` is run without a capture rather
+// than refused.
+TEST(GtestRunner, CaptureOnFailureKeepsEachFailedCasesPacketsInItsFolder) {
+  Scratch scratch;
+  const std::string kept = scratch / "artifacts";
+  const auto run =
+      run_to_end(gtest_argv(scratch, {"--capture", "on-failure", "--artifacts", kept, "--filter",
+                                      "Sample.Fails:Sample.Passes:Needs.Offline", "--json",
+                                      scratch / "out.json"}),
+                 with_state(scratch));
+  ASSERT_EQ(run.exit.exit_code, 1) << describe(run);
+  ASSERT_TRUE(matches_runner_schema(scratch / "out.json"));
+  const std::string pcap = read_text(kept + "/Sample.Fails/capture.pcap");
+  ASSERT_GE(pcap.size(), 24U);
+  EXPECT_EQ(pcap.substr(0, 4), std::string("\xd4\xc3\xb2\xa1", 4)) << "not a pcap file";
+  EXPECT_FALSE(fs::exists(kept + "/Sample.Passes")) << "a passing case kept its packets";
+  auto cases = cases_by_name(read_json(scratch / "out.json"));
+  EXPECT_EQ(cases["Needs.Offline"].at("status"), "passed");
+  const auto& paths = cases["Sample.Fails"].at("attempts")[0].at("artifacts").at("paths");
+  EXPECT_NE(std::find(paths.begin(), paths.end(), "capture.pcap"), paths.end()) << paths;
+}
+
+TEST(GtestRunner, CaptureTakesOnlyOnFailureAndNeedsArtifacts) {
+  Scratch scratch;
+  const std::string kept = scratch / "artifacts";
+  for (const std::vector<std::string>& options :
+       {std::vector<std::string>{"--capture", scratch / "run.pcap", "--artifacts", kept},
+        {"--capture", "on-failure"},
+        {"--capture", "on-failure", "--artifacts", kept, "--network", "none"}}) {
+    const auto run = run_to_end(gtest_argv(scratch, options), with_state(scratch));
+    EXPECT_EQ(run.exit.exit_code, 125) << describe(run);
+    EXPECT_NE(run.err.find("--capture"), std::string::npos) << run.err;
+    EXPECT_FALSE(fs::exists(kept)) << "refused before any case ran";
+  }
+}
+
 // The data block of an `isotest report --html` page, as the page's script reads it.
 nlohmann::json page_data(const std::string& html) {
   const std::string open = "id=\"isotest-report-data\">";
