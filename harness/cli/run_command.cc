@@ -153,6 +153,10 @@ int run_command(const SandboxSpec& requested, char* const* environment) {
   if (result.diagnostics && result.diagnostics->stacks) {
     for (const auto& line : stack_summary(*result.diagnostics->stacks)) print_message(line);
   }
+  // And where a crashed one died.
+  if (result.diagnostics && result.diagnostics->crash) {
+    for (const auto& line : crash_summary(*result.diagnostics->crash)) print_message(line);
+  }
   if (!spec.json_path.empty()) {
     try {
       // Test output may be any bytes; invalid UTF-8 becomes U+FFFD so the file is always JSON.

@@ -352,11 +352,13 @@ class Supervisor {
   // never finished is the one that crashed or hung; cases that never started run again.
   void collect_batch(const Running& running, const nlohmann::json& result) {
     std::map<std::string, CaseOutcome> outcomes = running.parser.outcomes();
+    std::map<std::string, nlohmann::json> crashes;  // the plugin's crash site, on its case
     if (auto listed = result.find("cases"); listed != result.end() && listed->is_array()) {
       for (const auto& entry : *listed) {
         const std::string name = entry.value("name", "");
         const std::string status = entry.value("status", "");
         if (name.empty() || status == "notrun" || status == "disabled") continue;
+        if (entry.contains("crash")) crashes[name] = entry["crash"];
         auto& outcome = outcomes[name];
         outcome.status = status == "passed" || status == "failed" || status == "skipped"
                              ? status
@@ -378,6 +380,9 @@ class Supervisor {
       nlohmann::json attempt = result;
       attempt["batch"] = names;
       attempt.erase("cases");
+      if (auto crash = crashes.find(found->first); crash != crashes.end()) {
+        attempt["crash"] = crash->second;
+      }
       record(running, index, std::move(attempt), found->second);
     }
     if (not_started.empty() || running.interrupted) return;

@@ -1,6 +1,11 @@
 // Forensics (issue 14): a test that hangs leaves every thread's stack in its result and in the
-// log, taken before it was signalled; one that does not costs nothing and leaves nothing.
+// log, taken before it was signalled; one that crashes, the crash site, from its core; one that
+// does neither costs nothing and leaves nothing.
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 
@@ -17,6 +22,27 @@ namespace {
 std::string deadlock_program() {
   const char* value = std::getenv("ISOTEST_DEADLOCK");
   return value != nullptr && *value != '\0' ? value : ISOTEST_DEFAULT_DEADLOCK;
+}
+
+std::string crash_program() {
+  const char* value = std::getenv("ISOTEST_CRASH");
+  return value != nullptr && *value != '\0' ? value : ISOTEST_DEFAULT_CRASH;
+}
+
+std::string host_core_pattern() {
+  std::ifstream in("/proc/sys/kernel/core_pattern");
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// The files a run left in `dir` besides its result.
+std::vector<std::string> left_in(const TempDir& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    if (entry.path().filename() != "result.json") names.push_back(entry.path().filename());
+  }
+  return names;
 }
 
 struct ThreadSeen {
@@ -100,6 +126,94 @@ TEST(ForensicsTest, RunThatEndsByItselfHasNoDiagnostics) {
   EXPECT_FALSE(result.contains("diagnostics")) << result["diagnostics"].dump(2);
 }
 
+// A core is written where core_pattern names a plain file; a pattern that pipes to a host
+// program (systemd-coredump, apport) gives none, and the result says why. Which one applies is
+// the host's: both are asserted, whichever it is.
+TEST(ForensicsTest, CrashWithoutPluginIsReadFromTheCore) {
+  TempDir dir;
+  // A working directory the test may write to, as root and as nobody: a relative core_pattern
+  // puts the core there.
+  ::chmod(dir.path().c_str(), 0777);
+  const auto json = dir / "result.json";
+  auto run = run_to_end(isotest_run({"--chdir", dir.path(), "--json", json}, {crash_program()}));
+  EXPECT_EQ(run.exit.exit_code, 128 + 11) << describe(run);  // still the signal's status
+  auto result = load_result(json);
+  EXPECT_EQ(result["signal_name"], "SIGSEGV");
+  ASSERT_TRUE(result.contains("diagnostics")) << result.dump(2);
+  EXPECT_EQ(result["diagnostics"]["trigger"], "crash");
+  const auto& crash = result["diagnostics"]["crash"];
+  EXPECT_EQ(crash["signal"], 11);
+  EXPECT_EQ(crash["signal_name"], "SIGSEGV");
+  const std::string pattern = host_core_pattern();
+  if (pattern.starts_with('|') || pattern.empty()) {
+    EXPECT_EQ(crash["source"], "none") << crash.dump(2);
+    EXPECT_NE(crash["unavailable_reason"].get<std::string>().find("core_pattern"),
+              std::string::npos)
+        << crash.dump(2);
+    return;
+  }
+  ASSERT_EQ(crash["source"], "core") << crash.dump(2) << run.err;
+  EXPECT_EQ(crash["code_name"], "SEGV_MAPERR");
+  EXPECT_EQ(crash["address"], "0x0");
+  EXPECT_TRUE(crash["tid"].is_number_integer()) << crash.dump(2);
+  ASSERT_FALSE(crash["frames"].empty()) << crash.dump(2);
+  const auto& top = crash["frames"][0];
+  EXPECT_EQ(top["function"], "(anonymous namespace)::dereference_a_null_pointer()")
+      << crash.dump(2);
+  EXPECT_EQ(top["module"], crash_program()) << top.dump();
+  EXPECT_TRUE(top["file"].get<std::string>().ends_with("crash.cc")) << top.dump();
+  EXPECT_NE(run.err.find("isotest: crashed in (anonymous namespace)::dereference_a_null_pointer() "
+                         "at crash.cc:"),
+            std::string::npos)
+      << run.err;
+  // Read, then removed: no core is left in the working directory.
+  EXPECT_EQ(left_in(dir), std::vector<std::string>{}) << "left behind";
+  EXPECT_TRUE(results_match_schema({json}));
+}
+
+TEST(ForensicsTest, CrashCoreNeverLetsNoCoreBeWrittenAndSaysSo) {
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0777);
+  const auto json = dir / "result.json";
+  auto run = run_to_end(isotest_run(
+      {"--chdir", dir.path(), "--crash-core", "never", "--json", json}, {crash_program()}));
+  EXPECT_EQ(run.exit.exit_code, 128 + 11) << describe(run);
+  auto result = load_result(json);
+  const auto& crash = result["diagnostics"]["crash"];
+  EXPECT_EQ(crash["source"], "none") << result.dump(2);
+  EXPECT_EQ(crash["unavailable_reason"], "--crash-core never");
+  EXPECT_EQ(crash["frames"], nlohmann::json::array());
+  EXPECT_EQ(left_in(dir), std::vector<std::string>{}) << "a core was written";
+  EXPECT_NE(run.err.find("isotest: crashed: SIGSEGV; no stack: --crash-core never"),
+            std::string::npos)
+      << run.err;
+}
+
+// The kernel would truncate a file that has the core's name: isotest lets no core be written
+// rather than lose the user's file.
+TEST(ForensicsTest, CoreNeverOverwritesAnExistingFile) {
+  const std::string pattern = host_core_pattern();
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0777);
+  const bool literal = !pattern.empty() && pattern.find_first_of("%|/") == std::string::npos;
+  const std::string existing = dir / (literal ? pattern : "core");
+  { std::ofstream(existing) << "the user's own file\n"; }
+  const auto json = dir / "result.json";
+  auto run = run_to_end(isotest_run({"--chdir", dir.path(), "--json", json}, {crash_program()}));
+  EXPECT_EQ(run.exit.exit_code, 128 + 11) << describe(run);
+  std::ifstream in(existing);
+  std::string content;
+  std::getline(in, content);
+  EXPECT_EQ(content, "the user's own file");
+  if (!literal) return;  // the core's name is not fixed: no file can be in its way
+  const auto result = load_result(json);
+  const auto& crash = result["diagnostics"]["crash"];
+  EXPECT_EQ(crash["source"], "none") << crash.dump(2);
+  EXPECT_NE(crash["unavailable_reason"].get<std::string>().find("exists already"),
+            std::string::npos)
+      << crash.dump(2);
+}
+
 TEST(ForensicsTest, BadStackOptionsAreRefused) {
   struct Case {
     std::vector<std::string> options;
@@ -109,6 +223,7 @@ TEST(ForensicsTest, BadStackOptionsAreRefused) {
       {{"--stacks", "sometimes"}, "isotest: --stacks takes auto or never; got `sometimes`\n"},
       {{"--stacks-timeout", "soon"},
        "isotest: --stacks-timeout takes a duration such as 500ms, 30s or 2m; got `soon`\n"},
+      {{"--crash-core", "always"}, "isotest: --crash-core takes auto or never; got `always`\n"},
       {{"--stacks-timeout", "0"},
        "isotest: --stacks-timeout must be greater than zero; use --stacks never to collect no "
        "stacks\n"},
