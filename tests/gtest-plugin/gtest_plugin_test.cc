@@ -256,10 +256,10 @@ TEST(GtestPlugin, UnderAddressSanitizerTheCrashSiteComesFirstAndAsanStillReports
   TempDir dir;
   const std::string json = dir / "result.json";
   const char* asan_sample = std::getenv("ISOTEST_SAMPLE_PLUGIN_ASAN");
-  auto run = run_to_end(isotest_run(
-      {"--json", json, "--env", "ASAN_OPTIONS=handle_segv=1:detect_leaks=0"},
-      {asan_sample != nullptr ? asan_sample : ISOTEST_DEFAULT_SAMPLE_PLUGIN_ASAN,
-       "--gtest_filter=Crash.NullPointer"}));
+  auto run = run_to_end(
+      isotest_run({"--json", json, "--env", "ASAN_OPTIONS=handle_segv=1:detect_leaks=0"},
+                  {asan_sample != nullptr ? asan_sample : ISOTEST_DEFAULT_SAMPLE_PLUGIN_ASAN,
+                   "--gtest_filter=Crash.NullPointer"}));
   EXPECT_EQ(run.exit.exit_code, 1) << describe(run);  // ASan's exit status, not the signal's
   EXPECT_NE(run.err.find("ERROR: AddressSanitizer: SEGV on unknown address"), std::string::npos)
       << run.err;
