@@ -1,20 +1,22 @@
 #include "core_dump.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <algorithm>
+#include <random>
+#include <vector>
 
 #include "crash_site.h"
+#include "scratch_directory.h"
 #include "setup_error.h"
-#include "unique_dir.h"
 #include "unique_fd.h"
 
 namespace isotest {
@@ -53,19 +55,23 @@ bool is_literal(const std::string& name, bool uses_pid) {
   return !uses_pid && name.find('%') == std::string::npos;
 }
 
-bool is_core_file(int directory_fd, const char* name) {
-  const UniqueFd fd(::openat(directory_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
-  unsigned char header[18] = {};
-  if (!fd.valid() || ::pread(fd.get(), header, sizeof header, 0) != sizeof header) return false;
-  // e_ident, then e_type (ET_CORE = 4) in the file's byte order.
-  const bool little_endian = header[5] == 1;
-  const unsigned type =
-      little_endian ? header[16] | (header[17] << 8) : header[17] | (header[16] << 8);
-  return std::memcmp(header,
-                     "\x7f"
-                     "ELF",
-                     4) == 0 &&
-         type == 4;
+// A random id, as 32 hex digits.
+std::string random_run_id() {
+  std::random_device source;
+  std::string id;
+  for (int i = 0; i < 4; ++i) {
+    char part[9];
+    static_cast<void>(std::snprintf(part, sizeof part, "%08x", source()));
+    id += part;
+  }
+  return id;
+}
+
+// A sandbox step (before_test, in init): allocation-free. Raising the soft limit up to the hard
+// one needs no privilege (setrlimit(2)), and a failure costs only the core, never the run.
+bool raise_core_limit(void* context, ChildError& /*error*/) {
+  static_cast<void>(::setrlimit(RLIMIT_CORE, static_cast<const rlimit*>(context)));
+  return true;
 }
 
 }  // namespace
@@ -101,7 +107,8 @@ std::string describe_core_pattern(const CorePattern& pattern) {
          "(--crash-core)";
 }
 
-CoreCapture::CoreCapture(CoreMode mode, const std::string& working_directory) {
+CoreCapture::CoreCapture(CoreMode mode, const std::string& working_directory)
+    : run_id_(random_run_id()) {
   if (mode == CoreMode::never) {
     unavailable_reason_ = "--crash-core never";
     return;
@@ -123,36 +130,29 @@ CoreCapture::CoreCapture(CoreMode mode, const std::string& working_directory) {
         "core_pattern is `" + text + "`: isotest cannot tell where that puts a core";
     return;
   }
-  struct stat info {};
-  if (::stat(directory_.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+  const UniqueFd directory(::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!directory.valid()) {
     unavailable_reason_ =
         "core_pattern is `" + text + "`, and " + directory_ + " is not a directory on this host";
     return;
   }
-  // The kernel truncates an existing file of that name: never the user's.
-  if (is_literal(name_pattern_, uses_pid_) &&
-      ::access((directory_ + "/" + name_pattern_).c_str(), F_OK) == 0) {
+  // The kernel replaces an existing file of that name: never the user's. A core of an isotest run
+  // (another run's, or one whose isotest was killed before it could take it) may go.
+  if (!is_literal(name_pattern_, uses_pid_)) return;
+  const UniqueFd existing(::openat(directory.get(), name_pattern_.c_str(),
+                                   O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if ((existing.valid() || errno != ENOENT) &&
+      (!existing.valid() || run_id_of_core(existing.get()).empty())) {
     unavailable_reason_ = directory_ + "/" + name_pattern_ +
                           " exists already and isotest does not let the kernel overwrite it "
                           "with a core (core_pattern is `" +
                           text + "`): remove it";
-    directory_.clear();
   }
 }
 
-namespace {
-
-// A sandbox step (before_test, in init): allocation-free. Raising the soft limit up to the hard
-// one needs no privilege (setrlimit(2)), and a failure costs only the core, never the run.
-bool raise_core_limit(void* context, ChildError& /*error*/) {
-  static_cast<void>(::setrlimit(RLIMIT_CORE, static_cast<const rlimit*>(context)));
-  return true;
-}
-
-}  // namespace
-
 void CoreCapture::adjust(LaunchPlan& plan) {
-  if (directory_.empty() || !unavailable_reason_.empty()) return;
+  plan.exec.set_variable(kRunIdVariable, run_id_);
+  if (!unavailable_reason_.empty()) return;
   // The sandbox's init inherits isotest's limits: the hard one is what it may raise to.
   rlimit current{};
   if (::getrlimit(RLIMIT_CORE, &current) != 0) {
@@ -170,60 +170,46 @@ void CoreCapture::adjust(LaunchPlan& plan) {
                                            .reaped = nullptr,
                                            .test_ended = nullptr,
                                            .context = &core_limit_});
-  allowed_ = true;
 }
 
-std::optional<std::string> CoreCapture::find_core() const {
-  if (!allowed_) return std::nullopt;
-  // Written during this run: no older file that merely has a matching name.
-  const auto since = std::chrono::system_clock::to_time_t(started_) - 1;
-  if (is_literal(name_pattern_, uses_pid_)) {  // one stat, not a directory listing
-    const std::string path = directory_ + "/" + name_pattern_;
-    struct stat info {};
-    const UniqueFd directory(::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (::lstat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode) || info.st_mtime < since ||
-        !directory.valid() || !is_core_file(directory.get(), name_pattern_.c_str())) {
-      return std::nullopt;
+std::optional<RunCore> CoreCapture::take() {
+  if (!unavailable_reason_.empty()) return std::nullopt;
+  const UniqueFd directory(::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  std::vector<std::string> names;
+  if (is_literal(name_pattern_, uses_pid_)) {
+    names.push_back(name_pattern_);
+  } else if (directory.valid()) {
+    const std::string glob = name_glob(name_pattern_, uses_pid_);
+    for (auto& name : entry_names(directory.get())) {
+      if (::fnmatch(glob.c_str(), name.c_str(), FNM_PERIOD) == 0) names.push_back(std::move(name));
     }
-    return path;
   }
-  const UniqueDir dir(::opendir(directory_.c_str()));
-  if (!dir) return std::nullopt;
-  const std::string glob = name_glob(name_pattern_, uses_pid_);
-  std::optional<std::string> newest;
-  time_t newest_time = 0;
-  while (const dirent* entry = ::readdir(dir.get())) {
-    if (::fnmatch(glob.c_str(), entry->d_name, FNM_PERIOD) != 0) continue;
+  bool another_runs = false;
+  for (auto& name : names) {
+    // O_NOFOLLOW and O_NONBLOCK: a symlink or FIFO of that name is never followed nor waited on.
+    UniqueFd file(directory.valid() ? ::openat(directory.get(), name.c_str(),
+                                               O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+                                    : -1);
     struct stat info {};
-    if (::fstatat(::dirfd(dir.get()), entry->d_name, &info, AT_SYMLINK_NOFOLLOW) != 0 ||
-        !S_ISREG(info.st_mode) || info.st_mtime < since || info.st_mtime < newest_time ||
-        !is_core_file(::dirfd(dir.get()), entry->d_name)) {
+    if (!file.valid() || ::fstat(file.get(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
+    const std::string id = run_id_of_core(file.get());
+    if (id != run_id_) {
+      another_runs = another_runs || !id.empty();
       continue;
     }
-    newest = directory_ + "/" + entry->d_name;
-    newest_time = info.st_mtime;
+    // The open file stays readable once its name is gone.
+    static_cast<void>(::unlinkat(directory.get(), name.c_str(), 0));
+    return RunCore{.file = std::move(file), .name = std::move(name)};
   }
-  return newest;
-}
-
-CrashReport CoreCapture::take(int signal, const std::string& executable) {
-  if (!unavailable_reason_.empty()) return crash_without_stack(signal, unavailable_reason_);
-  const auto core = find_core();
-  if (!core) {
-    return crash_without_stack(
-        signal, "no core appeared in " + directory_ + " (core_pattern `" + name_pattern_ +
-                    "`): the test may lack write access there, or have changed "
-                    "its working directory");
-  }
-  CrashReport crash = crash_from_core(*core, executable);
-  if (crash.signal == 0) crash.signal = signal;
-  // Read: it goes, so that a build tree does not fill with cores.
-  ::unlink(core->c_str());
-  return crash;
-}
-
-void CoreCapture::discard() {
-  if (const auto core = find_core()) ::unlink(core->c_str());
+  unavailable_reason_ =
+      another_runs ? "the core in " + directory_ +
+                         " is another run's: a test that crashed in the same "
+                         "directory at the same time replaced this run's (core_pattern `" +
+                         name_pattern_ + "` gives both the same name)"
+                   : "no core appeared in " + directory_ + " (core_pattern `" + name_pattern_ +
+                         "`): the test may lack write access there, or have changed its working "
+                         "directory";
+  return std::nullopt;
 }
 
 }  // namespace isotest

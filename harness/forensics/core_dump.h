@@ -8,13 +8,13 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
-#include <chrono>
 #include <optional>
 #include <string>
 
 #include "diagnostics.h"
 #include "launch_plan.h"
 #include "spec.h"
+#include "unique_fd.h"
 
 namespace isotest {
 
@@ -36,34 +36,47 @@ std::string describe_core_pattern(const CorePattern& pattern);
 // the crashing thread is near the start of the dump anyway.
 constexpr std::uint64_t kCoreLimitBytes = 256ULL * 1024 * 1024;
 
+// The core a crash of this run left, open; the file is gone from where the kernel put it.
+struct RunCore {
+  UniqueFd file;
+  std::string name;  // the file name the kernel gave it: "core", "core.1234"
+};
+
 // One run's core: where it would go decided before the clone, the limit raised inside the
 // sandbox, the file taken after the run.
+//
+// A relative core_pattern puts the core in the crashing process's working directory, which in
+// the sandbox is the host's directory (docs/cli.md: Working directory): runs in one directory at
+// once (ctest -j, isotest gtest -j) give their cores the same name, and the kernel replaces an
+// existing file of that name (do_coredump unlinks it first). core_pattern and core_uses_pid are
+// the host's (and %p and core_uses_pid give the pid inside the sandbox's PID namespace, the same
+// in every sandbox), so the name cannot tell the runs apart: each run puts a random
+// ISOTEST_RUN_ID into the test's environment and takes only the core that holds its own.
 class CoreCapture {
  public:
   // `working_directory`: the test's, as the host names it (the sandbox sees the same path).
   CoreCapture(CoreMode mode, const std::string& working_directory);
 
-  // Only when a core would be a file isotest can read: a sandbox step that raises the
-  // RLIMIT_CORE of the sandbox's init before it starts the test, which inherits it.
+  // Sets the test's ISOTEST_RUN_ID and, only when a core would be a file isotest can read, adds
+  // a sandbox step that raises the RLIMIT_CORE of the sandbox's init before it starts the test,
+  // which inherits it.
   void adjust(LaunchPlan& plan);
 
-  // After the run: the crash site from the core the test left, which is then removed; otherwise
-  // a report with source "none" and the reason.
-  CrashReport take(int signal, const std::string& executable);
+  // After a crash: this run's core, removed from where the kernel put it (so that a build tree
+  // does not fill with cores); nullopt, and unavailable_reason() says why, when there is none. A
+  // core of another run, or one isotest did not ask for, stays where it is.
+  std::optional<RunCore> take();
 
-  // Removes the core a crash left when another source (the plugin) described it.
-  void discard();
+  // Why there is no core; empty while one is expected.
+  [[nodiscard]] const std::string& unavailable_reason() const { return unavailable_reason_; }
 
  private:
-  [[nodiscard]] std::optional<std::string> find_core() const;
-
+  std::string run_id_;
   std::string directory_;     // where the kernel writes the core
   std::string name_pattern_;  // the file name part of core_pattern
   bool uses_pid_ = false;
-  bool allowed_ = false;
   std::string unavailable_reason_;  // why no core is expected
   rlimit core_limit_{};             // the sandbox step's context: the test's RLIMIT_CORE
-  std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
 };
 
 }  // namespace isotest

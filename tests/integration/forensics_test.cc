@@ -3,9 +3,12 @@
 // does neither costs nothing and leaves nothing.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -212,6 +215,142 @@ TEST(ForensicsTest, CoreNeverOverwritesAnExistingFile) {
   EXPECT_NE(crash["unavailable_reason"].get<std::string>().find("exists already"),
             std::string::npos)
       << crash.dump(2);
+}
+
+bool host_writes_core_files() {
+  const std::string pattern = host_core_pattern();
+  return !pattern.empty() && !pattern.starts_with('|');
+}
+
+std::string file_start(const std::string& path, std::size_t bytes) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text(bytes, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(bytes));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return text;
+}
+
+// With --artifacts the core a crash left and the stack dump are kept with the run's files
+// (issue 14: "Core files and stack dumps land there too") and listed in `artifacts.paths`; the
+// working directory keeps no core.
+TEST(ForensicsTest, CrashKeepsItsCoreAndStackDumpAsArtifacts) {
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0777);
+  const std::string work = dir / "work";
+  std::filesystem::create_directory(work);
+  ::chmod(work.c_str(), 0777);
+  const std::string kept = dir / "kept";
+  const auto json = dir / "result.json";
+  auto run = run_to_end(
+      isotest_run({"--chdir", work, "--artifacts", kept, "--json", json}, {crash_program()}));
+  EXPECT_EQ(run.exit.exit_code, 128 + 11) << describe(run);
+  const auto result = load_result(json);
+  EXPECT_TRUE(results_match_schema({json}));
+  const auto& artifacts = result["artifacts"];
+  ASSERT_EQ(artifacts["kept"], true) << result.dump(2);
+  std::vector<std::string> paths = artifacts["paths"];
+  const std::string dump = kept + "/forensics/stacks.txt";
+  EXPECT_NE(std::find(paths.begin(), paths.end(), "forensics/stacks.txt"), paths.end())
+      << artifacts.dump(2);
+  std::ifstream in(dump);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_TRUE(text.starts_with(
+      host_writes_core_files() ? "crashed in (anonymous namespace)::dereference_a_null_pointer()"
+                               : "crashed: SIGSEGV; no stack"))
+      << text;
+  EXPECT_EQ(std::filesystem::directory_iterator(work), std::filesystem::directory_iterator())
+      << "the working directory kept something";
+  if (!host_writes_core_files()) return;  // no core to keep: asserted by the text above
+  EXPECT_EQ(result["diagnostics"]["crash"]["source"], "core") << result.dump(2);
+  const auto core = std::find_if(paths.begin(), paths.end(), [](const std::string& path) {
+    return path.starts_with("forensics/core");
+  });
+  ASSERT_NE(core, paths.end()) << artifacts.dump(2);
+  EXPECT_EQ(file_start(kept + "/" + *core, 4),
+            "\x7f"
+            "ELF")
+      << "not the core";
+}
+
+// Two runs that crash in one working directory at once (ctest -j) give their cores the same
+// name (core_pattern `core`), and the later crash replaces the earlier core. A run must never
+// report another run's crash site: here the core in the working directory is another run's (a
+// copy of one kept with --artifacts), and the test itself cannot dump core (ulimit -c 0); the
+// run reads no core and says why. Without ISOTEST_RUN_ID it would name the other run's frames.
+TEST(ForensicsTest, AnotherRunsCoreInTheWorkingDirectoryIsNeverRead) {
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0777);
+  const std::string kept = dir / "kept";
+  auto other = run_to_end(
+      isotest_run({"--chdir", dir.path(), "--artifacts", kept, "--json", dir / "other.json"},
+                  {crash_program(), "abort"}));
+  ASSERT_EQ(other.exit.exit_code, 128 + 6) << describe(other);
+  if (!host_writes_core_files()) {  // no core anywhere: the other run says why
+    EXPECT_EQ(load_result(dir / "other.json")["diagnostics"]["crash"]["source"], "none");
+    return;
+  }
+  const std::string others_core = kept + "/forensics/core";
+  ASSERT_EQ(file_start(others_core, 4),
+            "\x7f"
+            "ELF")
+      << "the other run kept no core\n"
+      << other.err;
+  const auto json = dir / "result.json";
+  auto run =
+      run_to_end(isotest_run({"--chdir", dir.path(), "--json", json},
+                             {"/bin/sh", "-c", "cp \"$0\" core && ulimit -c 0 && exec \"$1\"",
+                              others_core, crash_program()}));
+  EXPECT_EQ(run.exit.exit_code, 128 + 11) << describe(run);
+  const auto result = load_result(json);
+  const auto& crash = result["diagnostics"]["crash"];
+  EXPECT_EQ(crash["source"], "none") << crash.dump(2);
+  EXPECT_EQ(crash["signal_name"], "SIGSEGV") << crash.dump(2);
+  EXPECT_EQ(crash["frames"], nlohmann::json::array()) << crash.dump(2);
+  EXPECT_NE(crash["unavailable_reason"].get<std::string>().find("is another run's"),
+            std::string::npos)
+      << crash.dump(2);
+  EXPECT_TRUE(std::filesystem::exists(dir / "core")) << "another run's core was removed";
+}
+
+// The same race for real: two runs in one working directory crash at the same moment, one in
+// dereference_a_null_pointer (SIGSEGV), one in give_up_with_abort (SIGABRT). Each reports its
+// own crash site or none, never the other's.
+TEST(ForensicsTest, RunsCrashingAtOnceInOneDirectoryNeverTakeEachOthersCore) {
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0777);
+  const std::string wait_then_crash = "while [ ! -e go ]; do sleep 0.01; done; exec \"$0\" \"$@\"";
+  struct Side {
+    std::string json;
+    std::vector<std::string> arguments;
+    int signal;
+    std::string function;
+  };
+  const Side sides[] = {
+      {dir / "segv.json", {}, 11, "(anonymous namespace)::dereference_a_null_pointer()"},
+      {dir / "abort.json", {"abort"}, 6, "(anonymous namespace)::give_up_with_abort()"}};
+  for (int round = 0; round < 3; ++round) {
+    std::filesystem::remove(dir / "go");
+    std::vector<std::unique_ptr<SpawnedProcess>> runs;
+    for (const auto& side : sides) {
+      std::vector<std::string> command{"/bin/sh", "-c", wait_then_crash, crash_program()};
+      command.insert(command.end(), side.arguments.begin(), side.arguments.end());
+      runs.push_back(std::make_unique<SpawnedProcess>(
+          isotest_run({"--chdir", dir.path(), "--json", side.json}, command)));
+    }
+    std::ofstream(dir / "go").put('\n');
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      runs[i]->close_stdin();
+      EXPECT_EQ(runs[i]->wait().exit_code, 128 + sides[i].signal) << runs[i]->stderr_text();
+      const auto crash = load_result(sides[i].json)["diagnostics"]["crash"];
+      EXPECT_EQ(crash["signal"], sides[i].signal) << crash.dump(2);
+      if (crash["source"] == "none") continue;  // its core was replaced by the other's
+      ASSERT_FALSE(crash["frames"].empty()) << crash.dump(2);
+      bool own = false;
+      for (const auto& frame : crash["frames"]) own = own || frame["function"] == sides[i].function;
+      EXPECT_TRUE(own) << "round " << round << ": not its own crash site\n" << crash.dump(2);
+    }
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "core")) << "a run left its core";
 }
 
 TEST(ForensicsTest, BadStackOptionsAreRefused) {
