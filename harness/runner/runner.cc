@@ -47,6 +47,21 @@ namespace isotest {
 
 namespace {
 
+// The crash site the plugin reported for case NAME (in an `isotest run` result's `cases`) as the
+// attempt's `crash`, where the case's document finds it (runner_report.cc).
+void copy_plugin_crash(const nlohmann::json& result, const std::string& name,
+                       nlohmann::json& attempt) {
+  const auto listed = result.find("cases");
+  if (listed == result.end() || !listed->is_array()) return;
+  for (const auto& entry : *listed) {
+    if (entry.is_object() && entry.value("name", "") == name && entry.contains("crash")) {
+      nlohmann::json crash = entry["crash"];  // a copy: `attempt` may be `result` itself
+      attempt["crash"] = std::move(crash);
+      return;
+    }
+  }
+}
+
 namespace asio = boost::asio;
 namespace bp = boost::process::v2;
 namespace fs = std::filesystem;
@@ -341,6 +356,7 @@ class Supervisor {
   void collect(const Running& running) {
     nlohmann::json result = child_result(running);
     if (running.job.cases.size() == 1) {
+      copy_plugin_crash(result, cases_[running.job.cases.front()].record.name, result);
       record(running, running.job.cases.front(), std::move(result), std::nullopt);
       return;
     }
@@ -352,13 +368,11 @@ class Supervisor {
   // never finished is the one that crashed or hung; cases that never started run again.
   void collect_batch(const Running& running, const nlohmann::json& result) {
     std::map<std::string, CaseOutcome> outcomes = running.parser.outcomes();
-    std::map<std::string, nlohmann::json> crashes;  // the plugin's crash site, on its case
     if (auto listed = result.find("cases"); listed != result.end() && listed->is_array()) {
       for (const auto& entry : *listed) {
         const std::string name = entry.value("name", "");
         const std::string status = entry.value("status", "");
         if (name.empty() || status == "notrun" || status == "disabled") continue;
-        if (entry.contains("crash")) crashes[name] = entry["crash"];
         auto& outcome = outcomes[name];
         outcome.status = status == "passed" || status == "failed" || status == "skipped"
                              ? status
@@ -380,9 +394,7 @@ class Supervisor {
       nlohmann::json attempt = result;
       attempt["batch"] = names;
       attempt.erase("cases");
-      if (auto crash = crashes.find(found->first); crash != crashes.end()) {
-        attempt["crash"] = crash->second;
-      }
+      copy_plugin_crash(result, found->first, attempt);
       record(running, index, std::move(attempt), found->second);
     }
     if (not_started.empty() || running.interrupted) return;

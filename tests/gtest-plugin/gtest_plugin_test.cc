@@ -5,7 +5,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 
@@ -228,6 +230,57 @@ TEST_P(GtestCases, CrashSiteNamesTheFunctionThatDereferencedNull) {
   EXPECT_EQ(crashed["status"], "crashed");
   EXPECT_EQ(crashed["crash"], crash);
   EXPECT_FALSE(case_named(result, "After.Runs").contains("crash"));
+}
+
+// `isotest gtest` runs each case in a sandbox of its own: the crashing case carries the frame of
+// the function that crashed (in its decisive attempt's diagnostics, and with the plugin its own
+// `crash`), and with --artifacts the case's folder keeps the stack dump and the core the crash
+// left (issue 14); the working directory keeps no core.
+TEST_P(GtestCases, IsotestGtestCrashedCaseCarriesTheFrameAndKeepsTheCore) {
+  ::chmod(dir_.path().c_str(), 0777);
+  const std::string work = dir_ / "work";
+  std::filesystem::create_directory(work);
+  ::chmod(work.c_str(), 0777);
+  const std::string kept = dir_ / "kept";
+  const std::string json = dir_ / "gtest.json";
+  auto run = run_to_end({tools().isotest, "gtest", "--chdir", work, "--artifacts", kept, "--json",
+                         json, "--filter", "Crash.NullPointer:After.Runs", sample(GetParam())});
+  EXPECT_EQ(run.exit.exit_code, 1) << describe(run);
+  const auto document = load_result(json);
+  nlohmann::json crashed;
+  for (const auto& entry : document.at("cases")) {
+    if (entry.at("name") == "Crash.NullPointer") crashed = entry;
+    if (entry.at("name") == "After.Runs") {
+      EXPECT_EQ(entry.at("status"), "passed");
+    }
+  }
+  ASSERT_EQ(crashed.value("status", ""), "crashed") << document.dump(2);
+  const auto& crash = crashed["diagnostics"]["crash"];
+  const std::string source = expected_crash_source(plugin());
+  EXPECT_EQ(crash["source"], source) << crashed.dump(2);
+  const std::vector<std::string> paths = crashed["artifacts"]["paths"];
+  EXPECT_NE(std::find(paths.begin(), paths.end(), "forensics/stacks.txt"), paths.end())
+      << crashed.dump(2);
+  EXPECT_EQ(std::filesystem::directory_iterator(work), std::filesystem::directory_iterator())
+      << "the working directory kept something";
+  if (source == "none") return;
+  expect_crash_site(crash, source, 11, "(anonymous namespace)::dereference_a_null_pointer()",
+                    sample(GetParam()));
+  if (plugin()) {
+    EXPECT_EQ(crashed["crash"], crash);
+  }
+  // With the plugin too: its handler re-raised the signal, and the kernel wrote the core.
+  const auto core = std::find_if(paths.begin(), paths.end(), [](const std::string& path) {
+    return path.starts_with("forensics/core");
+  });
+  ASSERT_NE(core, paths.end()) << crashed.dump(2);
+  std::ifstream in(kept + "/Crash.NullPointer/" + *core, std::ios::binary);
+  std::string magic(4, '\0');
+  in.read(magic.data(), 4);
+  EXPECT_EQ(magic,
+            "\x7f"
+            "ELF")
+      << "not the core";
 }
 
 TEST_P(GtestCases, CrashSiteOfAnAbortNamesTheFunctionThatCalledIt) {
