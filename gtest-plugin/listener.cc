@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "crash_handler.h"
 #include "isotest/gtest.h"
 #include "needs_registry.h"
 
@@ -113,6 +114,7 @@ class StreamingListener : public testing::EmptyTestEventListener {
   }
 
   void OnTestStart(const testing::TestInfo& info) override {
+    note_running_case(full_name(info));
     std::string line = R"({"event":"case_start","name":)";
     append_json_string(line, full_name(info));
     pipe_.send(line + "}");
@@ -132,6 +134,7 @@ class StreamingListener : public testing::EmptyTestEventListener {
   }
 
   void OnTestEnd(const testing::TestInfo& info) override {
+    note_running_case("");
     const testing::TestResult& result = *info.result();
     const char* outcome = result.Skipped() ? "skipped" : result.Failed() ? "failed" : "passed";
     std::string line = R"({"event":"case_end","name":)";
@@ -188,6 +191,7 @@ struct PluginSetUp {
     testing::UnitTest* unit_test = testing::UnitTest::GetInstance();
     if (const int fd = take_events_fd(); fd >= 0) {
       unit_test->listeners().Append(new StreamingListener(fd));
+      install_crash_handler(fd);
     }
     // Registered after GoogleTest's UnitTest exists, so it runs before that is destroyed.
     if (std::getenv("ISOTEST_LIST_NEEDS") != nullptr)

@@ -33,7 +33,7 @@ struct SandboxOptionTexts {
   std::string net_delay, net_loss, net_rate, net_duplicate, net_reorder, net_corrupt,
       service_timeout;
   std::vector<std::string> services, service_ready;
-  std::string stacks, stacks_timeout;
+  std::string stacks, stacks_timeout, crash_core;
 };
 
 constexpr const char* kSandboxGroup = "Isolation and limits";
@@ -127,6 +127,10 @@ void add_sandbox_options(CLI::App& command, SandboxSpec& spec, SandboxOptionText
   scalar(command.add_option("--stacks-timeout", texts.stacks_timeout,
                             "give up collecting stacks after DURATION (default 3s)"))
       ->option_text("DURATION");
+  scalar(command.add_option("--crash-core", texts.crash_core,
+                            "auto (default: where core_pattern writes a file, let a crashing "
+                            "test dump core and read its crash site from it), never"))
+      ->option_text("MODE");
   scalar(command.add_option("--memory", texts.memory,
                             "memory limit, swap included (256M, 1G); OOM is status oom"))
       ->option_text("SIZE");
@@ -205,6 +209,11 @@ void convert_limits(SandboxSpec& spec, const SandboxOptionTexts& texts,
     auto mode = parse_stack_mode(texts.stacks);
     if (!mode) problems.push_back("--stacks takes auto or never; " + got(texts.stacks));
     spec.stacks = mode.value_or(spec.stacks);
+  }
+  if (!texts.crash_core.empty()) {
+    auto mode = parse_core_mode(texts.crash_core);
+    if (!mode) problems.push_back("--crash-core takes auto or never; " + got(texts.crash_core));
+    spec.crash_core = mode.value_or(spec.crash_core);
   }
   if (!texts.output_limit.empty()) {
     auto bytes = parse_size_bytes(texts.output_limit);

@@ -137,12 +137,13 @@ int run_command(const SandboxSpec& requested, char* const* environment) {
   // GoogleTest binaries get their cases and status rules (gtest/), a run with --capture,
   // --net-* or --service its network lab (netlab/), a run that times out its stacks and a run
   // with --artifacts its kept files (forensics/). `isotest gtest` runs its cases through here
-  // too. The artifacts come last: they leave out the mount points the others make in /tmp, and
-  // keep by the status the others have settled.
+  // too. Forensics comes after GoogleTest, whose crash report it completes, and hands the
+  // artifacts its stack dump and core. The artifacts come last: they leave out the mount points
+  // the others make in /tmp, and keep by the status the others have settled.
   GtestExtension gtest(environment);
   NetworkLab netlab(spec.netlab);
-  Forensics forensics(spec);
   ArtifactsKeeper artifacts(spec.artifacts, environment);
+  Forensics forensics(spec, &artifacts);
   LaunchExtension* const extensions[] = {&gtest, &netlab, &forensics, &artifacts};
   auto result = run_sandboxed(spec, environment, extensions);
   if (result.error) report_setup_error(*result.error, result.status);
@@ -151,6 +152,10 @@ int run_command(const SandboxSpec& requested, char* const* environment) {
   // Where a timed-out test was stuck, in the CTest log: the result file may never be looked at.
   if (result.diagnostics && result.diagnostics->stacks) {
     for (const auto& line : stack_summary(*result.diagnostics->stacks)) print_message(line);
+  }
+  // And where a crashed one died.
+  if (result.diagnostics && result.diagnostics->crash) {
+    for (const auto& line : crash_summary(*result.diagnostics->crash)) print_message(line);
   }
   if (!spec.json_path.empty()) {
     try {

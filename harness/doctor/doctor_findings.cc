@@ -3,6 +3,7 @@
 #include <cerrno>
 
 #include "cgroup.h"
+#include "core_dump.h"
 #include "doctor_apparmor_profile.h"  // generated from packaging/apparmor/isotest
 #include "qdisc_request.h"
 #include "setup_error.h"
@@ -411,6 +412,20 @@ void add_setting_findings(FindingList& out, const DoctorFacts& facts) {
   }
 }
 
+// Where a crashing test's core goes decides whether isotest can name the crash site of a test
+// without the GoogleTest plugin (docs/doctor.md, "core_pattern").
+void add_core_pattern_finding(FindingList& out, const HostEnvironment& env) {
+  const CorePattern pattern{.pattern = env.core_pattern, .uses_pid = env.core_uses_pid};
+  std::string remedy;
+  if (pattern.pattern.empty() || pattern.pipes()) {
+    remedy =
+        "link the GoogleTest plugin (IsoTest::gtest), whose handler reports the crash site "
+        "itself, or have cores written to a file: sysctl kernel.core_pattern=core";
+  }
+  out.add("core_pattern", "core_pattern", FindingLevel::info, describe_core_pattern(pattern),
+          remedy);
+}
+
 void add_environment_findings(FindingList& out, const DoctorFacts& facts) {
   const auto& env = facts.environment;
   const auto& probes = facts.namespaces;
@@ -430,6 +445,8 @@ void add_environment_findings(FindingList& out, const DoctorFacts& facts) {
             "mode " + std::to_string(env.seccomp_mode) + ": a filter is active" +
                 (namespaces_work ? ", and allows what isotest needs" : ""));
   }
+
+  add_core_pattern_finding(out, env);
 
   std::vector<std::string> where;
   if (env.docker) where.emplace_back("Docker");

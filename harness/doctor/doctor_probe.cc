@@ -22,6 +22,7 @@
 #include "cgroup.h"
 #include "child_error.h"
 #include "mountinfo.h"
+#include "core_dump.h"
 #include "netlab_sandbox.h"
 #include "network.h"
 #include "qdisc_request.h"
@@ -460,6 +461,9 @@ HostEnvironment read_environment() {
   char path[4096];
   ssize_t length = ::readlink("/proc/self/exe", path, sizeof path - 1);
   if (length > 0) env.binary_path.assign(path, static_cast<std::size_t>(length));
+  const CorePattern core = read_core_pattern();
+  env.core_pattern = core.pattern;
+  env.core_uses_pid = core.uses_pid;
   return env;
 }
 

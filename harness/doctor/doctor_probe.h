@@ -77,8 +77,10 @@ struct HostEnvironment {
   int proc_submounts = 0;      // mounts below /proc (a container's masks block new procfs mounts)
   bool loads_modules = false;  // /proc/modules exists: the kernel was built with CONFIG_MODULES
   uid_t uid = 0;
-  std::string kernel;       // uname -r
-  std::string binary_path;  // /proc/self/exe, for the AppArmor profile
+  std::string kernel;        // uname -r
+  std::string binary_path;   // /proc/self/exe, for the AppArmor profile
+  std::string core_pattern;  // /proc/sys/kernel/core_pattern: where a crash's core goes
+  bool core_uses_pid = false;
 };
 
 struct DoctorFacts {

@@ -98,7 +98,9 @@ nlohmann::json doctor_json(const DoctorFacts& facts, const Diagnosis& diagnosis)
         {"seccomp_mode", env.seccomp_mode},
         {"proc_submounts", env.proc_submounts},
         {"loads_modules", env.loads_modules},
-        {"binary", env.binary_path}}},
+        {"binary", env.binary_path},
+        {"core_pattern", env.core_pattern},
+        {"core_uses_pid", env.core_uses_pid}}},
   };
 }
 

@@ -1,12 +1,14 @@
 #include "artifacts_keeper.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <string_view>
 
 #include "host_paths.h"
 #include "mount_plan.h"
@@ -20,6 +22,7 @@ namespace {
 
 constexpr const char* kTmpPart = "tmp";
 constexpr const char* kOutputsPart = "outputs";
+constexpr const char* kForensicsPart = "forensics";
 // Past this many files copying stops too, as at the size cap: a test that left a million empty
 // files must not hold the run for minutes.
 constexpr std::size_t kMaxKeptFiles = 10000;
@@ -67,21 +70,52 @@ struct CopyTally {
   bool truncated = false;
 };
 
+bool write_bytes(int to, std::string_view bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t written = ::write(to, bytes.data() + done, bytes.size() - done);
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) return false;
+    done += static_cast<std::size_t>(written);
+  }
+  return true;
+}
+
 bool copy_bytes(int from, int to, std::uint64_t size) {
   char buffer[64 * 1024];
   while (size > 0) {
     const ssize_t got = ::read(from, buffer, std::min<std::uint64_t>(size, sizeof buffer));
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) return got == 0;
-    std::size_t done = 0;
-    while (done < static_cast<std::size_t>(got)) {
-      const ssize_t written = ::write(to, buffer + done, static_cast<std::size_t>(got) - done);
-      if (written < 0 && errno == EINTR) continue;
-      if (written <= 0) return false;
-      done += static_cast<std::size_t>(written);
-    }
+    if (!write_bytes(to, std::string_view(buffer, static_cast<std::size_t>(got)))) return false;
     size -= static_cast<std::uint64_t>(got);
   }
+  return true;
+}
+
+// Copies the open regular file `source` into `into` as NAME; false when the cap stops the
+// copying. The copy is a new file of ours, never one already there or a link's target.
+bool copy_open_file(const UniqueFd& source, const std::string& name, const std::string& relative,
+                    KeptDirectory& into, CopyTally& tally) {
+  struct stat info {};
+  if (!source.valid() || ::fstat(source.get(), &info) != 0 || !S_ISREG(info.st_mode)) return true;
+  const auto size = static_cast<std::uint64_t>(info.st_size);
+  if (tally.bytes + size > tally.limit_bytes || tally.paths.size() == kMaxKeptFiles) {
+    tally.truncated = true;
+    return false;
+  }
+  const int directory = into.open();
+  if (directory < 0) return true;
+  const UniqueFd copy(::openat(directory, name.c_str(),
+                               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                               (info.st_mode & 0777) | 0600));
+  if (!copy.valid()) return true;
+  if (::lseek(source.get(), 0, SEEK_SET) != 0 || !copy_bytes(source.get(), copy.get(), size)) {
+    ::unlinkat(directory, name.c_str(), 0);  // a short copy would pass for the whole file
+    return true;
+  }
+  tally.bytes += size;
+  tally.paths.push_back(relative);
   return true;
 }
 
@@ -92,27 +126,7 @@ bool copy_file(int from_fd, const std::string& name, const std::string& relative
                KeptDirectory& into, CopyTally& tally) {
   const UniqueFd source(
       ::openat(from_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  struct stat info {};
-  if (!source.valid() || ::fstat(source.get(), &info) != 0 || !S_ISREG(info.st_mode)) return true;
-  const auto size = static_cast<std::uint64_t>(info.st_size);
-  if (tally.bytes + size > tally.limit_bytes || tally.paths.size() == kMaxKeptFiles) {
-    tally.truncated = true;
-    return false;
-  }
-  const int directory = into.open();
-  if (directory < 0) return true;
-  // O_EXCL with O_NOFOLLOW: a new file of ours, never one already there or a link's target.
-  const UniqueFd copy(::openat(directory, name.c_str(),
-                               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                               (info.st_mode & 0777) | 0600));
-  if (!copy.valid()) return true;
-  if (!copy_bytes(source.get(), copy.get(), size)) {
-    ::unlinkat(directory, name.c_str(), 0);  // a short copy would pass for the whole file
-    return true;
-  }
-  tally.bytes += size;
-  tally.paths.push_back(relative);
-  return true;
+  return copy_open_file(source, name, relative, into, tally);
 }
 
 // Copies the regular files and directories below `from_fd` into `into`, leaving out
@@ -164,7 +178,9 @@ void remove_earlier_run(const std::string& directory) {
       !S_ISREG(info.st_mode)) {
     return;
   }
-  for (const char* part : {kTmpPart, kOutputsPart}) remove_tree(folder.get(), part);
+  for (const char* part : {kTmpPart, kOutputsPart, kForensicsPart}) {
+    remove_tree(folder.get(), part);
+  }
   ::unlinkat(folder.get(), marker.c_str(), 0);
 }
 
@@ -231,11 +247,19 @@ void ArtifactsKeeper::finish(RunResult& result) {
       CopyTally tally{.limit_bytes = request_.limit_bytes};
       const UniqueFd scratch(
           ::open(scratch_->path().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      bool room = true;
       for (const char* part : {kTmpPart, kOutputsPart}) {
         const UniqueFd from(
             ::openat(scratch.get(), part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         KeptDirectory into(nullptr, folder.get(), part);
-        if (from.valid() && !copy_tree(from.get(), part, into, mount_points_, tally)) break;
+        room = !from.valid() || copy_tree(from.get(), part, into, mount_points_, tally);
+        if (!room) break;
+      }
+      // The other extensions' files last: a large core must not crowd out what the test left.
+      KeptDirectory forensics(nullptr, folder.get(), kForensicsPart);
+      for (std::size_t i = 0; room && i < added_.size(); ++i) {
+        const std::string relative = std::string(kForensicsPart) + "/" + added_[i].name;
+        room = copy_open_file(added_[i].file, added_[i].name, relative, forensics, tally);
       }
       kept.kept = true;
       kept.files = tally.paths.size();
@@ -250,6 +274,19 @@ void ArtifactsKeeper::finish(RunResult& result) {
   scratch_.reset();  // the run's directory goes now, kept or not
   // And those of runs whose isotest was killed (SIGKILL) before it could remove its own.
   remove_stale_scratch_directories(parent);
+}
+
+void ArtifactsKeeper::add_file(std::string name, UniqueFd file) {
+  if (!request_.active()) return;
+  added_.push_back(AddedFile{.name = std::move(name), .file = std::move(file)});
+}
+
+void ArtifactsKeeper::add_text(std::string name, const std::string& text) {
+  if (!request_.active()) return;
+  // An anonymous file, so that a text is kept as a file is: by the policy, within the cap.
+  UniqueFd file(::memfd_create(name.c_str(), MFD_CLOEXEC));
+  if (!file.valid() || !write_bytes(file.get(), text)) return;
+  add_file(std::move(name), std::move(file));
 }
 
 }  // namespace isotest

@@ -2,9 +2,10 @@
 // (launcher/launch_extension.h). Before the clone it gives the sandbox a /tmp backed by a
 // directory of the run's own on the host instead of a tmpfs, and an outputs directory named to
 // the test in TEST_UNDECLARED_OUTPUTS_DIR; after the run it copies what the policy keeps under
-// the caller's folder (DIR/tmp/..., DIR/outputs/...), up to a size cap, and says so in the
-// result's `artifacts`. The run's own directory is removed in every case: nothing else remains on
-// the host. `isotest run` plugs it in last (docs/architecture.md says why).
+// the caller's folder (DIR/tmp/..., DIR/outputs/..., and what other extensions hand it in
+// DIR/forensics/...), up to a size cap, and says so in the result's `artifacts`. The run's own
+// directory is removed in every case: nothing else remains on the host. `isotest run` plugs it in
+// last (docs/architecture.md says why).
 #pragma once
 
 #include <optional>
@@ -16,6 +17,7 @@
 #include "launch_extension.h"
 #include "result.h"
 #include "scratch_directory.h"
+#include "unique_fd.h"
 
 namespace isotest {
 
@@ -43,11 +45,24 @@ class ArtifactsKeeper : public LaunchExtension {
   // `result.artifacts`; then removes the run's directory.
   void finish(RunResult& result) override;
 
+  // What another extension keeps with the run's files (Forensics: the stack dump, the core a
+  // crash left), handed over before this one's finish: kept as DIR/forensics/NAME by the same
+  // policy, within the same cap (after tmp/ and outputs/, in the order handed over), and listed
+  // in `paths`. Nothing without --artifacts.
+  void add_file(std::string name, UniqueFd file);
+  void add_text(std::string name, const std::string& text);
+
  private:
+  struct AddedFile {
+    std::string name;
+    UniqueFd file;
+  };
+
   ArtifactsRequest request_;
   char* const* environment_;
   std::optional<ScratchDirectory> scratch_;
   std::vector<std::string> mount_points_;  // "tmp/.isotest": relative to the kept folder
+  std::vector<AddedFile> added_;
 };
 
 }  // namespace isotest

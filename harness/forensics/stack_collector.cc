@@ -1,6 +1,5 @@
 #include "stack_collector.h"
 
-#include <cxxabi.h>
 #include <dirent.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
@@ -20,6 +19,7 @@
 #include <set>
 #include <sstream>
 
+#include "dwfl_symbols.h"
 #include "setup_error.h"
 #include "unique_dir.h"
 #include "unique_fd.h"
@@ -333,37 +333,6 @@ class Collector {
     walk.thread->frames.push_back(
         describe_pc(dwfl_thread_dwfl(dwfl_frame_thread(frame)), pc, activation));
     return walk.thread->frames.size() < kMaxFrames ? DWARF_CB_OK : DWARF_CB_ABORT;
-  }
-
-  static StackFrame describe_pc(Dwfl* dwfl, Dwarf_Addr pc, bool activation) {
-    StackFrame frame{.pc = pc};
-    // A caller's pc is the return address, which may be the first instruction of the next
-    // line or function: look up the call instruction before it instead.
-    const Dwarf_Addr lookup = activation ? pc : pc - 1;
-    Dwfl_Module* module = dwfl_addrmodule(dwfl, lookup);
-    if (module == nullptr) return frame;
-    if (const char* name = dwfl_module_info(module, nullptr, nullptr, nullptr, nullptr, nullptr,
-                                            nullptr, nullptr)) {
-      frame.module = name;
-    }
-    if (const char* symbol = dwfl_module_addrname(module, lookup))
-      frame.function = demangle(symbol);
-    if (Dwfl_Line* line = dwfl_module_getsrc(module, lookup)) {
-      int line_number = 0;
-      if (const char* file =
-              dwfl_lineinfo(line, nullptr, &line_number, nullptr, nullptr, nullptr)) {
-        frame.file = file;
-        frame.line = line_number;
-      }
-    }
-    return frame;
-  }
-
-  static std::string demangle(const char* symbol) {
-    int status = 0;
-    std::unique_ptr<char, decltype(&std::free)> readable(
-        abi::__cxa_demangle(symbol, nullptr, nullptr, &status), std::free);
-    return status == 0 && readable ? std::string(readable.get()) : std::string(symbol);
   }
 
   // The sandbox has its own mount namespace: a module's path (from /proc/PID/maps) is the

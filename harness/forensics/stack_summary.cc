@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "result.h"
+
 namespace isotest {
 
 namespace {
@@ -28,22 +30,66 @@ std::string frame_text(const StackFrame& frame) {
   return text;
 }
 
+std::string frames_text(const std::vector<StackFrame>& frames) {
+  std::string text;
+  for (std::size_t i = 0; i < frames.size() && i < kFramesShown; ++i) {
+    text += (i == 0 ? " " : " < ") + frame_text(frames[i]);
+  }
+  if (frames.size() > kFramesShown) {
+    text += " < ... (" + std::to_string(frames.size() - kFramesShown) + " more)";
+  }
+  return text;
+}
+
 std::string thread_line(const ThreadStack& thread) {
   std::string line =
       "    thread " + std::to_string(thread.tid) + " `" + thread.name + "` " + thread.state;
   if (!thread.wchan.empty()) line += " in " + thread.wchan;
-  line += ":";
-  for (std::size_t i = 0; i < thread.frames.size() && i < kFramesShown; ++i) {
-    line += (i == 0 ? " " : " < ") + frame_text(thread.frames[i]);
-  }
-  if (thread.frames.size() > kFramesShown) {
-    line += " < ... (" + std::to_string(thread.frames.size() - kFramesShown) + " more)";
-  }
+  line += ":" + frames_text(thread.frames);
   if (!thread.error.empty()) line += " [" + thread.error + "]";
   return line;
 }
 
+// The innermost frame with a name: the function that crashed rather than the libc one that
+// raised the signal for it (abort()) when that one has no name.
+std::string crash_site_text(const std::vector<StackFrame>& frames) {
+  for (const auto& frame : frames) {
+    if (frame.function.empty()) continue;
+    std::string text = frame.function;
+    if (!frame.file.empty()) {
+      text += " at " + std::filesystem::path(frame.file).filename().string() + ":" +
+              std::to_string(frame.line);
+    }
+    return text;
+  }
+  return frames.empty() ? std::string() : frame_text(frames.front());
+}
+
 }  // namespace
+
+std::vector<std::string> crash_summary(const CrashReport& crash) {
+  std::string what = signal_name(crash.signal);
+  if (crash.code) {
+    if (const std::string name = signal_code_name(crash.signal, *crash.code); !name.empty()) {
+      what += " (" + name + ")";
+    }
+  }
+  if (crash.address) {
+    char address[32];
+    static_cast<void>(std::snprintf(address, sizeof address, " at 0x%llx",
+                                    static_cast<unsigned long long>(*crash.address)));
+    what += address;
+  }
+  if (crash.tid) what += ", thread " + std::to_string(*crash.tid);
+  if (crash.frames.empty()) {
+    std::string line = "crashed: " + what + "; no stack";
+    if (!crash.unavailable_reason.empty()) line += ": " + crash.unavailable_reason;
+    return {line};
+  }
+  return {"crashed in " + crash_site_text(crash.frames) + ": " + what + " (from the " +
+              crash.source + ")",
+          "  stack:" + frames_text(crash.frames)};
+}
 
 std::vector<std::string> stack_summary(const StackDump& dump) {
   char header[160];

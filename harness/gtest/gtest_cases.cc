@@ -1,6 +1,7 @@
 #include "gtest_cases.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,6 +40,12 @@ const char* text_or_empty(const nlohmann::json& value) {
 
 double number_or_zero(const nlohmann::json& value) {
   return value.is_number() ? value.get<double>() : 0.0;
+}
+
+// "0x7f12..." as the plugin writes addresses.
+std::uint64_t address_or_zero(const nlohmann::json& value) {
+  return value.is_string() ? std::strtoull(value.get_ref<const std::string&>().c_str(), nullptr, 16)
+                           : 0;
 }
 
 // "file.cc:12\nmessage", as GoogleTest writes a failure into its JSON output; "unknown file"
@@ -138,8 +145,49 @@ CaseResult& CaseAssembler::case_named(const std::string& name) {
   return cases_.back();
 }
 
+void CaseAssembler::on_crash(const nlohmann::json& event) {
+  PluginCrash crash;
+  auto& report = crash.report;
+  report.signal = static_cast<int>(number_or_zero(event.value("signal", nlohmann::json())));
+  report.code = static_cast<int>(number_or_zero(event.value("code", nlohmann::json())));
+  // si_addr is the fault's only for the signal's own codes; a sent signal's holds the sender.
+  if (*report.code > 0 && *report.code != SI_KERNEL) {
+    report.address = address_or_zero(event.value("address", nlohmann::json()));
+  }
+  report.tid = static_cast<int>(number_or_zero(event.value("tid", nlohmann::json())));
+  report.source = "plugin";
+  crash.case_name = text_or_empty(event.value("case", nlohmann::json()));
+  if (crash.case_name.empty() && running_) crash.case_name = cases_[*running_].name;
+  for (const auto& pc : event.value("pcs", nlohmann::json::array())) {
+    report.frames.push_back(StackFrame{.pc = address_or_zero(pc)});
+  }
+  for (const auto& module : event.value("modules", nlohmann::json::array())) {
+    if (!module.is_object()) continue;
+    report.modules.push_back(
+        LoadedModule{.path = text_or_empty(module.value("path", nlohmann::json())),
+                     .base = address_or_zero(module.value("base", nlohmann::json()))});
+  }
+  if (report.frames.empty()) report.unavailable_reason = "the plugin's handler found no frames";
+  crash_ = std::move(crash);
+}
+
+void CaseAssembler::add_crash(RunResult& result) const {
+  if (!crash_) return;
+  if (result.cases) {
+    for (auto& test_case : *result.cases) {
+      if (test_case.name == crash_->case_name) test_case.crash = crash_->report;
+    }
+  }
+  if (!result.diagnostics) result.diagnostics = Diagnostics{.trigger = "crash"};
+  result.diagnostics->crash = crash_->report;
+}
+
 void CaseAssembler::on_event(const nlohmann::json& event, double now_ms) {
   const std::string kind = text_or_empty(event.value("event", nlohmann::json()));
+  if (kind == "crash") {
+    if (!crash_) on_crash(event);
+    return;
+  }
   if (kind == "start") {
     started_ = true;
     for (const auto& name : event.value("cases", nlohmann::json::array())) {

@@ -189,6 +189,7 @@ void GtestExtension::finish(RunResult& result) {
         result.killed_by_harness && result.killed_by_harness->reason == KillReason::timeout;
     result.cases =
         assembler_.finish(timed_out ? RunStatus::timeout : RunStatus::crashed, elapsed_ms());
+    assembler_.add_crash(result);
     gtest.cases_source = "plugin";
   } else if (own_output_ && ran) {
     if (auto cases = cases_from_gtest_json(read_whole_file(host_dir_ + "/gtest.json"))) {

@@ -171,16 +171,21 @@ std::string failure_message(const nlohmann::json& document) {
   return status;
 }
 
-// The stacks a timed-out run left (`diagnostics.stacks`), as `isotest run` printed them; none
-// without them.
+// The stacks a timed-out run left (`diagnostics.stacks`) and the crash site of one that crashed
+// (`diagnostics.crash`), as `isotest run` printed them; none without them.
 std::vector<std::string> stacks_lines(const nlohmann::json& document) {
-  const auto& stacks = field(field(document, "diagnostics"), "stacks");
-  if (!stacks.is_object()) return {};
+  const auto& diagnostics = field(document, "diagnostics");
+  std::vector<std::string> lines;
   try {
-    if (auto dump = stack_dump_from_json(stacks)) return stack_summary(*dump);
+    if (auto dump = stack_dump_from_json(field(diagnostics, "stacks"))) {
+      lines = stack_summary(*dump);
+    }
+    if (auto crash = crash_report_from_json(field(diagnostics, "crash"))) {
+      for (auto& line : crash_summary(*crash)) lines.push_back(std::move(line));
+    }
   } catch (const nlohmann::json::exception&) {  // a hand-edited file: shown as it is elsewhere
   }
-  return {};
+  return lines;
 }
 
 std::string stacks_text(const nlohmann::json& document) {
@@ -490,8 +495,10 @@ void case_testcase(const TestUnit& unit, std::ostringstream& out) {
       !is_good(status) && status != "notrun" && !attachments.empty()) {
     out << "      <system-out>" << xml_text(attachments) << "</system-out>\n";
   }
-  // The stacks belong to the case that was running when the time ran out.
-  if (const std::string stacks = stacks_text(run); status == "timeout" && !stacks.empty()) {
+  // The stacks belong to the case that was running when the time ran out, the crash site to the
+  // one that crashed.
+  if (const std::string stacks = stacks_text(run);
+      (status == "timeout" || status == "crashed") && !stacks.empty()) {
     out << "      <system-err>" << xml_text(stacks) << "</system-err>\n";
   }
   out << "    </testcase>\n";

@@ -63,6 +63,7 @@ nlohmann::json case_json(const CaseResult& result) {
                            {"failures", failures},
                            {"properties", result.properties}};
   if (result.status == RunStatus::skipped) object["skip_message"] = result.skip_message;
+  if (result.crash) object["crash"] = to_json(*result.crash);
   return object;
 }
 

@@ -44,6 +44,7 @@ struct CaseResult {
   std::vector<CaseFailure> failures;
   std::string skip_message;
   std::map<std::string, std::string> properties;  // RecordProperty()
+  std::optional<CrashReport> crash;               // the case the binary died in (plugin)
 };
 
 // What isotest learned about a GoogleTest binary besides its cases.

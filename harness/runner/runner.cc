@@ -48,6 +48,21 @@ namespace isotest {
 
 namespace {
 
+// The crash site the plugin reported for case NAME (in an `isotest run` result's `cases`) as the
+// attempt's `crash`, where the case's document finds it (runner_report.cc).
+void copy_plugin_crash(const nlohmann::json& result, const std::string& name,
+                       nlohmann::json& attempt) {
+  const auto listed = result.find("cases");
+  if (listed == result.end() || !listed->is_array()) return;
+  for (const auto& entry : *listed) {
+    if (entry.is_object() && entry.value("name", "") == name && entry.contains("crash")) {
+      nlohmann::json crash = entry["crash"];  // a copy: `attempt` may be `result` itself
+      attempt["crash"] = std::move(crash);
+      return;
+    }
+  }
+}
+
 namespace asio = boost::asio;
 namespace bp = boost::process::v2;
 namespace fs = std::filesystem;
@@ -363,6 +378,7 @@ class Supervisor {
   void collect(const Running& running) {
     nlohmann::json result = child_result(running);
     if (running.job.cases.size() == 1) {
+      copy_plugin_crash(result, cases_[running.job.cases.front()].record.name, result);
       record(running, running.job.cases.front(), std::move(result), std::nullopt);
       return;
     }
@@ -400,6 +416,7 @@ class Supervisor {
       nlohmann::json attempt = result;
       attempt["batch"] = names;
       attempt.erase("cases");
+      copy_plugin_crash(result, found->first, attempt);
       record(running, index, std::move(attempt), found->second);
     }
     if (not_started.empty() || running.interrupted) return;

@@ -58,7 +58,7 @@ nlohmann::json case_document(const CaseRecord& record) {
                              {"attempts", record.attempts}};
   if (decisive != nullptr && !is_good(status)) {
     for (const char* key : {"exit_code", "signal_name", "timeout_ms", "error", "output",
-                            "diagnostics", "artifacts"}) {
+                            "diagnostics", "crash", "artifacts"}) {
       if (decisive->contains(key)) document[key] = (*decisive)[key];
     }
   }

@@ -33,7 +33,7 @@ std::string problem_with_existing(const std::string& directory) {
            ": cannot write in this directory; name one the caller can write in";
   }
   if (exists(directory + "/" + std::string(kArtifactsMarker))) return {};
-  for (const char* part : {"tmp", "outputs"}) {
+  for (const char* part : {"tmp", "outputs", "forensics"}) {
     if (exists(directory + "/" + part)) {
       return "--artifacts " + directory + " already holds " + part +
              " that isotest did not write; name an empty folder, or move it away";

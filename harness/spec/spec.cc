@@ -71,6 +71,12 @@ std::optional<StackMode> parse_stack_mode(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<CoreMode> parse_core_mode(std::string_view name) {
+  if (name == "auto") return CoreMode::automatic;
+  if (name == "never") return CoreMode::never;
+  return std::nullopt;
+}
+
 std::string_view seccomp_mode_name(SeccompMode mode) {
   switch (mode) {
     case SeccompMode::errno_return:

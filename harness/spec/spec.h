@@ -37,6 +37,10 @@ std::string_view network_mode_name(NetworkMode mode);
 // (harness/forensics/, docs/cli.md: --stacks).
 enum class StackMode { automatic, never };
 std::optional<StackMode> parse_stack_mode(std::string_view name);
+// Whether a test that dies of a fatal signal may leave a core for isotest to read the crash site
+// from, where the host's core_pattern writes a plain file (docs/cli.md: --crash-core).
+enum class CoreMode { automatic, never };
+std::optional<CoreMode> parse_core_mode(std::string_view name);
 std::optional<NetworkMode> parse_network_mode(std::string_view name);
 
 struct BindMount {
@@ -99,7 +103,8 @@ struct SandboxSpec {
   // Where the captured stdout of the command is copied as it arrives: isotest's stdout, or its
   // stderr when the result itself goes to stdout.
   int stdout_copy_fd = 1;
-  StackMode stacks = StackMode::automatic;  // at a timeout (--stacks)
+  StackMode stacks = StackMode::automatic;    // at a timeout (--stacks)
+  CoreMode crash_core = CoreMode::automatic;  // at a crash (--crash-core)
 
   [[nodiscard]] bool shares(Namespace ns) const {
     return (shared_namespaces & (1U << static_cast<unsigned>(ns))) != 0;

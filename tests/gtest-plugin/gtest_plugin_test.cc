@@ -3,7 +3,11 @@
 // case and field by field, and every result valid against docs/result.schema.json.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 
@@ -159,6 +163,179 @@ TEST_P(GtestCases, AbortMarksTheRunningCaseCrashed) {
   EXPECT_EQ(names_of(result), (std::vector<std::string>{"Crash.Aborts", "After.Runs"}));
   EXPECT_EQ(case_named(result, "Crash.Aborts")["status"], "crashed");
   EXPECT_EQ(case_named(result, "After.Runs")["status"], "notrun");
+}
+
+// The frame named FUNCTION ("f()"), or null.
+const nlohmann::json* frame_named(const nlohmann::json& crash, const std::string& function) {
+  if (!crash.is_object() || !crash.contains("frames")) return nullptr;
+  for (const auto& frame : crash["frames"]) {
+    if (frame["function"] == function) return &frame;
+  }
+  return nullptr;
+}
+
+std::string host_core_pattern() {
+  std::ifstream in("/proc/sys/kernel/core_pattern");
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// The crash site (issue 14): with the plugin, from its fatal-signal handler, on the crashing
+// case and in `diagnostics.crash`; without it, from the core where core_pattern writes a file.
+// FUNCTION must be on the crashing thread's stack, with its file and line.
+void expect_crash_site(const nlohmann::json& crash, const std::string& source, int signal,
+                       const std::string& function, const std::string& module) {
+  EXPECT_EQ(crash["source"], source) << crash.dump(2);
+  EXPECT_EQ(crash["signal"], signal);
+  EXPECT_TRUE(crash["tid"].is_number_integer()) << crash.dump(2);
+  const nlohmann::json* frame = frame_named(crash, function);
+  ASSERT_NE(frame, nullptr) << function << " on no frame:\n" << crash.dump(2);
+  EXPECT_TRUE((*frame)["file"].get<std::string>().ends_with("sample_cases.cc")) << frame->dump();
+  EXPECT_GT((*frame)["line"].get<int>(), 0);
+  EXPECT_EQ((*frame)["module"], module) << frame->dump();
+}
+
+// Where the run's crash site comes from, for this build on this host.
+std::string expected_crash_source(bool plugin) {
+  if (plugin) return "plugin";
+  const std::string pattern = host_core_pattern();
+  return pattern.empty() || pattern.starts_with('|') ? "none" : "core";
+}
+
+TEST_P(GtestCases, CrashSiteNamesTheFunctionThatDereferencedNull) {
+  ::chmod(dir_.path().c_str(), 0777);  // a relative core_pattern puts the core here
+  auto [run, result] = run_sample("Crash.NullPointer:After.Runs", {"--chdir", dir_.path()});
+  EXPECT_EQ(run.exit.exit_code, 139) << describe(run);  // the handler re-raised the signal
+  EXPECT_EQ(result["signal_name"], "SIGSEGV");
+  const auto& crash = result["diagnostics"]["crash"];
+  EXPECT_EQ(result["diagnostics"]["trigger"], "crash") << result.dump(2);
+  const std::string source = expected_crash_source(plugin());
+  if (source == "none") {
+    EXPECT_EQ(crash["source"], "none") << crash.dump(2);
+    return;
+  }
+  expect_crash_site(crash, source, 11, "(anonymous namespace)::dereference_a_null_pointer()",
+                    sample(GetParam()));
+  EXPECT_EQ(crash["code_name"], "SEGV_MAPERR");
+  EXPECT_EQ(crash["address"], "0x0");
+  EXPECT_EQ(crash["frames"][0]["function"], "(anonymous namespace)::dereference_a_null_pointer()")
+      << crash.dump(2);
+  EXPECT_NE(run.err.find("isotest: crashed in (anonymous namespace)::dereference_a_null_pointer() "
+                         "at sample_cases.cc:"),
+            std::string::npos)
+      << run.err;
+  if (!plugin()) return;
+  const auto& crashed = case_named(result, "Crash.NullPointer");
+  EXPECT_EQ(crashed["status"], "crashed");
+  EXPECT_EQ(crashed["crash"], crash);
+  EXPECT_FALSE(case_named(result, "After.Runs").contains("crash"));
+}
+
+// `isotest gtest` runs each case in a sandbox of its own: the crashing case carries the frame of
+// the function that crashed (in its decisive attempt's diagnostics, and with the plugin its own
+// `crash`), and with --artifacts the case's folder keeps the stack dump and the core the crash
+// left (issue 14); the working directory keeps no core.
+TEST_P(GtestCases, IsotestGtestCrashedCaseCarriesTheFrameAndKeepsTheCore) {
+  ::chmod(dir_.path().c_str(), 0777);
+  const std::string work = dir_ / "work";
+  std::filesystem::create_directory(work);
+  ::chmod(work.c_str(), 0777);
+  const std::string kept = dir_ / "kept";
+  const std::string json = dir_ / "gtest.json";
+  auto run = run_to_end({tools().isotest, "gtest", "--chdir", work, "--artifacts", kept, "--json",
+                         json, "--filter", "Crash.NullPointer:After.Runs", sample(GetParam())});
+  EXPECT_EQ(run.exit.exit_code, 1) << describe(run);
+  const auto document = load_result(json);
+  nlohmann::json crashed;
+  for (const auto& entry : document.at("cases")) {
+    if (entry.at("name") == "Crash.NullPointer") crashed = entry;
+    if (entry.at("name") == "After.Runs") {
+      EXPECT_EQ(entry.at("status"), "passed");
+    }
+  }
+  ASSERT_EQ(crashed.value("status", ""), "crashed") << document.dump(2);
+  const auto& crash = crashed["diagnostics"]["crash"];
+  const std::string source = expected_crash_source(plugin());
+  EXPECT_EQ(crash["source"], source) << crashed.dump(2);
+  const std::vector<std::string> paths = crashed["artifacts"]["paths"];
+  EXPECT_NE(std::find(paths.begin(), paths.end(), "forensics/stacks.txt"), paths.end())
+      << crashed.dump(2);
+  EXPECT_EQ(std::filesystem::directory_iterator(work), std::filesystem::directory_iterator())
+      << "the working directory kept something";
+  if (source == "none") return;
+  expect_crash_site(crash, source, 11, "(anonymous namespace)::dereference_a_null_pointer()",
+                    sample(GetParam()));
+  if (plugin()) {
+    EXPECT_EQ(crashed["crash"], crash);
+  }
+  // With the plugin too: its handler re-raised the signal, and the kernel wrote the core.
+  const auto core = std::find_if(paths.begin(), paths.end(), [](const std::string& path) {
+    return path.starts_with("forensics/core");
+  });
+  ASSERT_NE(core, paths.end()) << crashed.dump(2);
+  std::ifstream in(kept + "/Crash.NullPointer/" + *core, std::ios::binary);
+  std::string magic(4, '\0');
+  in.read(magic.data(), 4);
+  EXPECT_EQ(magic,
+            "\x7f"
+            "ELF")
+      << "not the core";
+}
+
+TEST_P(GtestCases, CrashSiteOfAnAbortNamesTheFunctionThatCalledIt) {
+  ::chmod(dir_.path().c_str(), 0777);
+  auto [run, result] = run_sample("Crash.Aborts", {"--chdir", dir_.path()});
+  EXPECT_EQ(run.exit.exit_code, 134) << describe(run);
+  const auto& crash = result["diagnostics"]["crash"];
+  const std::string source = expected_crash_source(plugin());
+  if (source == "none") {
+    EXPECT_EQ(crash["source"], "none") << crash.dump(2);
+    return;
+  }
+  expect_crash_site(crash, source, 6, "(anonymous namespace)::give_up_with_abort()",
+                    sample(GetParam()));
+  // abort() sends the signal itself: there is no faulting address.
+  EXPECT_TRUE(crash["address"].is_null()) << crash.dump(2);
+  if (plugin()) {
+    EXPECT_EQ(case_named(result, "Crash.Aborts")["crash"], crash);
+  }
+}
+
+// AddressSanitizer installs its SIGSEGV handler before any static object of the program is
+// built, so before the plugin's: the plugin writes its event, then hands the signal to ASan,
+// whose report is printed as ever and which exits 1. The case still carries its crash site.
+TEST(GtestPlugin, UnderAddressSanitizerTheCrashSiteComesFirstAndAsanStillReports) {
+  TempDir dir;
+  const std::string json = dir / "result.json";
+  const char* asan_sample = std::getenv("ISOTEST_SAMPLE_PLUGIN_ASAN");
+  auto run = run_to_end(
+      isotest_run({"--json", json, "--env", "ASAN_OPTIONS=handle_segv=1:detect_leaks=0"},
+                  {asan_sample != nullptr ? asan_sample : ISOTEST_DEFAULT_SAMPLE_PLUGIN_ASAN,
+                   "--gtest_filter=Crash.NullPointer"}));
+  EXPECT_EQ(run.exit.exit_code, 1) << describe(run);  // ASan's exit status, not the signal's
+  EXPECT_NE(run.err.find("ERROR: AddressSanitizer: SEGV on unknown address"), std::string::npos)
+      << run.err;
+  auto result = load_result(json);
+  const auto& crashed = case_named(result, "Crash.NullPointer");
+  EXPECT_EQ(crashed["status"], "crashed");
+  ASSERT_TRUE(crashed.contains("crash")) << result.dump(2);
+  EXPECT_EQ(crashed["crash"]["source"], "plugin");
+  EXPECT_EQ(crashed["crash"]["signal_name"], "SIGSEGV");
+  EXPECT_NE(frame_named(crashed["crash"], "(anonymous namespace)::dereference_a_null_pointer()"),
+            nullptr)
+      << crashed.dump(2);
+  EXPECT_EQ(result["diagnostics"]["crash"], crashed["crash"]);
+  EXPECT_TRUE(results_match_schema({json}));
+}
+
+TEST_P(GtestCases, PassingRunHasNoCrash) {
+  auto [run, result] = run_sample("Basic.Passes:After.Runs");
+  EXPECT_EQ(run.exit.exit_code, 0) << describe(run);
+  EXPECT_FALSE(result.contains("diagnostics")) << result.dump(2);
+  for (const auto& c : result.value("cases", nlohmann::json::array())) {
+    EXPECT_FALSE(c.contains("crash")) << c.dump();
+  }
 }
 
 TEST_P(GtestCases, TimeoutMarksTheHangingCaseTimeout) {

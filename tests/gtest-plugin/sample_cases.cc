@@ -43,8 +43,25 @@ TEST(Crash, Segfault) {
   std::raise(SIGSEGV);
 }
 
-TEST(Crash, Aborts) {
+// Named after what they do: the crash site in the result must name them (issue 14). Not
+// inlined, so that each keeps its own frame in an optimised build.
+[[gnu::noinline]] void dereference_a_null_pointer() {
+  volatile int* volatile pointer = nullptr;  // volatile: no compiler may prove the store away
+  std::puts("about to dereference a null pointer");
+  std::fflush(stdout);
+  *pointer = 42;
+}
+
+[[gnu::noinline]] void give_up_with_abort() {
   std::abort();
+}
+
+TEST(Crash, Aborts) {
+  give_up_with_abort();
+}
+
+TEST(Crash, NullPointer) {
+  dereference_a_null_pointer();
 }
 
 TEST(Exit, Early) {

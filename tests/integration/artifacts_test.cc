@@ -191,6 +191,9 @@ TEST(ArtifactsTest, BadValuesAreRefusedBeforeTheTestRuns) {
   write_file(dir / "file", "a regular file\n");
   ASSERT_EQ(::mkdir((dir / "foreign").c_str(), 0755), 0);
   ASSERT_EQ(::mkdir((dir / "foreign/tmp").c_str(), 0755), 0);
+  // Where a crash's core and the stack dump would go (forensics/).
+  ASSERT_EQ(::mkdir((dir / "forensic").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((dir / "forensic/forensics").c_str(), 0755), 0);
   struct Case {
     std::vector<std::string> options;
     std::string message;
@@ -217,6 +220,10 @@ TEST(ArtifactsTest, BadValuesAreRefusedBeforeTheTestRuns) {
        "isotest: --artifacts " + dir / "foreign" +
            " already holds tmp that isotest did not write; name an empty folder, or move it "
            "away\n"},
+      {{"--artifacts", dir / "forensic"},
+       "isotest: --artifacts " + dir / "forensic" +
+           " already holds forensics that isotest did not write; name an empty folder, or move "
+           "it away\n"},
   };
   for (const auto& c : cases) {
     auto run = run_to_end(isotest_run(c.options, {"touch", visible / "ran"}));

@@ -95,6 +95,20 @@ elif $v1_memory; then
     -- setpriv --reuid=65534 --regid=65534 --clear-groups "$isotest" doctor
 fi
 
+# Where a crashing test's core goes: the host's core_pattern, named as it is, and what it means
+# for isotest -- a file isotest reads the crash site from, or a pipe to a host program.
+pattern=$(cat /proc/sys/kernel/core_pattern)
+as_caller "$isotest" doctor >"$dir/core.txt" 2>&1 || true
+case $pattern in
+  '|'*) meaning="the kernel pipes cores to ${pattern#|}" ;;
+  '') meaning="core_pattern is empty" ;;
+  *) meaning="a plain file" ;;
+esac
+grep -E "^  info +core_pattern: " "$dir/core.txt" | grep -qF -- "$meaning" ||
+  fail "doctor's core_pattern line does not say \`$meaning\` for core_pattern \`$pattern\`"
+grep -E "^  info +core_pattern: " "$dir/core.txt" | grep -qF -- "\`$pattern\`" ||
+  fail "doctor's core_pattern line does not name the pattern \`$pattern\`"
+
 # Docker's default seccomp profile: clone/unshare with CLONE_NEWUSER refused.
 check seccomp 2 "user_namespace=broken~--security-opt seccomp=unconfined" \
   "seccomp=broken~--security-opt seccomp=unconfined" \

@@ -22,6 +22,7 @@ DoctorFacts healthy_v2_user() {
   facts.settings.max_user_namespaces = "63000";
   facts.environment.uid = 1000;
   facts.environment.kernel = "6.8.0";
+  facts.environment.core_pattern = "core";  // the kernel's default: a plain file
   auto& ns = facts.namespaces;
   for (ProbeStep* step : {&ns.user_namespace, &ns.id_maps, &ns.mount, &ns.network, &ns.ipc, &ns.uts,
                           &ns.cgroup_namespace, &ns.time_namespace, &ns.proc}) {
@@ -202,6 +203,30 @@ TEST(DoctorFindings, QueueingDisciplinesAreNotTriedWithoutANetworkNamespace) {
             "not tried: it needs a network namespace, which failed; --net-rate alone cannot be "
             "used");
   EXPECT_EQ(find(diagnosis, "network").level, FindingLevel::broken);
+}
+
+// Where a crash's core goes changes no exit status; a pipe gets the ways around it.
+TEST(DoctorFindings, CorePatternSaysWhetherIsotestCanReadACore) {
+  auto facts = healthy_v2_user();
+  facts.environment.core_pattern = "core";
+  auto file = find(diagnose(facts), "core_pattern");
+  EXPECT_EQ(file.level, FindingLevel::info);
+  EXPECT_NE(file.verdict.find("`core`: a plain file in the crashing process's working directory"),
+            std::string::npos)
+      << file.verdict;
+  EXPECT_EQ(file.remedy, "");
+
+  facts.environment.core_pattern =
+      "|/usr/lib/systemd/systemd-coredump %P %u %g %s %t 9223372036854775808 %h";
+  auto diagnosis = diagnose(facts);
+  EXPECT_EQ(diagnosis.exit_code, 0);
+  auto pipe = find(diagnosis, "core_pattern");
+  EXPECT_EQ(pipe.level, FindingLevel::info);
+  EXPECT_NE(pipe.verdict.find("pipes cores to /usr/lib/systemd/systemd-coredump, a host program"),
+            std::string::npos)
+      << pipe.verdict;
+  EXPECT_NE(pipe.remedy.find("IsoTest::gtest"), std::string::npos);
+  EXPECT_NE(pipe.remedy.find("sysctl kernel.core_pattern=core"), std::string::npos);
 }
 
 TEST(DoctorFindings, ApparmorProfileNamesTheBinary) {

@@ -38,6 +38,49 @@ TEST(CaseAssembler, EventsInPiecesBecomeCasesAndTheRunningOneTakesTheEnding) {
   EXPECT_EQ(cases[3].status, RunStatus::disabled);
 }
 
+// The plugin's crash event (gtest-plugin/crash_handler.cc), after a line the crash cut short.
+TEST(CaseAssembler, CrashEventIsKeptForTheRunningCase) {
+  CaseAssembler assembler;
+  assembler.feed(
+      R"({"event":"start","cases":["A.Crashes"],"disabled":[]})"
+      "\n"
+      R"({"event":"case_start","name":"A.Crashes"})"
+      "\n"
+      R"({"event":"fail)"
+      "\n"
+      R"({"event":"crash","signal":6,"code":-6,"address":"0x4d2","tid":2,"case":"A.Crashes",)"
+      R"("pcs":["0x7f0000001234","0x55000000abcd"],)"
+      R"("modules":[{"path":"/lib/libc.so.6","base":"0x7f0000000000"}]})"
+      "\n",
+      5);
+  const auto& crash = assembler.crash();
+  ASSERT_TRUE(crash.has_value());
+  EXPECT_EQ(crash->report.signal, 6);
+  EXPECT_EQ(crash->report.code, -6);
+  // A sent signal's si_addr is the sender's pid, not an address.
+  EXPECT_FALSE(crash->report.address.has_value());
+  EXPECT_EQ(crash->report.tid, 2);
+  EXPECT_EQ(crash->report.source, "plugin");
+  EXPECT_EQ(crash->case_name, "A.Crashes");
+  ASSERT_EQ(crash->report.frames.size(), 2u);
+  EXPECT_EQ(crash->report.frames[0].pc, 0x7f0000001234u);
+  EXPECT_EQ(crash->report.frames[1].pc, 0x55000000abcdu);
+  EXPECT_EQ(crash->report.frames[0].function, "");  // named later, by forensics/
+  ASSERT_EQ(crash->report.modules.size(), 1u);
+  EXPECT_EQ(crash->report.modules[0].path, "/lib/libc.so.6");
+  EXPECT_EQ(crash->report.modules[0].base, 0x7f0000000000u);
+  RunResult result;
+  result.cases = assembler.finish(RunStatus::crashed, 10);
+  EXPECT_EQ((*result.cases)[0].status, RunStatus::crashed);
+  assembler.add_crash(result);
+  ASSERT_TRUE((*result.cases)[0].crash.has_value());
+  EXPECT_EQ((*result.cases)[0].crash->signal, 6);
+  ASSERT_TRUE(result.diagnostics.has_value());
+  EXPECT_EQ(result.diagnostics->trigger, "crash");
+  ASSERT_TRUE(result.diagnostics->crash.has_value());
+  EXPECT_EQ(result.diagnostics->crash->source, "plugin");
+}
+
 TEST(CaseAssembler, NothingHeardIsNotStarted) {
   CaseAssembler assembler;
   assembler.feed("garbage\n{\"event\":\"failure\"}\n", 0);

@@ -131,6 +131,48 @@ TEST(Report, KeptFilesAreAttachedToTheCasesThatDidNotPass) {
   EXPECT_FALSE(contains(junit_xml(loaded({run})), "ATTACHMENT"));
 }
 
+// The crash site (diagnostics.crash) goes with the case that crashed, in JUnit, and under the
+// result on the console.
+TEST(Report, CrashSiteGoesToTheCrashedCaseAndTheConsole) {
+  auto run = with_cases(result("bin", "crashed"));
+  run["diagnostics"] = {{"trigger", "crash"},
+                        {"crash",
+                         {{"signal", 11},
+                          {"signal_name", "SIGSEGV"},
+                          {"code", 1},
+                          {"code_name", "SEGV_MAPERR"},
+                          {"address", "0x0"},
+                          {"tid", 2},
+                          {"source", "plugin"},
+                          {"unavailable_reason", nullptr},
+                          {"frames",
+                           {{{"pc", "0x1234"},
+                             {"function", "dereference_a_null_pointer()"},
+                             {"file", "/src/a.cc"},
+                             {"line", 12},
+                             {"module", "/src/bin"}},
+                            {{"pc", "0x1300"},
+                             {"function", "main"},
+                             {"file", nullptr},
+                             {"line", nullptr},
+                             {"module", "/src/bin"}}}}}}};
+  const std::string line =
+      "crashed in dereference_a_null_pointer() at a.cc:12: SIGSEGV (SEGV_MAPERR) at 0x0, thread 2 "
+      "(from the plugin)";
+  const auto xml = junit_xml(loaded({run}));
+  const auto crashed = xml.find("name=\"Crashes\"");
+  ASSERT_NE(crashed, std::string::npos) << xml;
+  const std::string element = xml.substr(crashed, xml.find("</testcase>", crashed) - crashed);
+  EXPECT_TRUE(contains(element, "<system-err>" + line +
+                                    "\n  stack: dereference_a_null_pointer() "
+                                    "(a.cc:12) &lt; main\n</system-err>"))
+      << element;
+  std::size_t copies = 0;
+  for (auto at = xml.find(line); at != std::string::npos; at = xml.find(line, at + 1)) ++copies;
+  EXPECT_EQ(copies, 1u) << "only the crashed case has it\n" << xml;
+  EXPECT_TRUE(contains(summary_table(loaded({run})), line)) << summary_table(loaded({run}));
+}
+
 // The attributes of the first element named ELEMENT.
 std::map<std::string, std::string> attributes(const std::string& xml, const std::string& element) {
   std::map<std::string, std::string> found;
