@@ -134,6 +134,9 @@ add_row "isotest --json" "$isotest" "$isotest" run --json "$json_target" -- /bin
 # Issue 3's row: the same launch with every cgroup limit applied, so the cost of limiting shows
 # as the difference to the "isotest" row (it creates, limits, places and removes a cgroup too).
 add_row "isotest limits" "$isotest" "$isotest" run --memory 256M --pids 64 --cpus 1 -- /bin/true
+# Issue 14's row: stacks are taken only when a run times out, so a launch that does not time out
+# must cost the same with them on (the default) as with --stacks never.
+add_row "isotest --stacks never" "$isotest" "$isotest" run --stacks never -- /bin/true
 [[ " ${names[*]} " == *" isotest "* ]] || die "isotest itself does not run; try '$isotest doctor'"
 
 if [[ $mode == parallel ]]; then
@@ -182,12 +185,12 @@ jq -r '.results[] | [.command, .mean, .stddev, .median, .min] | @tsv' "$results_
     function ratio_line(subject, base, target) {
       label = subject " / " base
       if (!(base in mean)) {
-        printf "%-26s %8s %8s %8s %8s  %s\n", label, "-", "-", "-", (target ? "<= " target : ""),
+        printf "%-36s %8s %8s %8s %8s  %s\n", label, "-", "-", "-", (target ? "<= " target : ""),
                "SKIPPED (no " base ")"
         return
       }
       r = mean[subject] / mean[base]
-      printf "%-26s %8.2f %8.2f %8.2f %8s  %s\n", label, r, median[subject] / median[base],
+      printf "%-36s %8.2f %8.2f %8.2f %8s  %s\n", label, r, median[subject] / median[base],
              minimum[subject] / minimum[base],
              (target ? "<= " target : ""), (target ? verdict(r, target) : "")
     }
@@ -198,12 +201,12 @@ jq -r '.results[] | [.command, .mean, .stddev, .median, .min] | @tsv' "$results_
     END {
       print ""
       if (per > 1) printf "Per launch (batch time / %d):\n", per
-      printf "%-16s %10s %8s %10s %10s\n", "launcher", "mean ms", "± ms", "median ms", "min ms"
+      printf "%-24s %10s %8s %10s %10s\n", "launcher", "mean ms", "± ms", "median ms", "min ms"
       for (i = 1; i <= NR; i++)
-        printf "%-16s %10.2f %8.2f %10.2f %10.2f\n", name[i], mean[name[i]], sd[name[i]],
+        printf "%-24s %10.2f %8.2f %10.2f %10.2f\n", name[i], mean[name[i]], sd[name[i]],
                median[name[i]], minimum[name[i]]
       print ""
-      printf "%-26s %8s %8s %8s %8s  %s\n", "ratio", "means", "medians", "mins", "target", "verdict"
+      printf "%-36s %8s %8s %8s %8s  %s\n", "ratio", "means", "medians", "mins", "target", "verdict"
       split("isotest|isotest --json|isotest limits", subjects, "|")
       for (s = 1; s <= 3; s++) {
         if (!(subjects[s] in mean)) continue
@@ -215,6 +218,12 @@ jq -r '.results[] | [.command, .mean, .stddev, .median, .min] | @tsv' "$results_
         printf "\nisotest overhead over plain exec: %.2f ms per launch\n", mean["isotest"] - mean["true"]
       if ("isotest" in mean && "isotest limits" in mean)
         printf "cost of applying limits: %.2f ms per launch\n", mean["isotest limits"] - mean["isotest"]
+      if ("isotest" in mean && "isotest --stacks never" in mean) {
+        print ""
+        ratio_line("isotest", "isotest --stacks never", 0)
+        printf "cost of --stacks on a launch that does not time out: %.2f ms per launch\n",
+               mean["isotest"] - mean["isotest --stacks never"]
+      }
     }' | tee -a "$results_dir/$basename.txt"
 
 echo

@@ -21,8 +21,8 @@
 
 #include "cgroup.h"
 #include "child_error.h"
-#include "mountinfo.h"
 #include "core_dump.h"
+#include "mountinfo.h"
 #include "netlab_sandbox.h"
 #include "network.h"
 #include "qdisc_request.h"
