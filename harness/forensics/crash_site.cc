@@ -41,12 +41,15 @@ int on_core_frame(Dwfl_Frame* frame, void* argument) {
 }
 
 // The kernel writes the thread that dumped the core first (fill_note_info), so the first thread
-// libdwfl walks is the crashing one.
+// libdwfl walks is the crashing one. The others are passed over rather than the walk aborted:
+// libdwfl frees its per-thread cursor of a core only when the walk reaches the last thread
+// (elfutils 0.188 core_next_thread), so stopping early leaks it (LeakSanitizer: 16 bytes).
 int on_first_thread(Dwfl_Thread* thread, void* argument) {
   auto& walk = *static_cast<ThreadWalk*>(argument);
+  if (walk.tid) return DWARF_CB_OK;
   walk.tid = static_cast<int>(dwfl_thread_tid(thread));
   static_cast<void>(dwfl_thread_getframes(thread, on_core_frame, &walk));
-  return DWARF_CB_ABORT;
+  return DWARF_CB_OK;
 }
 
 using ElfHandle = std::unique_ptr<Elf, decltype(&elf_end)>;
