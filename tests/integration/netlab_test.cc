@@ -147,10 +147,11 @@ TEST(NetLabTest, CaptureOnFailureKeepsAFailedRunsPacketsWithItsArtifacts) {
   TempDir dir;
   const auto kept = dir / "kept";
   const auto json = dir / "result.json";
-  const std::string bulk_then_fail = tools().probe + " tcp-bulk 7000 5000 && exit 3";
-  auto failed =
-      run_to_end(isotest_run({"--capture", "on-failure", "--artifacts", kept, "--json", json},
-                             {"/bin/sh", "-c", bulk_then_fail}));
+  // The probe is $0, an argument of its own, so that isotest keeps it visible when the build
+  // tree lies below /tmp (a path inside the script's text is not looked for).
+  auto failed = run_to_end(
+      isotest_run({"--capture", "on-failure", "--artifacts", kept, "--json", json},
+                  {"/bin/sh", "-c", "\"$0\" tcp-bulk 7000 5000 && exit 3", tools().probe}));
   ASSERT_EQ(failed.exit.exit_code, 3) << describe(failed);
   const std::string pcap = kept + "/capture.pcap";
   const auto packets = read_pcap(pcap);
@@ -216,12 +217,13 @@ TEST(NetLabTest, CaptureKeepsEveryPacketOfABurstSentWhileIsotestCannotRead) {
   const auto pcap = dir / "burst.pcap";
   const auto json = dir / "result.json";
   constexpr std::size_t kBytes = 8'000'000;
-  const std::string script = "echo ready; while [ ! -e " + go + " ]; do sleep 0.01; done; " +
-                             tools().probe + " tcp-bulk 7000 " + std::to_string(kBytes) +
-                             " && touch " + done;
+  // The probe is $0, an argument of its own, so that isotest keeps it visible when the build
+  // tree lies below /tmp.
+  const std::string script = "echo ready; while [ ! -e " + go + " ]; do sleep 0.01; done; \"$0\"" +
+                             " tcp-bulk 7000 " + std::to_string(kBytes) + " && touch " + done;
   SpawnedProcess run(isotest_run(
       {"--keep-visible", dir.path(), "--capture", pcap, "--capture-limit", "1G", "--json", json},
-      {"/bin/sh", "-c", script}));
+      {"/bin/sh", "-c", script, tools().probe}));
   ASSERT_TRUE(run.wait_for_line("ready")) << run.stderr_text();
   run.send_signal(SIGSTOP);
   std::ofstream(go).put('\n');
