@@ -488,14 +488,8 @@ std::vector<std::string> finish_run_only_options(SandboxSpec& spec, const RunOnl
     problems.push_back(std::move(problem));
   }
   if (texts.capture == kCaptureOnFailure) {
-    if (!spec.artifacts.active()) {
-      problems.emplace_back(
-          "--capture on-failure keeps the capture with a failed run's artifacts: add "
-          "--artifacts DIR, or name a file: --capture run.pcap");
-    } else if (spec.artifacts.keep == KeepPolicy::never) {
-      problems.emplace_back(
-          "--capture on-failure keeps the capture in --artifacts DIR, which --keep never turns "
-          "off: use --keep on-failure or always, or name a file: --capture run.pcap");
+    for (auto& problem : check_capture_on_failure(spec.artifacts, "a failed run's")) {
+      problems.push_back(problem + ", or name a file: --capture run.pcap");
     }
     spec.netlab.capture_on_failure = true;
     spec.netlab.capture_path = spec.artifacts.directory + "/" + std::string(kCaptureArtifactName);

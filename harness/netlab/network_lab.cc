@@ -22,10 +22,8 @@ namespace {
 // that the folder shows the last run as its tmp/ and outputs/ do; only when the folder's marker
 // says isotest wrote there, and only a regular file.
 void remove_earlier_capture(const std::string& path) {
-  const std::filesystem::path capture(path);
-  const std::string marker = (capture.parent_path() / std::string(kArtifactsMarker)).string();
+  if (!holds_artifacts_marker(std::filesystem::path(path).parent_path().string())) return;
   struct stat info {};
-  if (::lstat(marker.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) return;
   if (::lstat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode)) ::unlink(path.c_str());
 }
 

@@ -175,14 +175,10 @@ std::vector<std::string> validate(GtestRequest& request) {
           "isotest gtest --capture takes on-failure (each failed case's packets kept with its "
           "--artifacts), not a file, which every case would write; got " +
           describe_given(request.capture_text));
-    } else if (!request.artifacts.active()) {
-      problems.emplace_back(
-          "--capture on-failure keeps a failed case's packets in its --artifacts folder: add "
-          "--artifacts DIR");
-    } else if (request.artifacts.keep == KeepPolicy::never) {
-      problems.emplace_back(
-          "--capture on-failure keeps the packets in --artifacts DIR, which --keep never turns "
-          "off: use --keep on-failure or always");
+    } else {
+      for (auto& problem : check_capture_on_failure(request.artifacts, "a failed case's")) {
+        problems.push_back(std::move(problem));
+      }
     }
     request.capture_on_failure = true;
   }

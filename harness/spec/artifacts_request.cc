@@ -44,6 +44,12 @@ std::string problem_with_existing(const std::string& directory) {
 
 }  // namespace
 
+bool holds_artifacts_marker(const std::string& directory) {
+  struct stat info {};
+  const std::string marker = directory + "/" + std::string(kArtifactsMarker);
+  return ::lstat(marker.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+}
+
 std::optional<KeepPolicy> parse_keep_policy(std::string_view text) {
   if (text == "on-failure") return KeepPolicy::on_failure;
   if (text == "always") return KeepPolicy::always;

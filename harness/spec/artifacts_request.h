@@ -26,6 +26,10 @@ inline constexpr std::uint64_t kDefaultArtifactsLimitBytes = 64ULL * 1024 * 1024
 // them only then, never a folder of the user's that happens to have the same name.
 inline constexpr std::string_view kArtifactsMarker = ".isotest-artifacts";
 
+// Whether DIR holds that marker as a regular file: what isotest keeps there (tmp/, outputs/,
+// forensics/, capture.pcap) was written by an earlier run, and a later run may replace it.
+bool holds_artifacts_marker(const std::string& directory);
+
 struct ArtifactsRequest {
   std::string directory;  // absolute; empty: nothing is kept and /tmp is a tmpfs as always
   KeepPolicy keep = KeepPolicy::on_failure;

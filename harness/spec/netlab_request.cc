@@ -46,16 +46,11 @@ void check_percent(const std::optional<double>& value, std::string_view option,
 // that an earlier run wrote (DIR's marker says so).
 std::string problem_with_earlier_capture(const std::string& capture_path) {
   const std::filesystem::path capture(capture_path);
-  const std::filesystem::path folder = capture.parent_path();
+  const std::string folder = capture.parent_path().string();
   struct stat info {};
   if (::lstat(capture_path.c_str(), &info) != 0) return {};
-  const std::string marker = (folder / std::string(kArtifactsMarker)).string();
-  struct stat marker_info {};
-  if (S_ISREG(info.st_mode) && ::lstat(marker.c_str(), &marker_info) == 0 &&
-      S_ISREG(marker_info.st_mode)) {
-    return {};
-  }
-  return "--capture on-failure: --artifacts " + folder.string() + " already holds " +
+  if (S_ISREG(info.st_mode) && holds_artifacts_marker(folder)) return {};
+  return "--capture on-failure: --artifacts " + folder + " already holds " +
          capture.filename().string() +
          " that isotest did not write; name an empty folder, or move it away";
 }
@@ -118,6 +113,20 @@ std::optional<std::pair<std::string, ServiceReadiness>> parse_service_ready(std:
     readiness.command = how;
   }
   return std::pair{named->first, readiness};
+}
+
+std::vector<std::string> check_capture_on_failure(const ArtifactsRequest& artifacts,
+                                                  std::string_view whose) {
+  std::vector<std::string> problems;
+  if (!artifacts.active()) {
+    problems.push_back("--capture on-failure keeps " + std::string(whose) +
+                       " packets in its --artifacts folder: add --artifacts DIR");
+  } else if (artifacts.keep == KeepPolicy::never) {
+    problems.emplace_back(
+        "--capture on-failure keeps the packets in --artifacts DIR, which --keep never turns "
+        "off: use --keep on-failure or always");
+  }
+  return problems;
 }
 
 std::vector<std::string> check_netlab_request(const NetLabRequest& request, bool shares_net,

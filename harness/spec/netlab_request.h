@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "artifacts_request.h"
+
 namespace isotest {
 
 // netem and tbf parameters, as given. Empty: the sandbox's lo is left as the kernel made it.
@@ -96,6 +98,11 @@ std::optional<std::uint64_t> parse_rate_bytes_per_second(std::string_view text);
 std::optional<ServiceRequest> parse_service(std::string_view text);
 // NAME and its readiness; the service must be declared by --service too (check_netlab_request).
 std::optional<std::pair<std::string, ServiceReadiness>> parse_service_ready(std::string_view text);
+
+// What `--capture on-failure` needs of the run's --artifacts request (DIR given, --keep not
+// never), each problem naming the fix; `whose` says whose packets are kept ("a failed run's").
+std::vector<std::string> check_capture_on_failure(const ArtifactsRequest& artifacts,
+                                                  std::string_view whose);
 
 // Problems that make the request impossible, each naming the fix. `shares_net` and
 // `network_none`: the sandbox has no network namespace of its own, or lo stays down.
