@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -27,6 +28,7 @@
 #include "prepared_exec.h"
 #include "sandbox_child.h"
 #include "sandbox_environment.h"
+#include "unique_dir.h"
 #include "unique_fd.h"
 #include "user_namespace.h"
 
@@ -205,6 +207,7 @@ void write_all(int fd, std::string_view bytes) {
 struct CaptureStream {
   UniqueFd pipe;
   int passthrough_fd;
+  const std::function<void(std::string_view)>* sink;  // takes the place of the passthrough
   OutputCapture capture;
 };
 
@@ -221,7 +224,7 @@ class Supervisor {
         error_pipe_(std::move(error_pipe)),
         status_pipe_(std::move(status_pipe)),
         signals_(std::move(signals)),
-        timer_(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC)),
+        timer_(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)),
         streams_(streams),
         watched_(watched),
         extensions_(extensions) {
@@ -229,59 +232,74 @@ class Supervisor {
     if (plan.timeout_ms) arm(*plan.timeout_ms);
   }
 
-  // Returns init's wait status after it exited and was reaped.
-  int run(rusage& usage) {
+  // One round: waits up to `timeout_ms` (-1: until something happens) for an event, handles
+  // what is there; init's wait status once it has exited and was reaped.
+  std::optional<int> step(int timeout_ms, rusage& usage) {
     std::vector<pollfd> fds;
-    while (true) {
-      fds.clear();
-      auto watch = [&](int fd) {
-        fds.push_back(pollfd{.fd = fd, .events = POLLIN, .revents = 0});
-        return fds.size() - 1;
-      };
-      // The error and status pipes are not watched: their writers (init, and the test until
-      // execve) are gone once init has exited, so drain() finds all there is to read then.
-      // Waking up for each record and each closing end cost the launcher four wake-ups a run.
-      const auto exited = watch(sandbox_.pidfd());
-      const auto timer = watch(timer_.get());
-      const auto signals = watch(signals_.get());
-      const auto seccomp_socket = watch(seccomp_socket_.valid() ? seccomp_socket_.get() : -1);
-      const auto seccomp_listener = watch(seccomp_ != nullptr ? seccomp_->fd() : -1);
-      const std::size_t first_stream = fds.size();
-      for (auto& stream : streams_) watch(stream.pipe.valid() ? stream.pipe.get() : -1);
-      const std::size_t first_watched = fds.size();
-      for (auto& watched : watched_) watch(watched.fd);
+    auto watch = [&](int fd) {
+      fds.push_back(pollfd{.fd = fd, .events = POLLIN, .revents = 0});
+      return fds.size() - 1;
+    };
+    const auto exited = watch(sandbox_.pidfd());
+    const auto timer = watch(timer_.get());
+    const auto signals = watch(signals_.valid() ? signals_.get() : -1);
+    const auto seccomp_socket = watch(seccomp_socket_.valid() ? seccomp_socket_.get() : -1);
+    const auto seccomp_listener = watch(seccomp_ != nullptr ? seccomp_->fd() : -1);
+    const std::size_t first_stream = fds.size();
+    for (auto& stream : streams_) watch(stream.pipe.valid() ? stream.pipe.get() : -1);
+    const std::size_t first_watched = fds.size();
+    for (auto& watched : watched_) watch(watched.fd);
 
-      if (::poll(fds.data(), fds.size(), -1) < 0) {
-        if (errno == EINTR) continue;
-        throw_errno("supervise", "poll failed");
-      }
-      // Unwatched entries (fd -1) never report events; the checks of seccomp_ say so to readers
-      // and to the static analyser.
-      if (seccomp_ != nullptr && fds[seccomp_socket].revents != 0 &&
-          !seccomp_->receive(seccomp_socket_.get())) {
-        seccomp_socket_.reset();
-      }
-      if (seccomp_ != nullptr && fds[seccomp_listener].revents != 0) {
-        answer_seccomp(fds[seccomp_listener].revents);
-      }
-      for (std::size_t i = 0; i < streams_.size(); ++i) {
-        if (fds[first_stream + i].revents != 0) pump(streams_[i]);
-      }
-      for (std::size_t i = 0; i < watched_.size(); ++i) {
-        if (fds[first_watched + i].revents != 0 && !watched_[i].on_readable()) watched_[i].fd = -1;
-      }
-      for (LaunchExtension* extension : extensions_) {
-        if (auto stop = extension->stop_request(); stop && !terminating_) on_stop_request(*stop);
-      }
-      if (fds[timer].revents != 0) on_timer();
-      if (fds[signals].revents != 0) on_signal();
-      if (fds[exited].revents != 0) {
-        int init_status = sandbox_.reap(usage);
-        drain();
-        return init_status;
-      }
+    if (::poll(fds.data(), fds.size(), timeout_ms) < 0) {
+      if (errno == EINTR) return std::nullopt;
+      throw_errno("supervise", "poll failed");
     }
+    // Unwatched entries (fd -1) never report events; the checks of seccomp_ say so to readers
+    // and to the static analyser.
+    if (seccomp_ != nullptr && fds[seccomp_socket].revents != 0 &&
+        !seccomp_->receive(seccomp_socket_.get())) {
+      seccomp_socket_.reset();
+    }
+    if (seccomp_ != nullptr && fds[seccomp_listener].revents != 0) {
+      answer_seccomp(fds[seccomp_listener].revents);
+    }
+    for (std::size_t i = 0; i < streams_.size(); ++i) {
+      if (fds[first_stream + i].revents != 0) pump(streams_[i]);
+    }
+    for (std::size_t i = 0; i < watched_.size(); ++i) {
+      if (fds[first_watched + i].revents != 0 && !watched_[i].on_readable()) watched_[i].fd = -1;
+    }
+    for (LaunchExtension* extension : extensions_) {
+      if (auto stop = extension->stop_request(); stop && !terminating_) on_stop_request(*stop);
+    }
+    if (fds[timer].revents != 0) on_timer();
+    if (fds[signals].revents != 0) on_signal();
+    if (fds[exited].revents == 0) return std::nullopt;
+    const int init_status = sandbox_.reap(usage);
+    drain();
+    return init_status;
   }
+
+  // The fds step() watches (the error and status pipes are not among them: their writers, init
+  // and the test until execve, are gone once init has exited, so drain() finds all there is to
+  // read then; waking up for each record and each closing end cost four wake-ups a run).
+  [[nodiscard]] std::vector<int> watched_fds() const {
+    std::vector<int> fds = {sandbox_.pidfd(), timer_.get()};
+    if (signals_.valid()) fds.push_back(signals_.get());
+    if (seccomp_socket_.valid()) fds.push_back(seccomp_socket_.get());
+    if (seccomp_ != nullptr && seccomp_->fd() >= 0) fds.push_back(seccomp_->fd());
+    for (const auto& stream : streams_) {
+      if (stream.pipe.valid()) fds.push_back(stream.pipe.get());
+    }
+    for (const auto& watched : watched_) {
+      if (watched.fd >= 0) fds.push_back(watched.fd);
+    }
+    return fds;
+  }
+
+  // A termination signal the caller received for this sandbox (`isotest gtest`'s Ctrl-C), acted
+  // on as one isotest received itself; it was not the terminal's, so the test gets it from us.
+  void stop(int sig) { on_termination_signal(sig, true); }
 
   [[nodiscard]] const std::optional<ChildError>& child_error() const { return child_error_; }
   [[nodiscard]] const std::optional<int>& test_status() const { return test_status_; }
@@ -347,17 +365,21 @@ class Supervisor {
       sandbox_.send(sig);  // SIGUSR1/2 are for the test; they stop nothing
       return;
     }
+    // Ctrl-C from a terminal reaches the test directly (it shares isotest's process group);
+    // forwarding it as well would deliver it twice.
+    on_termination_signal(sig, info.ssi_code != SI_KERNEL);
+  }
+
+  void on_termination_signal(int sig, bool forward) {
     if (!harness_kill_)
       harness_kill_ = HarnessKill{.reason = KillReason::signal, .signal_received = sig};
     if (terminating_) {
       kill_now();  // asked twice: stop waiting for the grace period
       return;
     }
-    // Ctrl-C from a terminal reaches the test directly (it shares isotest's process group);
-    // forwarding it as well would deliver it twice.
     before_stop(KillReason::signal);
     terminating_ = true;
-    if (info.ssi_code != SI_KERNEL) sandbox_.send(sig);
+    if (forward) sandbox_.send(sig);
     arm(plan_.kill_after_ms);
   }
 
@@ -414,7 +436,11 @@ class Supervisor {
     ssize_t got = ::read(stream.pipe.get(), buffer, sizeof buffer);
     if (got > 0) {
       std::string_view bytes(buffer, static_cast<std::size_t>(got));
-      write_all(stream.passthrough_fd, bytes);
+      if (stream.sink != nullptr && *stream.sink) {
+        (*stream.sink)(bytes);
+      } else {
+        write_all(stream.passthrough_fd, bytes);
+      }
       stream.capture.append(bytes);
       return;
     }
@@ -507,13 +533,8 @@ void pause_for_tests(std::string_view point) {
 }  // namespace
 
 void block_forwarded_signals() {
-  sigset_t blocked;
-  sigemptyset(&blocked);
-  int count = 0;
-  const int* forwarded = forwarded_signals(&count);
-  for (int i = 0; i < count; ++i) sigaddset(&blocked, forwarded[i]);
   // SIGPIPE too, so that a closed stdout cannot kill isotest while the sandbox runs.
-  sigaddset(&blocked, SIGPIPE);
+  const sigset_t blocked = launcher_blocked_signals();
   ::sigprocmask(SIG_BLOCK, &blocked, nullptr);
 }
 
@@ -664,8 +685,11 @@ Channels open_channels(const LaunchPlan& plan) {
 // which outlive the clone.
 SandboxChildPlan child_plan(const LaunchPlan& plan, const PreparedExec& exec,
                             const Channels& channels, const std::vector<int>& keep_fds,
-                            const std::vector<int>& join_cgroup_fds) {
+                            const std::vector<int>& join_cgroup_fds,
+                            const std::vector<int>& close_fds) {
   SandboxChildPlan child;
+  child.close_fds = close_fds.data();
+  child.close_fd_count = static_cast<int>(close_fds.size());
   child.release_fd = channels.release.read_end.get();
   child.release_write_fd = channels.release.write_end.get();
   if (!channels.output.empty()) {
@@ -694,7 +718,8 @@ SandboxChildPlan child_plan(const LaunchPlan& plan, const PreparedExec& exec,
 
 // After the clone the launcher keeps only its own ends; the output pipes become the streams the
 // supervision copies and captures.
-std::vector<CaptureStream> keep_launcher_ends(Channels& channels, const SupervisionPlan& plan) {
+std::vector<CaptureStream> keep_launcher_ends(Channels& channels, const SupervisionPlan& plan,
+                                              const LaunchOptions& options) {
   channels.release.read_end.reset();
   channels.errors.write_end.reset();
   channels.status.write_end.reset();
@@ -705,6 +730,7 @@ std::vector<CaptureStream> keep_launcher_ends(Channels& channels, const Supervis
     set_nonblocking(channels.output[i].read_end.get(), "supervise");
     streams.push_back(CaptureStream{.pipe = std::move(channels.output[i].read_end),
                                     .passthrough_fd = i == 0 ? plan.stdout_copy_fd : STDERR_FILENO,
+                                    .sink = &options.output,
                                     .capture = OutputCapture(plan.output_limit_bytes)});
   }
   set_nonblocking(channels.errors.read_end.get(), "supervise");
@@ -738,112 +764,292 @@ bool release_sandbox(const LaunchPlan& plan, SandboxProcess& sandbox, Cgroup* cg
   return true;
 }
 
-// Clones the sandbox for `plan`, releases it and supervises it to the end. Returns false when
-// the sandbox was never started (a termination signal came first).
-bool launch(const LaunchPlan& plan, CgroupSetup& cgroup, UniqueFd signals,
-            std::span<LaunchExtension* const> extensions, RunResult& result) {
-  const PreparedExec exec(plan.exec);
-  Channels channels = open_channels(plan);
-  // Only these reach the test besides stdio: --pass-fd, and the extensions' own.
-  std::vector<int> keep_fds = plan.passed_fds;
-  keep_fds.insert(keep_fds.end(), plan.extension_fds.begin(), plan.extension_fds.end());
-  Cgroup* own_cgroup = cgroup.cgroup.get();
-  const std::vector<int> join_fds =
-      own_cgroup != nullptr ? own_cgroup->self_placement_fds() : std::vector<int>{};
-  const SandboxChildPlan child = child_plan(plan, exec, channels, keep_fds, join_fds);
-
-  const auto started = SteadyClock::now();
-  int pidfd = -1;
-  bool placed = false;
-  if (stopped_before_start(result)) return false;
-  const pid_t pid = clone_sandbox(
-      plan.clone_flags, own_cgroup != nullptr ? own_cgroup->clone_into_fd() : -1, pidfd, placed);
-  if (pid < 0) {
-    const int error = errno;
-    throw_error("create namespaces", error, "clone failed", explain_namespace_refusal(error));
+// The fds open now, but stdio and those the spec passes to the test (LaunchOptions).
+std::vector<int> earlier_fds(const SandboxSpec& spec) {
+  std::vector<int> fds;
+  const UniqueDir listing(::opendir("/proc/self/fd"));
+  if (!listing) throw_errno("list open fds", "opendir /proc/self/fd");
+  const int own = ::dirfd(listing.get());
+  while (const dirent* entry = ::readdir(listing.get())) {
+    char* end = nullptr;
+    const long fd = std::strtol(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0' || fd <= STDERR_FILENO || fd == own) continue;
+    if (std::find(spec.pass_fds.begin(), spec.pass_fds.end(), fd) != spec.pass_fds.end()) continue;
+    fds.push_back(static_cast<int>(fd));
   }
-  if (pid == 0) run_sandbox_child(child);
-
-  SandboxProcess sandbox(pid, pidfd);
-  std::vector<CaptureStream> streams = keep_launcher_ends(channels, plan.supervision);
-  if (!release_sandbox(plan, sandbox, own_cgroup, placed || !join_fds.empty(), channels, extensions,
-                       result)) {
-    return false;
-  }
-  // The sandbox is on its way and the launcher would only wait: do the chores now.
-  if (own_cgroup != nullptr) {
-    own_cgroup->remove_stale_cgroups();
-    own_cgroup->open_files_read_at_exit();
-  }
-  FdWatchList watched;
-  for (LaunchExtension* extension : extensions) extension->watch(watched);
-
-  Supervisor supervisor(plan.supervision, sandbox, own_cgroup, std::move(channels.errors.read_end),
-                        std::move(channels.status.read_end), std::move(signals), streams, watched,
-                        extensions);
-  SeccompListener seccomp_listener;
-  if (channels.seccomp.launcher_end.valid()) {
-    supervisor.watch_seccomp(std::move(channels.seccomp.launcher_end), &seccomp_listener,
-                             plan.seccomp.mode);
-  }
-  rusage usage{};
-  const int init_status = supervisor.run(usage);
-  // Whatever outlived init (possible only without a PID namespace) dies before we measure.
-  if (own_cgroup != nullptr) own_cgroup->kill_all();
-  result.duration_ms =
-      std::chrono::duration<double, std::milli>(SteadyClock::now() - started).count();
-  record_exit(result, supervisor, init_status, plan, extensions);
-  result.isolation.seccomp.refusals = seccomp_listener.refusals();
-  record_usage(result, usage, own_cgroup);
-  if (own_cgroup != nullptr) own_cgroup->destroy();
-  if (!streams.empty()) {
-    result.stdout_output = streams[0].capture.finish();
-    result.stderr_output = streams[1].capture.finish();
-  }
-  return true;
+  return fds;
 }
 
-// From the request to the end of the run: host facts, cgroup, plan, the extensions' changes,
-// then the launch. Returns whether the sandbox was started.
-bool run(const SandboxSpec& spec, char* const* environment,
-         std::span<LaunchExtension* const> extensions, RunResult& result) {
-  UniqueFd signals = receive_forwarded_signals();
-  pause_for_tests("launch");
-  describe_namespaces(spec, result.isolation);
-  HostFacts host = read_host_facts(spec, environment);
-  CgroupSetup cgroup = create_sandbox_cgroup(spec.limits);
-  host.cgroup = describe_cgroup(spec, cgroup);
-  LaunchPlan plan = plan_launch(spec, host);
-  for (LaunchExtension* extension : extensions) extension->adjust(plan);
-  describe_plan(plan, result.isolation);
-  result.isolation.cgroup.missing_limits = host.cgroup.missing_limits;
-  result.isolation.cgroup.unavailable_reason = host.cgroup.unavailable_reason;
-  refuse_missing_limits(spec, cgroup);
-  result.isolation.cgroup = host.cgroup;
-  return launch(plan, cgroup, std::move(signals), extensions, result);
-}
+// Every signal blocked while the clone happens: a handler of the caller's must not run in the
+// sandbox child before it has reset them (sandbox_child.cc), nor on the caller's side meanwhile
+// see a half-made launch. The previous mask comes back when this goes.
+class SignalsHeld {
+ public:
+  SignalsHeld() {
+    sigset_t all;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &previous_);
+  }
+  SignalsHeld(const SignalsHeld&) = delete;
+  SignalsHeld& operator=(const SignalsHeld&) = delete;
+  ~SignalsHeld() { ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+
+ private:
+  sigset_t previous_{};
+};
 
 }  // namespace
 
+// Everything of one launch, from the request to the result; the steps of RunningSandbox.
+struct RunningSandbox::Launch {
+  Launch(const SandboxSpec& requested, char* const* environ_block,
+         std::span<LaunchExtension* const> extension_list, LaunchOptions launch_options)
+      : spec(requested),
+        environment(environ_block),
+        extensions(extension_list),
+        options(std::move(launch_options)) {
+    result.name = spec.display_name();
+    result.command = spec.command;
+    result.timeout_ms = spec.timeout_ms;
+    result.output_limit_bytes = spec.output_limit_bytes;
+    result.started_at = std::chrono::system_clock::now();
+  }
+
+  // Host facts, cgroup, plan, the extensions' changes, then the clone and the release. False
+  // when the sandbox was not started (a termination signal came first).
+  bool start() {
+    std::vector<int> close_fds;
+    if (options.close_earlier_fds) close_fds = earlier_fds(spec);
+    UniqueFd signals;
+    if (options.take_signals) signals = receive_forwarded_signals();
+    pause_for_tests("launch");
+    describe_namespaces(spec, result.isolation);
+    HostFacts host = read_host_facts(spec, environment);
+    cgroup = create_sandbox_cgroup(spec.limits);
+    host.cgroup = describe_cgroup(spec, cgroup);
+    plan = plan_launch(spec, host);
+    // Output that goes to the caller is captured as for a result file.
+    if (options.output) plan->supervision.capture_output = true;
+    for (LaunchExtension* extension : extensions) extension->adjust(*plan);
+    describe_plan(*plan, result.isolation);
+    result.isolation.cgroup.missing_limits = host.cgroup.missing_limits;
+    result.isolation.cgroup.unavailable_reason = host.cgroup.unavailable_reason;
+    refuse_missing_limits(spec, cgroup);
+    result.isolation.cgroup = host.cgroup;
+    return clone_and_release(close_fds, std::move(signals));
+  }
+
+  bool clone_and_release(const std::vector<int>& close_fds, UniqueFd signals) {
+    const PreparedExec exec(plan->exec);
+    Channels channels = open_channels(*plan);
+    // Only these reach the test besides stdio: --pass-fd, and the extensions' own.
+    std::vector<int> keep_fds = plan->passed_fds;
+    keep_fds.insert(keep_fds.end(), plan->extension_fds.begin(), plan->extension_fds.end());
+    Cgroup* own_cgroup = cgroup.cgroup.get();
+    const std::vector<int> join_fds =
+        own_cgroup != nullptr ? own_cgroup->self_placement_fds() : std::vector<int>{};
+    const SandboxChildPlan child = child_plan(*plan, exec, channels, keep_fds, join_fds, close_fds);
+
+    started_at = SteadyClock::now();
+    int pidfd = -1;
+    bool placed = false;
+    if (stopped_before_start(result)) return false;
+    pid_t pid = -1;
+    {
+      const SignalsHeld held;
+      pid = clone_sandbox(plan->clone_flags,
+                          own_cgroup != nullptr ? own_cgroup->clone_into_fd() : -1, pidfd, placed);
+      if (pid == 0) run_sandbox_child(child);
+    }
+    if (pid < 0) {
+      const int error = errno;
+      throw_error("create namespaces", error, "clone failed", explain_namespace_refusal(error));
+    }
+    sandbox.emplace(pid, pidfd);
+    streams = keep_launcher_ends(channels, plan->supervision, options);
+    if (!release_sandbox(*plan, *sandbox, own_cgroup, placed || !join_fds.empty(), channels,
+                         extensions, result)) {
+      return false;
+    }
+    // Held while the sandbox runs: the sandbox reads its closing as the launcher's death.
+    release_write = std::move(channels.release.write_end);
+    // The sandbox is on its way and the launcher would only wait: do the chores now.
+    if (own_cgroup != nullptr) {
+      own_cgroup->remove_stale_cgroups();
+      own_cgroup->open_files_read_at_exit();
+    }
+    for (LaunchExtension* extension : extensions) extension->watch(watched);
+    supervisor.emplace(plan->supervision, *sandbox, own_cgroup, std::move(channels.errors.read_end),
+                       std::move(channels.status.read_end), std::move(signals), streams, watched,
+                       extensions);
+    if (channels.seccomp.launcher_end.valid()) {
+      supervisor->watch_seccomp(std::move(channels.seccomp.launcher_end), &seccomp_listener,
+                                plan->seccomp.mode);
+    }
+    return true;
+  }
+
+  // One round of supervision; true once the run is over and recorded.
+  bool step(int timeout_ms) {
+    rusage usage{};
+    const std::optional<int> init_status = supervisor->step(timeout_ms, usage);
+    if (!init_status) return false;
+    supervisor_done = true;
+    record_end(*init_status, usage);
+    return true;
+  }
+
+  void record_end(int init_status, const rusage& usage) {
+    Cgroup* own_cgroup = cgroup.cgroup.get();
+    // Whatever outlived init (possible only without a PID namespace) dies before we measure.
+    if (own_cgroup != nullptr) own_cgroup->kill_all();
+    result.duration_ms =
+        std::chrono::duration<double, std::milli>(SteadyClock::now() - started_at).count();
+    record_exit(result, *supervisor, init_status, *plan, extensions);
+    result.isolation.seccomp.refusals = seccomp_listener.refusals();
+    record_usage(result, usage, own_cgroup);
+    if (own_cgroup != nullptr) own_cgroup->destroy();
+    if (!streams.empty()) {
+      result.stdout_output = streams[0].capture.finish();
+      result.stderr_output = streams[1].capture.finish();
+    }
+  }
+
+  // Runs `call`; a setup failure ends the run there, as a sandbox_error.
+  template <typename Call>
+  void guarded(Call call) {
+    try {
+      call();
+    } catch (const SetupFailure& failure) {
+      result.error = failure.error();
+      finished = true;
+    }
+  }
+
+  // One round of supervision, waiting up to `timeout_ms`. A failure of the supervision itself
+  // ends the run as one whose sandbox never started: the extensions add nothing to it.
+  void supervise(int timeout_ms) {
+    guarded([&] {
+      if (step(timeout_ms)) finished = true;
+    });
+    if (finished && result.error && !supervisor_done) started = false;
+  }
+
+  // As supervise(): a failure ends the run as one whose sandbox never started.
+  void resync_event_fd() {
+    guarded([&] { sync_event_fd(); });
+    if (finished) started = false;
+  }
+
+  // The kernel's readiness of the supervised fds, gathered in one fd for the caller's loop.
+  int sync_event_fd() {
+    if (!events.valid()) {
+      events = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
+      if (!events.valid()) throw_errno("supervise", "epoll_create1 failed");
+    }
+    const std::vector<int> wanted = supervisor->watched_fds();
+    for (int fd : registered) {
+      if (std::find(wanted.begin(), wanted.end(), fd) == wanted.end()) {
+        // Already gone when its owner closed it; nothing to undo then.
+        static_cast<void>(::epoll_ctl(events.get(), EPOLL_CTL_DEL, fd, nullptr));
+      }
+    }
+    for (int fd : wanted) {
+      if (std::find(registered.begin(), registered.end(), fd) != registered.end()) continue;
+      epoll_event event{};
+      event.events = EPOLLIN;
+      event.data.fd = fd;
+      if (::epoll_ctl(events.get(), EPOLL_CTL_ADD, fd, &event) != 0) {
+        throw_errno("supervise", "epoll_ctl failed");
+      }
+    }
+    registered = wanted;
+    return events.get();
+  }
+
+  const SandboxSpec spec;
+  char* const* environment;
+  std::span<LaunchExtension* const> extensions;
+  LaunchOptions options;
+  RunResult result;
+  bool started = false;
+  bool finished = false;
+  bool supervisor_done = false;  // init was reaped and the end recorded
+  CgroupSetup cgroup;
+  std::optional<LaunchPlan> plan;
+  SteadyClock::time_point started_at;
+  std::optional<SandboxProcess> sandbox;  // after cgroup: killed before the cgroup goes
+  UniqueFd release_write;                 // the launcher's end of the release pipe
+  std::vector<CaptureStream> streams;
+  FdWatchList watched;
+  SeccompListener seccomp_listener;
+  std::optional<Supervisor> supervisor;
+  UniqueFd events;
+  std::vector<int> registered;
+};
+
+RunningSandbox::RunningSandbox(std::unique_ptr<Launch> launch) : launch_(std::move(launch)) {}
+
+// The members' own owners do the rest: the sandbox's init is killed and reaped, then its cgroup
+// removed.
+RunningSandbox::~RunningSandbox() {
+  if (launch_ == nullptr || launch_->finished || !launch_->cgroup.cgroup) return;
+  launch_->cgroup.cgroup->kill_all();  // without a PID namespace, init's death is not enough
+}
+
+std::unique_ptr<RunningSandbox> RunningSandbox::start(const SandboxSpec& spec,
+                                                      char* const* environment,
+                                                      std::span<LaunchExtension* const> extensions,
+                                                      LaunchOptions options) {
+  auto launch = std::make_unique<Launch>(spec, environment, extensions, std::move(options));
+  Launch& state = *launch;
+  state.guarded([&state] {
+    state.started = state.start();
+    if (!state.started) state.finished = true;
+  });
+  return std::unique_ptr<RunningSandbox>(new RunningSandbox(std::move(launch)));
+}
+
+int RunningSandbox::event_fd() {
+  if (launch_->finished) return -1;
+  launch_->resync_event_fd();
+  return launch_->events.get();
+}
+
+bool RunningSandbox::on_event() {
+  if (launch_->finished) return true;
+  launch_->supervise(0);
+  if (!launch_->finished && launch_->events.valid()) launch_->resync_event_fd();
+  return launch_->finished;
+}
+
+void RunningSandbox::run_to_end() {
+  while (!launch_->finished) launch_->supervise(-1);
+}
+
+bool RunningSandbox::finished() const {
+  return launch_->finished;
+}
+
+void RunningSandbox::stop(int sig) {
+  if (launch_->finished || !launch_->supervisor) return;
+  launch_->guarded([&] { launch_->supervisor->stop(sig); });
+}
+
+RunResult RunningSandbox::take_result() {
+  Launch& state = *launch_;
+  classify(state.result);
+  if (state.started) {
+    for (LaunchExtension* extension : state.extensions) extension->finish(state.result);
+  }
+  return std::move(state.result);
+}
+
 RunResult run_sandboxed(const SandboxSpec& spec, char* const* environment,
                         std::span<LaunchExtension* const> extensions) {
-  RunResult result;
-  result.name = spec.display_name();
-  result.command = spec.command;
-  result.timeout_ms = spec.timeout_ms;
-  result.output_limit_bytes = spec.output_limit_bytes;
-  result.started_at = std::chrono::system_clock::now();
-  bool started = false;
-  try {
-    started = run(spec, environment, extensions, result);
-  } catch (const SetupFailure& failure) {
-    result.error = failure.error();
-  }
-  classify(result);
-  if (started) {
-    for (LaunchExtension* extension : extensions) extension->finish(result);
-  }
-  return result;
+  auto sandbox = RunningSandbox::start(spec, environment, extensions, LaunchOptions{});
+  sandbox->run_to_end();
+  return sandbox->take_result();
 }
 
 }  // namespace isotest

@@ -116,6 +116,14 @@ const int* forwarded_signals(int* count) {
   return kForwarded;
 }
 
+sigset_t launcher_blocked_signals() {
+  sigset_t blocked;
+  sigemptyset(&blocked);
+  for (int sig : kForwarded) sigaddset(&blocked, sig);
+  sigaddset(&blocked, SIGPIPE);
+  return blocked;
+}
+
 void run_init(const InitPlan& plan) {
   sigset_t handled;
   sigemptyset(&handled);

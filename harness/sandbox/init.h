@@ -5,6 +5,8 @@
 // for, so a test that is PID 1 would not get our SIGTERM, and nothing would reap its zombies.
 #pragma once
 
+#include <csignal>
+
 #include <cstdint>
 #include <optional>
 
@@ -38,6 +40,10 @@ struct InitPlan {
 
 // The signals init forwards to the test. The launcher blocks them in itself for the same set.
 const int* forwarded_signals(int* count);
+
+// The signals `isotest run` keeps blocked while it launches and supervises: the forwarded ones
+// (init and the launcher take them through a signalfd) and SIGPIPE. Async-signal-safe.
+sigset_t launcher_blocked_signals();
 // Of those, the ones that mean "stop the test" (a grace period, then SIGKILL) when isotest
 // receives them; SIGUSR1/SIGUSR2 are only passed on.
 bool is_termination_signal(int sig);

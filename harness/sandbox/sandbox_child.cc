@@ -41,6 +41,19 @@ void wait_for_launcher(const SandboxChildPlan& plan) {
   if (::poll(&launcher, 1, 0) < 0 || (launcher.revents & POLLHUP) != 0) ::_exit(125);
 }
 
+// The signal state `isotest run` gives its sandboxes, whatever the launching process had: every
+// disposition the default (a handler of the launcher's, an Asio signal set's, must never run in
+// here: it would write into the launcher's own pipes), and blocked only what init takes through
+// its signalfd, and SIGPIPE, as until now. The launcher blocks every signal across the clone, so
+// none can arrive before this.
+void reset_signals() {
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) static_cast<void>(::signal(sig, SIG_DFL));
+  }
+  const sigset_t blocked = launcher_blocked_signals();
+  ::sigprocmask(SIG_SETMASK, &blocked, nullptr);
+}
+
 void redirect(int from, int to, const SandboxChildPlan& plan) {
   if (from < 0) return;
   if (::dup2(from, to) < 0) {
@@ -54,6 +67,8 @@ void redirect(int from, int to, const SandboxChildPlan& plan) {
 
 void run_sandbox_child(const SandboxChildPlan& plan) {
   arm_death_signal(plan);
+  for (int i = 0; i < plan.close_fd_count; ++i) ::close(plan.close_fds[i]);
+  reset_signals();
   redirect(plan.stdout_fd, STDOUT_FILENO, plan);
   redirect(plan.stderr_fd, STDERR_FILENO, plan);
 

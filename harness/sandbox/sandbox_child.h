@@ -20,6 +20,11 @@ struct SandboxChildPlan {
   const int* join_cgroup_fds = nullptr;  // cgroup v1 `tasks` files to write "0" to
   int join_cgroup_count = 0;
   bool new_cgroup_namespace = false;  // entered once the launcher has placed us in our cgroup
+  // The launcher process's fds that are not this launch's (those of other sandboxes and of the
+  // caller's own machinery, when one process runs many): closed first thing, so that init does
+  // not hold them for the whole run.
+  const int* close_fds = nullptr;
+  int close_fd_count = 0;
   InitPlan init;
 };
 
