@@ -8,6 +8,7 @@
 
 #include "messages.h"
 #include "seccomp_filter.h"
+#include "setup_error.h"
 
 namespace isotest {
 
@@ -491,8 +492,7 @@ std::vector<std::string> finish_run_only_options(SandboxSpec& spec, const RunOnl
     for (auto& problem : check_capture_on_failure(spec.artifacts, "a failed run's")) {
       problems.push_back(problem + ", or name a file: --capture run.pcap");
     }
-    spec.netlab.capture_on_failure = true;
-    spec.netlab.capture_path = spec.artifacts.directory + "/" + std::string(kCaptureArtifactName);
+    request_capture_on_failure(spec.netlab, spec.artifacts.directory);
   } else {
     spec.netlab.capture_path = texts.capture;
   }
@@ -558,7 +558,53 @@ CLI::App* declare_run(CLI::App& app, SandboxSpec& spec, SandboxOptionTexts& text
   return run;
 }
 
+// What is wrong with the options of a parsed `isotest run`, once converted into `spec`.
+std::vector<std::string> run_problems(const CLI::App& run, SandboxSpec& spec,
+                                      const SandboxOptionTexts& texts,
+                                      const RunOnlyTexts& run_texts) {
+  auto problems = refuse_empty_values(run);
+  for (auto& problem : finish_run_only_options(spec, run_texts)) {
+    problems.push_back(std::move(problem));
+  }
+  for (auto& problem : finish_sandbox_options(spec, texts)) problems.push_back(std::move(problem));
+  for (auto& problem : validate(spec)) problems.push_back(std::move(problem));
+  for (auto& problem : check_network_lab(spec)) problems.push_back(std::move(problem));
+  for (auto& problem : check_artifacts_request(spec.artifacts)) {
+    problems.push_back(std::move(problem));
+  }
+  return problems;
+}
+
 }  // namespace
+
+SandboxSpec parse_sandbox_options(const std::vector<std::string>& options) {
+  std::vector<std::string> words = {"isotest", "run"};
+  words.insert(words.end(), options.begin(), options.end());
+  words.insert(words.end(), {"--", "true"});
+  std::vector<char*> argv;
+  argv.reserve(words.size());
+  for (auto& word : words) argv.push_back(word.data());
+  CLI::App app;
+  SandboxSpec spec;
+  SandboxOptionTexts texts;
+  RunOnlyTexts run_texts;
+  CLI::App* run = declare_run(app, spec, texts, run_texts);
+  std::vector<std::string> problems;
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+    problems = run_problems(*run, spec, texts, run_texts);
+  } catch (const CLI::ParseError& error) {
+    problems.push_back(describe_parse_error(error));
+  }
+  if (!problems.empty()) {
+    std::string message;
+    for (const auto& problem : problems) message += (message.empty() ? "" : "; ") + problem;
+    throw_error("gtest", 0, "the options of a case's sandbox are refused: " + message,
+                "see `isotest run --help` and the case's ISOTEST_NEEDS");
+  }
+  spec.command.clear();
+  return spec;
+}
 
 CommandLine parse_command_line(int argc, char** argv) {
   CommandLine result;
@@ -694,17 +740,7 @@ CommandLine parse_command_line(int argc, char** argv) {
     result.action = CommandLine::Action::gtest;
     return result;
   }
-  auto problems = refuse_empty_values(*run);
-  for (auto& problem : finish_run_only_options(spec, run_texts)) {
-    problems.push_back(std::move(problem));
-  }
-  for (auto& problem : finish_sandbox_options(spec, texts)) problems.push_back(std::move(problem));
-  for (auto& problem : validate(spec)) problems.push_back(std::move(problem));
-  for (auto& problem : check_network_lab(spec)) problems.push_back(std::move(problem));
-  for (auto& problem : check_artifacts_request(spec.artifacts)) {
-    problems.push_back(std::move(problem));
-  }
-  if (report_problems(problems)) {
+  if (report_problems(run_problems(*run, spec, texts, run_texts))) {
     result.exit_code = kUsageError;
     return result;
   }

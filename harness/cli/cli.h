@@ -37,6 +37,10 @@ struct CommandLine {
 // stderr) when not.
 CommandLine parse_command_line(int argc, char** argv);
 
+// `isotest run`'s options (the sandbox options `isotest gtest` was given, and a case's needs)
+// as the spec of one case's sandbox, without a command. Throws SetupFailure naming what is wrong.
+SandboxSpec parse_sandbox_options(const std::vector<std::string>& options);
+
 // The options `isotest run` or `isotest gtest` (COMMAND) takes, by their long names; with
 // `sandbox_only`, only the isolation and limit options the two share. For the test that keeps
 // the docs' lists and the parser in step.

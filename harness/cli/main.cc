@@ -99,7 +99,7 @@ int run_command_line(int argc, char** argv) {
     return isotest::print_cmake_include();
   }
   if (command_line.action == isotest::CommandLine::Action::gtest) {
-    return isotest::run_gtest(command_line.gtest);
+    return isotest::run_gtest(command_line.gtest, isotest::parse_sandbox_options);
   }
 
   return isotest::run_command(command_line.spec, environ);

@@ -1,5 +1,6 @@
 #include "runner.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -8,12 +9,10 @@
 // Boost.Filesystem; with BOOST_PROCESS_USE_STD_FS (no compiled Boost library) we include it.
 #include <boost/optional.hpp>
 // clang-format off: the workaround above must come first
-#include <boost/asio/connect_pipe.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/writable_pipe.hpp>
-#include <boost/process/v2/process.hpp>
 // clang-format on
 #include <chrono>
 #include <cstdlib>
@@ -27,9 +26,10 @@
 #include <optional>
 
 #include "case_list.h"
-#include "case_process.h"
 #include "gtest_output.h"
+#include "launch.h"
 #include "listing.h"
+#include "netlab_request.h"
 #include "output_file.h"
 #include "progress.h"
 #include "repeating_tick.h"
@@ -39,6 +39,7 @@
 #include "run_status.h"
 #include "runner_report.h"
 #include "safe_text.h"
+#include "sandbox_run.h"
 #include "scratch_directory.h"
 #include "setup_error.h"
 #include "temporary_parent.h"
@@ -64,7 +65,6 @@ void copy_plugin_crash(const nlohmann::json& result, const std::string& name,
 }
 
 namespace asio = boost::asio;
-namespace bp = boost::process::v2;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
@@ -93,21 +93,25 @@ void take_shard_variables() {
   }
 }
 
-// Whether a case's declared needs leave its sandbox a network of its own with lo up: a case
-// that needs `--network none` or `host`, or shares the host's network namespace, has no packets
-// of its own to capture, and `isotest run` would refuse --capture for it.
-bool has_own_network(const std::vector<std::string>& needs) {
-  for (std::size_t i = 0; i < needs.size(); ++i) {
-    std::string_view option = needs[i];
-    std::string_view value = i + 1 < needs.size() ? std::string_view(needs[i + 1]) : "";
-    if (const auto equals = option.find('='); equals != std::string_view::npos) {
-      value = option.substr(equals + 1);
-      option = option.substr(0, equals);
-    }
-    if (option == "--network" && value != "loopback") return false;
-    if (option == "--share" && value.find("net") != std::string_view::npos) return false;
-  }
-  return true;
+// A failed case's packets in its artifacts folder (--capture on-failure). A case that needs
+// `--network none` or `host`, or shares the host's network namespace, has no packets of its own
+// to capture and runs without one (`isotest run` would refuse --capture for it).
+void add_capture_on_failure(SandboxSpec& spec) {
+  if (spec.network != NetworkMode::loopback || spec.shares(Namespace::net)) return;
+  request_capture_on_failure(spec.netlab, spec.artifacts.directory);
+  // As `isotest run` checks it: a capture.pcap isotest did not write is never written through.
+  const auto problems = check_netlab_request(spec.netlab, false, false);
+  if (problems.empty()) return;
+  std::string message;
+  for (const auto& problem : problems) message += (message.empty() ? "" : "; ") + problem;
+  throw_error("gtest", 0, "the case's --capture on-failure is refused: " + message);
+}
+
+void block_broken_pipe_signal() {
+  sigset_t broken_pipe;
+  sigemptyset(&broken_pipe);
+  sigaddset(&broken_pipe, SIGPIPE);
+  ::sigprocmask(SIG_BLOCK, &broken_pipe, nullptr);
 }
 
 struct CaseState {
@@ -125,34 +129,36 @@ struct Job {
   std::vector<std::size_t> cases;  // indices into the runner's cases, all with the same needs
 };
 
+// One job's sandbox while it runs, launched from this process (launch.h).
 struct Running {
-  explicit Running(asio::io_context& io) : pipe(io) {}
+  explicit Running(asio::io_context& io) : events(io) {}
+  Running(const Running&) = delete;
+  Running& operator=(const Running&) = delete;
+  // The fd is the sandbox's to close.
+  ~Running() {
+    if (events.is_open()) static_cast<void>(events.release());
+  }
   std::uint64_t id = 0;
   Job job;
-  std::optional<bp::process> process;
-  asio::readable_pipe pipe;
-  std::array<char, std::size_t{16} * 1024> buffer{};
-  std::string output;  // stdout and stderr merged, as the child printed them
+  std::unique_ptr<SandboxRunExtensions> extensions;  // outlive the sandbox they take part in
+  std::unique_ptr<RunningSandbox> sandbox;
+  asio::posix::stream_descriptor events;  // the sandbox's event fd, which the sandbox owns
+  std::string output;  // stdout and stderr merged, as the test printed them, and isotest's lines
   GtestOutputParser parser;
-  std::string json_path;
   Clock::time_point started;
   Clock::time_point last_output;
-  Clock::time_point ended;  // when the child exited or its output closed, whichever came first
-  bool exited = false;
-  bool output_closed = false;
   bool silence_reported = false;
   bool interrupted = false;
 };
 
-class Supervisor {
+class CaseScheduler {
  public:
-  Supervisor(const GtestRequest& request, std::string self, std::string scratch,
-             std::vector<CaseState>& cases, Progress& progress)
+  CaseScheduler(const GtestRequest& request, const SandboxOptionsParser& parse_options,
+                std::vector<CaseState>& cases, Progress& progress)
       : request_(request),
-        scratch_(std::move(scratch)),
+        parse_options_(parse_options),
         cases_(cases),
         progress_(progress),
-        self_(std::move(self)),
         tick_(io_, std::chrono::milliseconds(250),
               [this] {
                 check_silence();
@@ -178,9 +184,8 @@ class Supervisor {
     if (finished_) return;
     signals_.async_wait([this](const boost::system::error_code& error, int signal_number) {
       if (error || finished_) return;
-      // First signal: start nothing more and stop the sandboxes; each `isotest run` kills its
-      // own sandbox (and cgroup) and writes its result. A second one does not wait for that.
-      const int forward = interrupted_ ? SIGKILL : SIGTERM;
+      // First signal: start nothing more and stop the sandboxes as `isotest run` stops its own
+      // on SIGTERM (each writes its result). A second one does not wait for the grace period.
       if (!interrupted_) {
         progress_.note(std::string("interrupted by ") + sigabbrev_np(signal_number) +
                        ": stopping the running cases, starting no more");
@@ -189,7 +194,7 @@ class Supervisor {
       queue_.clear();
       for (auto& [id, running] : running_) {
         running->interrupted = true;
-        if (running->process && !running->exited) ::kill(running->process->id(), forward);
+        if (running->sandbox) running->sandbox->stop(SIGTERM);
       }
       finish_if_done();
       wait_for_signal();
@@ -237,146 +242,153 @@ class Supervisor {
 
   // DIR/<Suite.Case> for a case's first attempt, DIR/<Suite.Case>.attempt-N for the others
   // (retries, --repeat); a batch's files are its first case's.
-  std::vector<std::string> artifacts_arguments(const CaseState& first) const {
-    const ArtifactsRequest& artifacts = request_.artifacts;
-    if (!artifacts.active()) return {};
-    std::string folder = artifacts.directory + "/" + artifacts_folder_name(first.record.name);
-    if (first.attempts_started > 1) folder += ".attempt-" + std::to_string(first.attempts_started);
-    std::vector<std::string> arguments = {"--artifacts",
-                                          folder,
-                                          "--keep",
-                                          std::string(keep_policy_name(artifacts.keep)),
-                                          "--artifacts-limit",
-                                          std::to_string(artifacts.limit_bytes)};
-    if (request_.capture_on_failure && has_own_network(first.needs)) {
-      arguments.insert(arguments.end(), {"--capture", std::string(kCaptureOnFailure)});
+  ArtifactsRequest artifacts_request(const CaseState& first) const {
+    ArtifactsRequest artifacts = request_.artifacts;
+    if (!artifacts.active()) return artifacts;
+    artifacts.directory += "/" + artifacts_folder_name(first.record.name);
+    if (first.attempts_started > 1) {
+      artifacts.directory += ".attempt-" + std::to_string(first.attempts_started);
     }
-    return arguments;
+    return artifacts;
   }
 
-  std::vector<std::string> child_arguments(const Job& job, const std::string& json_path) const {
+  // The spec of `isotest run [SANDBOX OPTIONS] [NEEDS] -- BINARY ARGS --gtest_filter=CASES`, as
+  // the runner once passed it to a child `isotest run`. The options are parsed once for each set
+  // of needs.
+  SandboxSpec case_spec(const Job& job) {
     const auto& first = cases_[job.cases.front()];
+    auto parsed = specs_.find(first.needs);
+    if (parsed == specs_.end()) {
+      std::vector<std::string> options = request_.sandbox_arguments;
+      options.insert(options.end(), first.needs.begin(), first.needs.end());
+      parsed = specs_.emplace(first.needs, parse_options_(options)).first;
+    }
+    SandboxSpec spec = parsed->second;
     std::vector<std::string> names;
     names.reserve(job.cases.size());
     for (auto index : job.cases) names.push_back(cases_[index].record.name);
-    std::vector<std::string> arguments = {"run"};
-    arguments.insert(arguments.end(), request_.sandbox_arguments.begin(),
-                     request_.sandbox_arguments.end());
-    arguments.insert(arguments.end(), first.needs.begin(), first.needs.end());
-    const auto artifacts = artifacts_arguments(first);
-    arguments.insert(arguments.end(), artifacts.begin(), artifacts.end());
-    arguments.insert(arguments.end(),
-                     {"--name", names.size() == 1 ? names.front() : "batch of " + names.front(),
-                      "--json", json_path, "--", request_.binary});
-    arguments.insert(arguments.end(), request_.binary_arguments.begin(),
-                     request_.binary_arguments.end());
+    spec.name = names.size() == 1 ? names.front() : "batch of " + names.front();
+    spec.artifacts = artifacts_request(first);
+    if (request_.capture_on_failure) add_capture_on_failure(spec);
+    spec.command = {request_.binary};
+    spec.command.insert(spec.command.end(), request_.binary_arguments.begin(),
+                        request_.binary_arguments.end());
     // Last, so that it wins over a --gtest_filter among the binary's arguments.
-    arguments.push_back("--gtest_filter=" + join(names, ':'));
-    return arguments;
+    spec.command.push_back("--gtest_filter=" + join(names, ':'));
+    return spec;
   }
 
   void start(Job job) {
-    auto running = std::make_unique<Running>(io_);
-    running->id = next_id_++;
-    running->json_path = scratch_ + "/" + std::to_string(running->id) + ".json";
-    running->job = std::move(job);
-    for (auto index : running->job.cases) ++cases_[index].attempts_started;
-    running->started = running->last_output = Clock::now();
-    const auto arguments = child_arguments(running->job, running->json_path);
-    asio::writable_pipe write_end(io_);
-    asio::connect_pipe(running->pipe, write_end);
-    const int output_fd = write_end.native_handle();
-    const pid_t pid = start_case_process(self_, arguments, output_fd, output_fd);
-    if (pid < 0) {
-      throw_errno("gtest: start the sandbox of " + cases_[running->job.cases.front()].record.name,
-                  "fork failed", "see `ulimit -u` and the pids limit of isotest's own cgroup");
+    auto owned = std::make_unique<Running>(io_);
+    Running& running = *owned;
+    running.id = next_id_++;
+    running.job = std::move(job);
+    for (auto index : running.job.cases) ++cases_[index].attempts_started;
+    running.started = running.last_output = Clock::now();
+    running_.emplace(running.id, std::move(owned));
+    try {
+      const SandboxSpec spec = case_spec(running.job);
+      running.extensions = std::make_unique<SandboxRunExtensions>(spec, environ);
+      LaunchOptions options{
+          .take_signals = false,
+          .close_earlier_fds = true,
+          .output = [this, &running](std::string_view bytes) { take_output(running, bytes); }};
+      running.sandbox =
+          RunningSandbox::start(spec, environ, running.extensions->list(), std::move(options));
+    } catch (const SetupFailure& failure) {
+      // The case's options were refused: its attempt says so, as any sandbox_error does.
+      RunResult refused;
+      refused.name = cases_[running.job.cases.front()].record.name;
+      refused.error = failure.error();
+      classify(refused);
+      asio::post(io_, [this, id = running.id, result = std::move(refused)]() mutable {
+        complete(id, std::move(result));
+      });
+      return;
     }
-    running->process.emplace(io_.get_executor(), pid);
-    write_end.close();
-    Running& started = *running;
-    running_.emplace(started.id, std::move(running));
-    read_output(started);
-    started.process->async_wait([this, id = started.id](const boost::system::error_code&, int) {
-      auto it = running_.find(id);
-      if (it == running_.end()) return;
-      mark_ended(*it->second);
-      it->second->exited = true;
-      maybe_finished(id);
-    });
+    wait_for_events(running);
   }
 
-  void read_output(Running& running) {
-    running.pipe.async_read_some(
-        asio::buffer(running.buffer),
-        [this, id = running.id](const boost::system::error_code& error, std::size_t size) {
-          auto it = running_.find(id);
-          if (it == running_.end()) return;
-          Running& target = *it->second;
-          if (error) {
-            mark_ended(target);
-            target.output_closed = true;
-            maybe_finished(id);
-            return;
-          }
-          const std::string_view bytes(target.buffer.data(), size);
-          target.parser.feed(bytes, elapsed_ms(target, Clock::now()));
-          if (target.output.size() < kOutputKeptBytes) target.output.append(bytes);
-          target.last_output = Clock::now();
-          target.silence_reported = false;
-          read_output(target);
-        });
+  // The sandbox's events, one round at a time, until it has finished. Asio watches an fd
+  // edge-triggered and its async_wait does not look first: readiness left over from the last
+  // round (more output than one read takes) would bring no new edge, so it is looked for here.
+  void wait_for_events(Running& running) {
+    if (running.sandbox->finished()) {
+      // It could not start (its result says why); it ends after this start has returned.
+      asio::post(io_, [this, id = running.id] { end(id); });
+      return;
+    }
+    if (!running.events.is_open()) running.events.assign(running.sandbox->event_fd());
+    if (readable_now(running.events.native_handle())) {
+      asio::post(io_, [this, id = running.id] { on_events(id); });
+      return;
+    }
+    running.events.async_wait(asio::posix::stream_descriptor::wait_read,
+                              [this, id = running.id](const boost::system::error_code& error) {
+                                if (!error) on_events(id);
+                              });
   }
 
-  static void mark_ended(Running& running) {
-    if (!running.exited && !running.output_closed) running.ended = Clock::now();
+  void on_events(std::uint64_t id) {
+    auto it = running_.find(id);
+    if (it == running_.end()) return;
+    if (it->second->sandbox->on_event()) {
+      end(id);
+      return;
+    }
+    wait_for_events(*it->second);
+  }
+
+  static bool readable_now(int fd) {
+    pollfd probe{.fd = fd, .events = POLLIN, .revents = 0};
+    return ::poll(&probe, 1, 0) > 0;
+  }
+
+  void take_output(Running& running, std::string_view bytes) {
+    running.parser.feed(bytes, elapsed_ms(running, Clock::now()));
+    if (running.output.size() < kOutputKeptBytes) running.output.append(bytes);
+    running.last_output = Clock::now();
+    running.silence_reported = false;
+  }
+
+  // The sandbox has finished: its result.
+  void end(std::uint64_t id) {
+    auto it = running_.find(id);
+    if (it == running_.end()) return;
+    Running& running = *it->second;
+    // The fd is the sandbox's: Asio lets go of it before the sandbox closes it.
+    if (running.events.is_open()) static_cast<void>(running.events.release());
+    complete(id, running.sandbox->take_result());
+  }
+
+  // The attempt's result, and what `isotest run` printed about it on stderr, at its end.
+  void complete(std::uint64_t id, const RunResult& result) {
+    auto it = running_.find(id);
+    if (it == running_.end()) return;
+    auto running = std::move(it->second);
+    running_.erase(it);
+    const auto ended = Clock::now();
+    for (const auto& line : run_messages(result)) {
+      take_output(*running, "isotest: " + line + "\n");
+    }
+    progress_.set_running(running_names());
+    running->parser.finish(elapsed_ms(*running, ended));
+    collect(*running, result_document(result));
+    start_jobs();
+  }
+
+  // The attempt as `isotest run --json` writes it: invalid UTF-8 in the test's output becomes
+  // U+FFFD, as in every file isotest writes.
+  static nlohmann::json result_document(const RunResult& result) {
+    return nlohmann::json::parse(
+        to_json(result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
 
   static double elapsed_ms(const Running& running, Clock::time_point at) {
     return std::chrono::duration<double, std::milli>(at - running.started).count();
   }
 
-  void maybe_finished(std::uint64_t id) {
-    auto it = running_.find(id);
-    if (it == running_.end() || !it->second->exited || !it->second->output_closed) return;
-    auto running = std::move(it->second);
-    running_.erase(it);
-    progress_.set_running(running_names());
-    running->parser.finish(elapsed_ms(*running, running->ended));
-    collect(*running);
-    start_jobs();
-  }
-
-  // The child's result file; a result of our own when it wrote none (it was SIGKILLed, or
-  // crashed itself), so that no attempt disappears. The file goes once read: the scratch
-  // directory may be on a small /dev/shm, and a long run writes thousands of them.
-  nlohmann::json child_result(const Running& running) const {
-    try {
-      auto loaded = load_results({running.json_path});
-      ::unlink(running.json_path.c_str());
-      if (!loaded.empty()) return std::move(loaded.front().document);
-    } catch (const SetupFailure&) {
-    }
-    const double duration_ms =
-        std::chrono::duration<double, std::milli>(Clock::now() - running.started).count();
-    return {{"schema", kResultSchema},
-            {"name", cases_[running.job.cases.front()].record.name},
-            {"status", "sandbox_error"},
-            {"duration_ms", duration_ms},
-            {"error",
-             {{"stage", "gtest"},
-              {"errno", 0},
-              {"message", "`isotest run` wrote no result file (it was killed or crashed)"},
-              {"hint", "see its output"}}},
-            {"output",
-             {{"stdout",
-               {{"text", running.output},
-                {"bytes", running.output.size()},
-                {"truncated", running.output.size() >= kOutputKeptBytes}}},
-              {"stderr", nullptr}}}};
-  }
-
-  void collect(const Running& running) {
-    nlohmann::json result = child_result(running);
+  void collect(const Running& running, nlohmann::json result) {
     if (running.job.cases.size() == 1) {
       copy_plugin_crash(result, cases_[running.job.cases.front()].record.name, result);
       record(running, running.job.cases.front(), std::move(result), std::nullopt);
@@ -478,10 +490,10 @@ class Supervisor {
   }
 
   const GtestRequest& request_;
-  std::string scratch_;
+  const SandboxOptionsParser& parse_options_;
+  std::map<std::vector<std::string>, SandboxSpec> specs_;  // by the cases' needs
   std::vector<CaseState>& cases_;
   Progress& progress_;
-  std::string self_;
   asio::io_context io_;
   RepeatingTick tick_;
   asio::signal_set signals_;
@@ -568,13 +580,16 @@ void print_summary(std::FILE* stream, const std::vector<nlohmann::json>& documen
 
 }  // namespace
 
-int run_gtest(const GtestRequest& original) {
+int run_gtest(const GtestRequest& original, const SandboxOptionsParser& parse_options) {
   GtestRequest request = original;
   try {
     request.binary = fs::absolute(request.binary).lexically_normal().string();
     check_binary(request, original.binary);
     if (request.jobs == 0) request.jobs = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
     take_shard_variables();
+    // A sandbox that died before its go makes the launcher's write of the go fail: EPIPE, not
+    // the end of the runner and of every other case.
+    block_broken_pipe_signal();
     std::FILE* const console = check_outputs(request);
     const ScratchDirectory scratch(temporary_parent(environ), kRunnerScratchPrefix);
     // Ours is locked now; those of runners and runs that were SIGKILLed are not.
@@ -614,12 +629,12 @@ int run_gtest(const GtestRequest& original) {
 
     const auto started_at = std::chrono::system_clock::now();
     const auto started = Clock::now();
-    Supervisor supervisor(request, self, scratch.path(), cases, progress);
+    CaseScheduler scheduler(request, parse_options, cases, progress);
     for (std::int64_t round = 0; round < request.repeat; ++round) {
-      for (auto& job : make_jobs(order, cases, request.batch)) supervisor.enqueue(std::move(job));
+      for (auto& job : make_jobs(order, cases, request.batch)) scheduler.enqueue(std::move(job));
     }
     progress.add_planned(cases.size() * static_cast<std::size_t>(request.repeat));
-    supervisor.run();
+    scheduler.run();
     progress.clear_line();
 
     std::vector<nlohmann::json> documents;
@@ -637,7 +652,7 @@ int run_gtest(const GtestRequest& original) {
     RunnerOutcome outcome;
     outcome.started_at = rfc3339_utc(started_at);
     outcome.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-    outcome.interrupted = supervisor.interrupted();
+    outcome.interrupted = scheduler.interrupted();
     outcome.exit_code =
         outcome.interrupted ? kInterrupted : runner_exit_code(documents, request.fail_on_flaky);
     write_outputs(request, settings, outcome, documents);

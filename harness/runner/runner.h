@@ -1,17 +1,28 @@
 // `isotest gtest`: runs every case of a GoogleTest binary in its own sandbox, many at once.
 //
-// Each sandbox is a child `isotest run ... --json F -- BINARY --gtest_filter=CASE` (so every
-// clone happens in a process that is single-threaded), supervised from one Asio loop: the
-// children's output through async pipes, their exits through pidfds, a timer for progress and
-// silent cases, a signal set for Ctrl-C. No thread per test.
+// Each case's sandbox (BINARY --gtest_filter=CASE) is launched from this process through the
+// launcher, with the extensions of `isotest run` (run/sandbox_run.h), and supervised from one
+// Asio loop on the one thread, so that every clone happens in a single-threaded process: each
+// sandbox's events through one fd (RunningSandbox::event_fd), a timer for progress and silent
+// cases, a signal set for Ctrl-C. No thread and no process of isotest's own per test.
 #pragma once
 
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "gtest_request.h"
+#include "spec.h"
 
 namespace isotest {
 
+// Turns `isotest run` options (the request's sandbox options and a case's needs) into the spec
+// of a case's sandbox, without a command; throws SetupFailure naming what is wrong. The command
+// line's parser provides it (cli/).
+using SandboxOptionsParser = std::function<SandboxSpec(const std::vector<std::string>& options)>;
+
 // The exit status of `isotest gtest`: 0 every case passed (or was flaky or skipped), 1 a case
 // failed, 125 isotest itself failed, 130 interrupted.
-int run_gtest(const GtestRequest& request);
+int run_gtest(const GtestRequest& request, const SandboxOptionsParser& parse_options);
 
 }  // namespace isotest

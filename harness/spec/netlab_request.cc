@@ -115,6 +115,11 @@ std::optional<std::pair<std::string, ServiceReadiness>> parse_service_ready(std:
   return std::pair{named->first, readiness};
 }
 
+void request_capture_on_failure(NetLabRequest& request, const std::string& artifacts_directory) {
+  request.capture_on_failure = true;
+  request.capture_path = artifacts_directory + "/" + std::string(kCaptureArtifactName);
+}
+
 std::vector<std::string> check_capture_on_failure(const ArtifactsRequest& artifacts,
                                                   std::string_view whose) {
   std::vector<std::string> problems;

@@ -101,6 +101,10 @@ std::optional<std::pair<std::string, ServiceReadiness>> parse_service_ready(std:
 
 // What `--capture on-failure` needs of the run's --artifacts request (DIR given, --keep not
 // never), each problem naming the fix; `whose` says whose packets are kept ("a failed run's").
+// `--capture on-failure` for a run whose --artifacts folder is ARTIFACTS_DIRECTORY: the packets
+// go to its capture.pcap, kept only when the run fails.
+void request_capture_on_failure(NetLabRequest& request, const std::string& artifacts_directory);
+
 std::vector<std::string> check_capture_on_failure(const ArtifactsRequest& artifacts,
                                                   std::string_view whose);
 

@@ -404,19 +404,25 @@ TEST(GtestRunner, StartsTheSlowestCaseFirstOnTheNextRun) {
   EXPECT_LT(second["Sample.Quiet"], second["Sample.Passes"]) << "slowest first with timings";
 }
 
+// The parent of `pid` from /proc/PID/stat; 0 when it is gone.
+pid_t parent_of(pid_t pid) {
+  const std::string text = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(text.substr(close + 2));
+  char state = 0;
+  pid_t parent = 0;
+  rest >> state >> parent;
+  return parent;
+}
+
 std::set<pid_t> descendants_of(pid_t root) {
   std::map<pid_t, std::vector<pid_t>> children;
   for (const auto& entry : fs::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const std::string text = read_file(entry.path() / "stat");
-    const auto close = text.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(text.substr(close + 2));
-    char state = 0;
-    pid_t parent = 0;
-    rest >> state >> parent;
-    children[parent].push_back(std::stoi(name));
+    const pid_t pid = std::stoi(name);
+    if (const pid_t parent = parent_of(pid); parent != 0) children[parent].push_back(pid);
   }
   std::set<pid_t> found;
   std::vector<pid_t> pending{root};
@@ -471,6 +477,8 @@ std::string argument_after(pid_t pid, const std::string& option) {
   return "";
 }
 
+std::set<std::string> scratch_directories_of(pid_t pid);
+
 TEST(GtestRunner, CtrlCStopsEverythingAndStillWritesResults) {
   Scratch scratch;
   SpawnOptions options = with_state(scratch);
@@ -479,22 +487,24 @@ TEST(GtestRunner, CtrlCStopsEverythingAndStillWritesResults) {
                         options);
   runner.close_stdin();
   ASSERT_TRUE(runner.wait_for_line("[1/3] passed")) << runner.stdout_text() << runner.stderr_text();
-  // Wait until both hanging cases run in their sandboxes: isotest run, its init, the test.
+  // Wait until both hanging cases run in their sandboxes, launched by the runner itself: each
+  // sandbox's init and its test.
   std::set<pid_t> tree;
-  for (int i = 0; i < 100 && tree.size() < 6; ++i) {
+  for (int i = 0; i < 100 && tree.size() < 4; ++i) {
     std::this_thread::sleep_for(50ms);
     tree = descendants_of(runner.pid());
   }
-  ASSERT_GE(tree.size(), 6U) << "the hanging cases did not start";
+  ASSERT_GE(tree.size(), 4U) << "the hanging cases did not start";
   std::this_thread::sleep_for(200ms);
   tree = descendants_of(runner.pid());
-  // The finished case's result file was removed once read; the running ones have none yet.
-  std::string result_file;
-  for (pid_t pid : tree) {
-    if (result_file.empty()) result_file = argument_after(pid, "--json");
+  // The results go from the sandboxes to the runner without a file: its scratch directory (the
+  // one the listing wrote listing/needs.json to) holds none.
+  std::string scratch_directory;
+  for (const auto& directory : scratch_directories_of(runner.pid())) {
+    if (fs::exists(fs::path(directory) / "listing" / "needs.json")) scratch_directory = directory;
   }
-  ASSERT_FALSE(result_file.empty()) << "no `isotest run --json` among the runner's children";
-  for (const auto& entry : fs::directory_iterator(fs::path(result_file).parent_path())) {
+  ASSERT_FALSE(scratch_directory.empty()) << "no scratch directory of the runner's";
+  for (const auto& entry : fs::directory_iterator(scratch_directory)) {
     if (entry.path().filename() == "needs.json") continue;  // the cases' needs, from listing
     EXPECT_NE(entry.path().extension(), ".json") << entry.path() << " was left in the scratch";
   }
@@ -502,13 +512,93 @@ TEST(GtestRunner, CtrlCStopsEverythingAndStillWritesResults) {
   const ExitInfo exit = runner.wait();
   EXPECT_EQ(exit.exit_code, 130) << describe(exit) << runner.stdout_text() << runner.stderr_text();
   for (pid_t pid : tree) EXPECT_FALSE(is_alive(pid)) << "process " << pid << " outlived the runner";
-  EXPECT_EQ(cgroups_left(tree), std::vector<std::string>{});
+  // The sandboxes' cgroups are named after the process that launched them: the runner.
+  std::set<pid_t> launchers = tree;
+  launchers.insert(runner.pid());
+  EXPECT_EQ(cgroups_left(launchers), std::vector<std::string>{});
   const auto document = read_json(scratch / "out.json");
   EXPECT_TRUE(document.at("interrupted").get<bool>());
   auto cases = cases_by_name(document);
   EXPECT_EQ(cases["Sample.Passes"].at("status"), "passed");
   EXPECT_EQ(cases["Hang.One"].at("status"), "notrun");
   EXPECT_EQ(cases["Hang.Two"].at("status"), "notrun");
+}
+
+// The runner's children: each the init of a case's sandbox, once `count` of them run (or 5 s).
+std::vector<pid_t> children_of(pid_t parent, std::size_t count) {
+  std::vector<pid_t> children;
+  for (int i = 0; i < 100 && children.size() < count; ++i) {
+    std::this_thread::sleep_for(50ms);
+    children.clear();
+    for (pid_t pid : descendants_of(parent)) {
+      if (parent_of(pid) == parent) children.push_back(pid);
+    }
+  }
+  return children;
+}
+
+// The line `key:` of /proc/PID/status, without the key.
+std::string status_field(pid_t pid, const std::string& key) {
+  std::istringstream status(read_file("/proc/" + std::to_string(pid) + "/status"));
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with(key + ":")) {
+      const auto value = line.find_first_not_of(" \t", key.size() + 1);
+      return value == std::string::npos ? "" : line.substr(value);
+    }
+  }
+  return "";
+}
+
+// The runner launches every sandbox from its own process, with many running at once: a
+// sandbox's init must hold nothing of the runner's (another sandbox's pidfd or event fd, the
+// runner's event loop) and run none of its signal handlers, as the init of an `isotest run`.
+TEST(GtestRunner, ASandboxsInitHoldsNothingOfTheRunner) {
+  Scratch scratch;
+  SpawnedProcess runner(gtest_argv(scratch, {"-j", "2", "--filter", "Hang.*"}),
+                        with_state(scratch));
+  runner.close_stdin();
+  const auto inits = children_of(runner.pid(), 2);
+  ASSERT_EQ(inits.size(), 2U) << "the hanging cases did not start";
+  for (pid_t init : inits) {
+    SCOPED_TRACE("init " + std::to_string(init));
+    std::error_code error;
+    for (const auto& entry :
+         fs::directory_iterator("/proc/" + std::to_string(init) + "/fd", error)) {
+      const std::string target = fs::read_symlink(entry.path(), error).string();
+      EXPECT_NE(target, "anon_inode:[pidfd]") << entry.path();
+      EXPECT_NE(target, "anon_inode:[eventpoll]") << entry.path();
+    }
+    EXPECT_FALSE(error) << error.message();
+    EXPECT_EQ(status_field(init, "SigCgt"), "0000000000000000");
+  }
+  runner.send_signal(SIGINT);
+  EXPECT_EQ(runner.wait().exit_code, 130) << runner.stderr_text();
+}
+
+// SIGKILL gives the runner no chance to stop its sandboxes: each one's init dies with it (a
+// parent-death signal), and with init its whole PID namespace.
+TEST(GtestRunner, SandboxesDieWithAKilledRunner) {
+  Scratch scratch;
+  SpawnedProcess runner(gtest_argv(scratch, {"-j", "2", "--filter", "Hang.*"}),
+                        with_state(scratch));
+  runner.close_stdin();
+  ASSERT_EQ(children_of(runner.pid(), 2).size(), 2U) << "the hanging cases did not start";
+  std::set<pid_t> tree;
+  for (int i = 0; i < 100 && tree.size() < 4; ++i) {
+    std::this_thread::sleep_for(50ms);
+    tree = descendants_of(runner.pid());
+  }
+  ASSERT_GE(tree.size(), 4U) << "the hanging cases' tests did not start";
+  runner.send_signal(SIGKILL);
+  runner.wait();
+  for (pid_t pid : tree) {
+    bool alive = true;
+    for (int i = 0; i < 100 && alive; ++i) {
+      alive = is_alive(pid);
+      if (alive) std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_FALSE(alive) << "process " << pid << " outlived the runner";
+  }
 }
 
 TEST(GtestRunner, BadUsageIsRefusedWithStatus125) {
@@ -852,7 +942,7 @@ TEST(GtestRunner, TheNextRunRemovesTheScratchDirectoriesOfKilledRunsOnly) {
                       with_state(scratch));
   live.close_stdin();
   const auto live_directories = wait_for_scratch_directories(live.pid(), "Hang.One", 2);
-  ASSERT_EQ(live_directories.size(), 2U) << "the live runner and its case's `isotest run`";
+  ASSERT_EQ(live_directories.size(), 2U) << "the live runner's own and its case's";
 
   // Killed: a runner while it lists, and an `isotest run` of a GoogleTest binary.
   SpawnOptions hang;
