@@ -19,8 +19,9 @@ runs=3
 cases=1000
 isotest_options=()
 
-# The aims of issue 6: faster than ctest, within 1.25x of the bare loop.
-target_vs_ctest=1.0
+# The aims: within 1.25x of ctest's time per case with fresh namespaces for every case (issue
+# 13; issue 6 had asked for 1.0), and within 1.25x of the bare loop (issue 6).
+target_vs_ctest=1.25
 target_vs_bare=1.25
 
 while (($#)); do
