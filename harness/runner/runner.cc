@@ -301,9 +301,8 @@ class CaseScheduler {
       refused.name = cases_[running.job.cases.front()].record.name;
       refused.error = failure.error();
       classify(refused);
-      asio::post(io_, [this, id = running.id, result = std::move(refused)]() mutable {
-        complete(id, std::move(result));
-      });
+      asio::post(io_,
+                 [this, id = running.id, result = std::move(refused)] { complete(id, result); });
       return;
     }
     wait_for_events(running);
