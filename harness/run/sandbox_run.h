@@ -21,8 +21,8 @@ namespace isotest {
 // GoogleTest binaries get their cases and status rules (gtest/), a run with --capture, --net-* or
 // --service its network lab (netlab/), a run that times out its stacks and a run with
 // --artifacts its kept files (forensics/). Forensics comes after GoogleTest, whose crash report it
-// completes, and hands the artifacts its stack dump and core. The artifacts come last: they leave out the mount
-// points the others make in /tmp, and keep by the status the others have settled.
+// completes, and hands the artifacts its stack dump and core. The artifacts come last: they leave
+// out the mount points the others make in /tmp, and keep by the status the others have settled.
 class SandboxRunExtensions {
  public:
   // `environment` is the caller's (environ); it must outlive the object, as `spec`'s parts the

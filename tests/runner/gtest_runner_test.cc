@@ -742,8 +742,12 @@ TEST(GtestRunner, TakesTheFlagsOfIsotestRun) {
     ASSERT_TRUE(cases.contains("Sample.Passes")) << document.dump(1);
     EXPECT_EQ(cases["Sample.Passes"].at("status"), "passed") << cases["Sample.Passes"].dump(1);
     const auto& isolation = cases["Sample.Passes"].at("attempts").at(0).at("isolation");
-    if (flag == "--root") EXPECT_TRUE(isolation.at("uid_map").get<std::string>().starts_with("0 "));
-    if (flag == "--read-only") EXPECT_EQ(isolation.at("read_only_root"), true);
+    if (flag == "--root") {
+      EXPECT_TRUE(isolation.at("uid_map").get<std::string>().starts_with("0 "));
+    }
+    if (flag == "--read-only") {
+      EXPECT_EQ(isolation.at("read_only_root"), true);
+    }
   }
 }
 
