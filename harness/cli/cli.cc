@@ -23,7 +23,7 @@ std::string got(const std::string& text) {
 }
 
 // The isolation and limit options of `isotest run`, declared once so that `isotest gtest` takes
-// the same set and forwards it to each sandbox (COMMON contract 5). Scalars take the last value
+// the same set and forwards it to each sandbox (docs/gtest-runner.md). Scalars take the last value
 // given, so arguments appended later (a case's own needs) override earlier ones. Every value is
 // kept as text and converted here, so that each mistake gets a message naming the option, the
 // value and what it takes, and all of them are reported at once.

@@ -8,8 +8,9 @@ namespace isotest {
 namespace {
 
 constexpr std::string_view kRun = "[ RUN      ] ";
-constexpr std::pair<std::string_view, std::string_view> kEnds[] = {
-    {"[       OK ] ", "passed"}, {"[  FAILED  ] ", "failed"}, {"[  SKIPPED ] ", "skipped"}};
+constexpr std::pair<std::string_view, RunStatus> kEnds[] = {{"[       OK ] ", RunStatus::passed},
+                                                            {"[  FAILED  ] ", RunStatus::failed},
+                                                            {"[  SKIPPED ] ", RunStatus::skipped}};
 
 // "Suite.Case (12 ms)" -> 12.
 std::optional<double> duration_of(std::string_view rest) {
@@ -71,7 +72,7 @@ void GtestOutputParser::line(std::string_view text) {
         (rest.size() > running_.size() && rest[running_.size()] != ' ')) {
       continue;
     }
-    outcome.status = std::string(status);
+    outcome.status = status;
     // Without GoogleTest's time (--gtest_print_time=0), the time between its lines.
     outcome.duration_ms = duration_of(rest).value_or(std::max(0.0, now_ms_ - outcome.started_ms));
     running_.clear();

@@ -9,10 +9,16 @@
 #include <string>
 #include <string_view>
 
+#include "run_status.h"
+
 namespace isotest {
 
+// One case as GoogleTest's console lines tell it (the runner's view of a batch without the
+// plugin's events). Not a CaseResult (result.h): no failures, properties or crash, but the
+// case's slice of the output and when it started.
 struct CaseOutcome {
-  std::string status;  // "passed", "failed", "skipped"; empty: started, never finished
+  // passed, failed or skipped; unset: started, never finished
+  std::optional<RunStatus> status;
   // GoogleTest's own "(N ms)"; else from its `[ RUN      ]` line to its result line, or to the
   // end of the output for the case that never finished (set by finish()).
   std::optional<double> duration_ms;

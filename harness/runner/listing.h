@@ -19,7 +19,8 @@ struct ListingInterrupted {
 
 struct Listing {
   std::vector<std::string> cases;
-  std::map<std::string, std::vector<std::string>> needs;  // COMMON contract 3
+  // ISOTEST_NEEDS per case, as the plugin writes them to ISOTEST_LIST_NEEDS (docs/gtest-plugin.md)
+  std::map<std::string, std::vector<std::string>> needs;
 };
 
 // Refuses (SetupFailure) what cannot be a test binary: a missing file, a directory, a device or

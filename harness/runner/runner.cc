@@ -24,6 +24,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 
 #include "case_list.h"
 #include "gtest_output.h"
@@ -372,7 +373,7 @@ class CaseScheduler {
     }
     progress_.set_running(running_names());
     running->parser.finish(elapsed_ms(*running, ended));
-    collect(*running, result_document(result));
+    collect(*running, result);
     start_jobs();
   }
 
@@ -387,33 +388,37 @@ class CaseScheduler {
     return std::chrono::duration<double, std::milli>(at - running.started).count();
   }
 
-  void collect(const Running& running, nlohmann::json result) {
+  void collect(const Running& running, const RunResult& result) {
+    nlohmann::json document = result_document(result);
     if (running.job.cases.size() == 1) {
-      copy_plugin_crash(result, cases_[running.job.cases.front()].record.name, result);
-      record(running, running.job.cases.front(), std::move(result), std::nullopt);
+      copy_plugin_crash(document, cases_[running.job.cases.front()].record.name, document);
+      record(running, running.job.cases.front(), std::move(document), std::nullopt);
       return;
     }
-    collect_batch(running, result);
+    collect_batch(
+        running,
+        result.cases ? std::span<const CaseResult>(*result.cases) : std::span<const CaseResult>(),
+        document);
   }
 
-  // Per-case outcomes of a batch: the plugin's `cases` (COMMON contract 1) when the result has
-  // them, else GoogleTest's own [ RUN ] / [ OK ] / [ FAILED ] lines. The case that started and
-  // never finished is the one that crashed or hung; cases that never started run again.
-  void collect_batch(const Running& running, const nlohmann::json& result) {
+  // Per-case outcomes of a batch: the run's GoogleTest `cases` (from the plugin's events or
+  // GoogleTest's JSON, gtest_cases.h) when it has them, else GoogleTest's own [ RUN ] / [ OK ] /
+  // [ FAILED ] lines. The case that started and never finished is the one that crashed or hung;
+  // cases that never started run again.
+  void collect_batch(const Running& running, std::span<const CaseResult> listed,
+                     const nlohmann::json& result) {
     std::map<std::string, CaseOutcome> outcomes = running.parser.outcomes();
-    if (auto listed = result.find("cases"); listed != result.end() && listed->is_array()) {
-      for (const auto& entry : *listed) {
-        const std::string name = entry.value("name", "");
-        const std::string status = entry.value("status", "");
-        if (name.empty() || status == "notrun" || status == "disabled") continue;
-        auto& outcome = outcomes[name];
-        outcome.status = status == "passed" || status == "failed" || status == "skipped"
-                             ? status
-                             : std::string();
-        if (entry.contains("duration_ms") && entry["duration_ms"].is_number()) {
-          outcome.duration_ms = entry["duration_ms"].get<double>();
-        }
+    for (const CaseResult& listed_case : listed) {
+      const RunStatus status = listed_case.status;
+      if (listed_case.name.empty() || status == RunStatus::notrun ||
+          status == RunStatus::disabled) {
+        continue;
       }
+      auto& outcome = outcomes[listed_case.name];
+      const bool finished = status == RunStatus::passed || status == RunStatus::failed ||
+                            status == RunStatus::skipped;
+      outcome.status = finished ? std::optional(status) : std::nullopt;
+      outcome.duration_ms = listed_case.duration_ms;
     }
     std::vector<std::size_t> not_started;
     std::vector<std::string> names;
@@ -451,7 +456,7 @@ class CaseScheduler {
     attempt.erase("schema");
     if (outcome) {
       // Within a batch the sandbox's status is the batch's; the case's own is in the output.
-      if (!outcome->status.empty()) attempt["status"] = outcome->status;
+      if (outcome->status) attempt["status"] = std::string(status_name(*outcome->status));
       if (outcome->duration_ms) attempt["duration_ms"] = *outcome->duration_ms;
       attempt["output"] = {{"stdout",
                             {{"text", outcome->output},
@@ -462,7 +467,7 @@ class CaseScheduler {
       // A skipped case exits 0; GoogleTest says so in its output.
       const auto& outcomes = running.parser.outcomes();
       auto found = outcomes.find(state.record.name);
-      if (found != outcomes.end() && found->second.status == "skipped") {
+      if (found != outcomes.end() && found->second.status == RunStatus::skipped) {
         attempt["status"] = "skipped";
       }
     }

@@ -1,6 +1,6 @@
 // A GoogleTest binary with one case of every kind `isotest gtest` must tell apart: passing,
-// failing, flaky, skipped, crashing, hanging, silent, port-binding, and one whose needs (COMMON
-// contract 3) ask for a sandbox without network. The runner tests run it through isotest.
+// failing, flaky, skipped, crashing, hanging, silent, port-binding, and one whose ISOTEST_NEEDS
+// ask for a sandbox without network. The runner tests run it through isotest.
 //
 // ISOTEST_SAMPLE_HANG_WHILE_LISTING, ISOTEST_SAMPLE_CRASH_WHILE_LISTING and
 // ISOTEST_SAMPLE_SLEEPER make its listing misbehave (below).
@@ -202,7 +202,7 @@ int main(int argc, char** argv) {
     std::signal(SIGSEGV, SIG_DFL);
     std::raise(SIGSEGV);
   }
-  // What the isotest plugin does for --gtest_list_tests (COMMON contract 3), by hand.
+  // What the isotest plugin does for --gtest_list_tests (ISOTEST_LIST_NEEDS), by hand.
   const char* needs = std::getenv("ISOTEST_LIST_NEEDS");
   if (needs != nullptr && testing::GTEST_FLAG(list_tests)) {
     std::ofstream(needs) << R"({"Needs.Offline": ["--network", "none"]})";

@@ -71,10 +71,10 @@ TEST(GtestOutput, AttributesEachCaseAndFindsTheOneThatNeverFinished) {
   parser.finish();
   const auto& outcomes = parser.outcomes();
   ASSERT_EQ(outcomes.size(), 2U);
-  EXPECT_EQ(outcomes.at("A.x").status, "passed");
+  EXPECT_EQ(outcomes.at("A.x").status, RunStatus::passed);
   EXPECT_EQ(outcomes.at("A.x").duration_ms, 3.0);
   EXPECT_EQ(outcomes.at("A.x").output, "[ RUN      ] A.x\nhello\n[       OK ] A.x (3 ms)\n");
-  EXPECT_EQ(outcomes.at("A.y").status, "");
+  EXPECT_EQ(outcomes.at("A.y").status, std::nullopt);
   EXPECT_EQ(parser.running_case(), "A.y");
   EXPECT_EQ(outcomes.count("A.z"), 0U);
 }
@@ -84,8 +84,8 @@ TEST(GtestOutput, ReadsFailedAndSkippedButNotTheFinalSummary) {
   parser.feed(
       "[ RUN      ] A.f\nboom\n[  FAILED  ] A.f (1 ms)\n[ RUN      ] A.s\n[  SKIPPED ] A.s (0 ms)\n"
       "[  FAILED  ] A.f\n");
-  EXPECT_EQ(parser.outcomes().at("A.f").status, "failed");
-  EXPECT_EQ(parser.outcomes().at("A.s").status, "skipped");
+  EXPECT_EQ(parser.outcomes().at("A.f").status, RunStatus::failed);
+  EXPECT_EQ(parser.outcomes().at("A.s").status, RunStatus::skipped);
   EXPECT_EQ(parser.running_case(), "");
 }
 
@@ -101,7 +101,7 @@ TEST(GtestOutput, TimesACaseFromItsLinesWhenGoogleTestGivesNoTime) {
   EXPECT_EQ(outcomes.at("A.q").duration_ms, 50.0);
   // The case that crashed lasted from its [ RUN ] line to the end of the output, not the
   // batch's whole time.
-  EXPECT_EQ(outcomes.at("A.y").status, "");
+  EXPECT_EQ(outcomes.at("A.y").status, std::nullopt);
   EXPECT_EQ(outcomes.at("A.y").duration_ms, 20.0);
   EXPECT_EQ(outcomes.at("A.y").output, "[ RUN      ] A.y\nabout to crash");
 }
