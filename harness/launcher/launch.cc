@@ -728,10 +728,11 @@ std::vector<CaptureStream> keep_launcher_ends(Channels& channels, const Supervis
   for (std::size_t i = 0; i < channels.output.size(); ++i) {
     channels.output[i].write_end.reset();
     set_nonblocking(channels.output[i].read_end.get(), "supervise");
-    streams.push_back(CaptureStream{.pipe = std::move(channels.output[i].read_end),
-                                    .passthrough_fd = i == 0 ? plan.stdout_copy_fd : STDERR_FILENO,
-                                    .sink = &options.output,
-                                    .capture = OutputCapture(plan.output_limit_bytes)});
+    streams.push_back(CaptureStream{
+        .pipe = std::move(channels.output[i].read_end),
+        .passthrough_fd = i == 0 ? plan.stdout_copy_fd : STDERR_FILENO,
+        .sink = i == 1 && options.error_output ? &options.error_output : &options.output,
+        .capture = OutputCapture(plan.output_limit_bytes)});
   }
   set_nonblocking(channels.errors.read_end.get(), "supervise");
   set_nonblocking(channels.status.read_end.get(), "supervise");
@@ -829,7 +830,7 @@ struct RunningSandbox::Launch {
     host.cgroup = describe_cgroup(spec, cgroup);
     plan = plan_launch(spec, host);
     // Output that goes to the caller is captured as for a result file.
-    if (options.output) plan->supervision.capture_output = true;
+    if (options.output || options.error_output) plan->supervision.capture_output = true;
     for (LaunchExtension* extension : extensions) extension->adjust(*plan);
     describe_plan(*plan, result.isolation);
     result.isolation.cgroup.missing_limits = host.cgroup.missing_limits;

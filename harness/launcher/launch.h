@@ -42,8 +42,10 @@ struct LaunchOptions {
   // pipes and pidfds and the caller's event loop, which no sandbox may hold.
   bool close_earlier_fds = false;
   // The test's stdout and stderr as they arrive, instead of a copy on isotest's stdout (or the
-  // spec's stdout_copy_fd) and stderr. The result captures them either way.
+  // spec's stdout_copy_fd) and stderr. The result captures them either way. With
+  // `error_output`, stderr goes there instead.
   std::function<void(std::string_view bytes)> output;
+  std::function<void(std::string_view bytes)> error_output;
 };
 
 // One sandbox between its start and its result, driven by the caller's events: wait until

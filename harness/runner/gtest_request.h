@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "artifacts_request.h"
+#include "spec.h"
 
 namespace CLI {
 class App;
@@ -46,6 +48,11 @@ struct GtestRequest {
   std::string capture_text;
   bool capture_on_failure = false;
 };
+
+// Turns `isotest run` options (the request's sandbox options, and a case's needs) into the spec
+// of a sandbox of the run (the listing's, a case's), without a command; throws SetupFailure
+// naming what is wrong. The command line's parser provides it (cli/).
+using SandboxOptionsParser = std::function<SandboxSpec(const std::vector<std::string>& options)>;
 
 inline constexpr const char* kGtestDescription =
     "run every case of a GoogleTest binary, each in its own sandbox, in parallel";

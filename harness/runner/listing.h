@@ -27,13 +27,13 @@ struct Listing {
 // FIFO, a file without execute permission. `request.binary` is the absolute path.
 void check_binary(const GtestRequest& request, const std::string& as_given);
 
-// Lists the cases in a sandbox: `isotest run` (the executable `self`) with the request's
-// isolation and limit options, `--timeout` the list timeout, and ISOTEST_LIST_NEEDS naming a
-// file in a directory of `scratch` bound into the sandbox, so that a binary linked with the
-// isotest plugin writes each case's extra `isotest run` options there. Throws SetupFailure when
-// the listing failed or the binary is not a GoogleTest binary, ListingInterrupted on SIGINT,
-// SIGTERM or SIGHUP.
-Listing list_cases(const GtestRequest& request, const std::string& self,
+// Lists the cases in a sandbox launched from this process as `isotest run` would launch it, with
+// the request's isolation and limit options (read by `parse_options`), the list timeout, and
+// ISOTEST_LIST_NEEDS naming a file in a directory of `scratch` bound into the sandbox, so that a
+// binary linked with the isotest plugin writes each case's extra `isotest run` options there.
+// Throws SetupFailure when the listing failed or the binary is not a GoogleTest binary,
+// ListingInterrupted on SIGINT, SIGTERM, SIGHUP or SIGQUIT.
+Listing list_cases(const GtestRequest& request, const SandboxOptionsParser& parse_options,
                    const std::string& scratch);
 
 }  // namespace isotest

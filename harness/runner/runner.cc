@@ -5,15 +5,10 @@
 #include <unistd.h>
 
 #include <array>
-// Boost 1.81's Process v2 names boost::optional but includes it only when it uses
-// Boost.Filesystem; with BOOST_PROCESS_USE_STD_FS (no compiled Boost library) we include it.
-#include <boost/optional.hpp>
-// clang-format off: the workaround above must come first
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-// clang-format on
 #include <chrono>
 #include <cstdlib>
 #include <deque>
@@ -598,13 +593,12 @@ int run_gtest(const GtestRequest& original, const SandboxOptionsParser& parse_op
     const ScratchDirectory scratch(temporary_parent(environ), kRunnerScratchPrefix);
     // Ours is locked now; those of runners and runs that were SIGKILLed are not.
     remove_stale_scratch_directories(scratch.parent());
-    const std::string self = fs::read_symlink("/proc/self/exe").string();
 
     Progress progress(console, ::isatty(::fileno(console)) == 1);
     std::vector<CaseState> cases;
     std::vector<std::size_t> order;
     {
-      Listing listing = list_cases(request, self, scratch.path());
+      Listing listing = list_cases(request, parse_options, scratch.path());
       const CaseFilter filter(request.filter);
       std::vector<std::string> selected;
       for (auto& name : listing.cases) {

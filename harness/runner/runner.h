@@ -16,11 +16,6 @@
 
 namespace isotest {
 
-// Turns `isotest run` options (the request's sandbox options and a case's needs) into the spec
-// of a case's sandbox, without a command; throws SetupFailure naming what is wrong. The command
-// line's parser provides it (cli/).
-using SandboxOptionsParser = std::function<SandboxSpec(const std::vector<std::string>& options)>;
-
 // The exit status of `isotest gtest`: 0 every case passed (or was flaky or skipped), 1 a case
 // failed, 125 isotest itself failed, 130 interrupted.
 int run_gtest(const GtestRequest& request, const SandboxOptionsParser& parse_options);

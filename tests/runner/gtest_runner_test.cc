@@ -893,6 +893,11 @@ TEST(GtestRunner, CtrlCWhileListingStopsTheListerAndLeavesNoScratchDirectory) {
     }
   }
   ASSERT_FALSE(needs_file.empty()) << "the lister did not start";
+  // The runner launches the listing's sandbox itself: no `isotest run --name gtest_list_tests`
+  // stands between them.
+  for (pid_t pid : descendants_of(runner.pid())) {
+    EXPECT_NE(argument_after(pid, "--name"), "gtest_list_tests") << "pid " << pid;
+  }
   const fs::path scratch_directory = fs::path(needs_file).parent_path();
   ASSERT_TRUE(fs::is_directory(scratch_directory)) << scratch_directory;
   const auto interrupted = std::chrono::steady_clock::now();
@@ -954,7 +959,7 @@ TEST(GtestRunner, TheNextRunRemovesTheScratchDirectoriesOfKilledRunsOnly) {
   SpawnedProcess runner(gtest_argv(scratch, {"--list-timeout", "60s"}), hang);
   runner.close_stdin();
   ASSERT_EQ(wait_for_scratch_directories(runner.pid(), "gtest_list_tests", 2).size(), 2U)
-      << "the runner and its listing's `isotest run`";
+      << "the runner's own and its listing's";
   const auto runner_directories = scratch_directories_of(runner.pid());
   SpawnedProcess run(isotest_run({}, {sample(), "--gtest_filter=Hang.One"}));
   run.close_stdin();
