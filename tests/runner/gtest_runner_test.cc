@@ -130,8 +130,10 @@ std::string junit_case(const std::string& xml, const std::string& classname,
 TEST(GtestRunner, TellsEveryKindOfCaseApartInJsonAndJunit) {
   Scratch scratch;
   const auto run = run_to_end(
+      // Sample.Quiet is silent for 1.5 s: a warning after 500 ms leaves a second for a runner
+      // whose loop a crash's core or a timeout's stacks hold up on a loaded machine.
       gtest_argv(scratch, {"-j", "2", "--timeout", "2s", "--retries", "1", "--silence-warning",
-                           "1s", "--filter", "Sample.*:Port.*:Needs.*:Hang.One", "--json",
+                           "500ms", "--filter", "Sample.*:Port.*:Needs.*:Hang.One", "--json",
                            scratch / "out.json", "--junit", scratch / "out.xml"}),
       with_state(scratch));
   ASSERT_EQ(run.exit.exit_code, 1) << describe(run);
@@ -950,6 +952,11 @@ TEST(GtestRunner, TheNextRunRemovesTheScratchDirectoriesOfKilledRunsOnly) {
   SpawnedProcess live(gtest_argv(scratch, {"--filter", "Hang.One", "--timeout", "60s"}),
                       with_state(scratch));
   live.close_stdin();
+  // Once its case runs: while it lists, the runner also holds its listing's directory, which
+  // goes when the listing ends.
+  for (int i = 0; i < 200 && process_gone_with_argument(sample(), "--gtest_filter=Hang.One"); ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
   const auto live_directories = wait_for_scratch_directories(live.pid(), "Hang.One", 2);
   ASSERT_EQ(live_directories.size(), 2U) << "the live runner's own and its case's";
 
