@@ -59,39 +59,24 @@ std::string printed(const OutputText& out, const OutputText& err) {
   return text;
 }
 
-// `--share mount` (or mnt) among the options: the sandbox sees the host's mounts, and binds are
-// refused.
-bool shares_mounts(const std::vector<std::string>& sandbox_arguments) {
-  for (std::size_t i = 0; i + 1 < sandbox_arguments.size(); ++i) {
-    if (sandbox_arguments[i] != "--share") continue;
-    std::string_view names = sandbox_arguments[i + 1];
-    while (!names.empty()) {
-      const auto comma = names.find(',');
-      const auto name = names.substr(0, comma);
-      if (name == "mount" || name == "mnt") return true;
-      names.remove_prefix(comma == std::string_view::npos ? names.size() : comma + 1);
-    }
-  }
-  return false;
-}
-
 struct ListingPaths {
   std::string directory;  // bound into the sandbox, at the same path
   std::string needs;      // ISOTEST_LIST_NEEDS, in `directory`
 };
 
-// `isotest run [SANDBOX OPTIONS] --bind DIR --env ISOTEST_LIST_NEEDS=FILE --timeout LIST_TIMEOUT
+// `isotest run [SANDBOX OPTIONS] --timeout LIST_TIMEOUT --bind DIR --env ISOTEST_LIST_NEEDS=FILE
 // -- BINARY ARGS --gtest_list_tests`, as a spec: the cases' own sandbox, with the list timeout
 // (after the options given, so that it wins over the cases' --timeout).
 SandboxSpec listing_spec(const GtestRequest& request, const SandboxOptionsParser& parse_options,
                          const ListingPaths& paths) {
   std::vector<std::string> options = request.sandbox_arguments;
-  if (!shares_mounts(request.sandbox_arguments)) {
-    options.insert(options.end(), {"--bind", paths.directory});
-  }
-  options.insert(options.end(), {"--env", "ISOTEST_LIST_NEEDS=" + paths.needs, "--timeout",
-                                 std::to_string(request.list_timeout_ms) + "ms"});
+  options.insert(options.end(), {"--timeout", std::to_string(request.list_timeout_ms) + "ms"});
   SandboxSpec spec = parse_options(options);
+  // A sandbox that shares the host's mounts sees the directory already (and takes no bind).
+  if (!spec.shares(Namespace::mount)) {
+    spec.binds.push_back(BindMount{.source = paths.directory, .target = paths.directory});
+  }
+  spec.environment.emplace_back("ISOTEST_LIST_NEEDS", paths.needs);
   spec.name = "gtest_list_tests";
   spec.command = {request.binary};
   spec.command.insert(spec.command.end(), request.binary_arguments.begin(),
