@@ -653,6 +653,19 @@ TEST(GtestRunner, ABinaryThatIsNoExecutableFileIsNamedForWhatItIs) {
   }
 }
 
+// With the host's mounts (--share mount) the listing's directory is seen where it is, and the
+// sandbox takes no bind for it (it would refuse one).
+TEST(GtestRunner, ListsWithTheHostsMounts) {
+  Scratch scratch;
+  // Not gtest_argv: its --bind is refused with the host's mounts.
+  const auto run =
+      run_to_end({tools().isotest, "gtest", "--timings", scratch / "timings.json", "--share",
+                  "mount", "--filter", "Sample.Passes:Needs.Offline", sample()},
+                 with_state(scratch));
+  EXPECT_EQ(run.exit.exit_code, 0) << describe(run);
+  EXPECT_NE(run.out.find("2 passed"), std::string::npos) << describe(run);
+}
+
 TEST(GtestRunner, ABinaryThatListsNoGoogleTestCasesGoesRed) {
   Scratch scratch;
   const std::string script = scratch / "not_a_test.sh";
