@@ -17,6 +17,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <memory_resource>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
@@ -150,10 +151,12 @@ struct Running {
 class CaseScheduler {
  public:
   CaseScheduler(const GtestRequest& request, const SandboxOptionsParser& parse_options,
-                std::vector<CaseState>& cases, Progress& progress)
+                std::vector<CaseState>& cases, std::pmr::memory_resource& attempt_memory,
+                Progress& progress)
       : request_(request),
         parse_options_(parse_options),
         cases_(cases),
+        attempt_memory_(attempt_memory),
         progress_(progress),
         tick_(io_, std::chrono::milliseconds(250),
               [this] {
@@ -372,19 +375,14 @@ class CaseScheduler {
     start_jobs();
   }
 
-  // The attempt as `isotest run --json` writes it: invalid UTF-8 in the test's output becomes
-  // U+FFFD, as in every file isotest writes.
-  static nlohmann::json result_document(const RunResult& result) {
-    return nlohmann::json::parse(
-        to_json(result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  }
-
   static double elapsed_ms(const Running& running, Clock::time_point at) {
     return std::chrono::duration<double, std::milli>(at - running.started).count();
   }
 
+  // The attempt as `isotest run --json` writes it (its invalid UTF-8 is replaced once it is
+  // stored, StoredAttempt).
   void collect(const Running& running, const RunResult& result) {
-    nlohmann::json document = result_document(result);
+    nlohmann::json document = to_json(result);
     if (running.job.cases.size() == 1) {
       copy_plugin_crash(document, cases_[running.job.cases.front()].record.name, document);
       record(running, running.job.cases.front(), std::move(document), std::nullopt);
@@ -470,7 +468,7 @@ class CaseScheduler {
     const std::string status = status_of(attempt);
     const double duration_ms = attempt.value("duration_ms", 0.0);
     const std::string shown_output = outcome ? outcome->output : running.output;
-    state.record.attempts.push_back(std::move(attempt));
+    state.record.attempts.emplace_back(attempt, &attempt_memory_);
     if (running.interrupted) return;
     // A batch's case has its own duration once it started; a sandbox that was never built has
     // none, and a batch that ran none of its cases is not any case's.
@@ -492,6 +490,7 @@ class CaseScheduler {
   const SandboxOptionsParser& parse_options_;
   std::map<std::vector<std::string>, SandboxSpec> specs_;  // by the cases' needs
   std::vector<CaseState>& cases_;
+  std::pmr::memory_resource& attempt_memory_;  // where the attempts are kept (StoredAttempt)
   Progress& progress_;
   asio::io_context io_;
   RepeatingTick tick_;
@@ -595,6 +594,8 @@ int run_gtest(const GtestRequest& original, const SandboxOptionsParser& parse_op
     remove_stale_scratch_directories(scratch.parent());
 
     Progress progress(console, ::isatty(::fileno(console)) == 1);
+    // Blocks of 1 MiB and more: malloc maps them apart from its heap (StoredAttempt).
+    std::pmr::monotonic_buffer_resource attempt_memory(std::size_t{1} << 20);
     std::vector<CaseState> cases;
     std::vector<std::size_t> order;
     {
@@ -627,7 +628,7 @@ int run_gtest(const GtestRequest& original, const SandboxOptionsParser& parse_op
 
     const auto started_at = std::chrono::system_clock::now();
     const auto started = Clock::now();
-    CaseScheduler scheduler(request, parse_options, cases, progress);
+    CaseScheduler scheduler(request, parse_options, cases, attempt_memory, progress);
     for (std::int64_t round = 0; round < request.repeat; ++round) {
       for (auto& job : make_jobs(order, cases, request.batch)) scheduler.enqueue(std::move(job));
     }

@@ -12,6 +12,13 @@ bool counts(const nlohmann::json& attempt) {
 
 }  // namespace
 
+StoredAttempt::StoredAttempt(const nlohmann::json& attempt, std::pmr::memory_resource* memory)
+    : text_(attempt.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), memory) {}
+
+nlohmann::json StoredAttempt::parse() const {
+  return nlohmann::json::parse(text_);
+}
+
 std::string case_status(const std::vector<nlohmann::json>& attempts) {
   int passed = 0;
   int skipped = 0;
@@ -38,12 +45,14 @@ std::string case_status(const std::vector<nlohmann::json>& attempts) {
 }
 
 nlohmann::json case_document(const CaseRecord& record) {
-  const std::string status = case_status(record.attempts);
+  std::vector<nlohmann::json> attempts;
+  attempts.reserve(record.attempts.size());
+  for (const auto& stored : record.attempts) attempts.push_back(stored.parse());
+  const std::string status = case_status(attempts);
   int failed = 0;
   double duration_ms = 0;
   const nlohmann::json* decisive = nullptr;
-  for (std::size_t i = 0; i < record.attempts.size(); ++i) {
-    const auto& attempt = record.attempts[i];
+  for (const auto& attempt : attempts) {
     if (!counts(attempt)) continue;
     if (!is_good(status_of(attempt))) ++failed;
     if (status_of(attempt) == status || !decisive) decisive = &attempt;
@@ -55,7 +64,7 @@ nlohmann::json case_document(const CaseRecord& record) {
                              {"status", status},
                              {"duration_ms", duration_ms},
                              {"failed_attempts", failed},
-                             {"attempts", record.attempts}};
+                             {"attempts", attempts}};
   if (decisive != nullptr && !is_good(status)) {
     for (const char* key : {"exit_code", "signal_name", "timeout_ms", "error", "output",
                             "diagnostics", "crash", "artifacts"}) {

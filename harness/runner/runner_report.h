@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory_resource>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,9 +15,24 @@ namespace isotest {
 
 inline constexpr const char* kRunnerSchema = "isotest-gtest/1";
 
+// One attempt as the runner keeps it until the run ends: its isotest/1 result as JSON text,
+// invalid UTF-8 in it already replaced by U+FFFD as in every file isotest writes, in `memory`
+// (the runner's: an arena apart from its heap). Compact and apart: while sandboxes run, each
+// page the runner writes is copied behind every running sandbox's init, and attempts kept as
+// trees of small nodes among the runner's short-lived allocations left free chunks all over
+// its heap, which malloc and free then touched (bench/README.md, "Where the rest goes").
+class StoredAttempt {
+ public:
+  StoredAttempt(const nlohmann::json& attempt, std::pmr::memory_resource* memory);
+  [[nodiscard]] nlohmann::json parse() const;
+
+ private:
+  std::pmr::string text_;
+};
+
 struct CaseRecord {
   std::string name;
-  std::vector<nlohmann::json> attempts;  // isotest/1 results, in the order they finished
+  std::vector<StoredAttempt> attempts;  // in the order they finished
 };
 
 // passed: no attempt failed; flaky: some failed, some passed; skipped: every attempt skipped;

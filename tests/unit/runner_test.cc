@@ -110,6 +110,14 @@ nlohmann::json attempt(const std::string& status) {
   return {{"status", status}};
 }
 
+CaseRecord record_of(const std::string& name, const std::vector<nlohmann::json>& attempts) {
+  CaseRecord record{.name = name, .attempts = {}};
+  for (const auto& each : attempts) {
+    record.attempts.emplace_back(each, std::pmr::get_default_resource());
+  }
+  return record;
+}
+
 TEST(CaseStatus, TellsFlakyFromBroken) {
   EXPECT_EQ(case_status({attempt("passed")}), "passed");
   EXPECT_EQ(case_status({attempt("failed"), attempt("passed")}), "flaky");
@@ -119,9 +127,10 @@ TEST(CaseStatus, TellsFlakyFromBroken) {
   auto interrupted = attempt("crashed");
   interrupted["interrupted"] = true;
   EXPECT_EQ(case_status({interrupted}), "notrun");
-  EXPECT_EQ(case_document({"A.b", {attempt("failed"), attempt("failed"), attempt("passed")}})
-                .at("failed_attempts"),
-            2);
+  EXPECT_EQ(
+      case_document(record_of("A.b", {attempt("failed"), attempt("failed"), attempt("passed")}))
+          .at("failed_attempts"),
+      2);
 }
 
 // The runner reads an attempt's status as the report does (run_status.h): as written, and a
@@ -131,12 +140,15 @@ TEST(CaseStatus, AnAttemptWithoutAKnownStatusFailed) {
   EXPECT_EQ(case_status({attempt("passed"), attempt("exploded")}), "flaky");
   EXPECT_EQ(case_status({attempt("exploded")}), "exploded");
   EXPECT_EQ(case_status({nlohmann::json::object()}), "");
-  EXPECT_EQ(runner_exit_code({case_document({"A.b", {attempt("exploded")}})}, false), 1);
-  EXPECT_EQ(runner_exit_code({case_document({"A.b", {nlohmann::json::object()}})}, false), 1);
-  EXPECT_EQ(
-      runner_exit_code({case_document({"A.b", {attempt("failed"), attempt("passed")}})}, true), 1);
-  EXPECT_EQ(
-      runner_exit_code({case_document({"A.b", {attempt("failed"), attempt("passed")}})}, false), 0);
+  EXPECT_EQ(runner_exit_code({case_document(record_of("A.b", {attempt("exploded")}))}, false), 1);
+  EXPECT_EQ(runner_exit_code({case_document(record_of("A.b", {nlohmann::json::object()}))}, false),
+            1);
+  EXPECT_EQ(runner_exit_code(
+                {case_document(record_of("A.b", {attempt("failed"), attempt("passed")}))}, true),
+            1);
+  EXPECT_EQ(runner_exit_code(
+                {case_document(record_of("A.b", {attempt("failed"), attempt("passed")}))}, false),
+            0);
 }
 
 TEST(Timings, SlowestFirstWithNewCasesAhead) {
@@ -190,7 +202,8 @@ TEST(Report, MergesRunnerDocumentsCaseByCase) {
     settings.shard_index = shard;
     settings.shard_count = 2;
     const auto document = runner_document(
-        settings, {}, {case_document({"S.c" + std::to_string(shard), {attempt("passed")}})});
+        settings, {},
+        {case_document(record_of("S.c" + std::to_string(shard), {attempt("passed")}))});
     std::ofstream(dir + "/shard" + std::to_string(shard) + ".json") << document.dump();
   }
   const auto results = load_results({dir + "/shard0.json", dir + "/shard1.json"});
