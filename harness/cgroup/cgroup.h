@@ -52,7 +52,8 @@ class Cgroup {
   virtual void place(pid_t pid) = 0;
   // Removes the cgroups that earlier launchers, killed before they could, left beside this one
   // (see is_stale_cgroup_name). The launcher calls it once the sandbox is on its way, when it
-  // would otherwise wait idle, so a run does not pay for the scan before its start.
+  // would otherwise wait idle, so a run does not pay for the scan before its start; once per
+  // process (first_time_in_process), as they are left by launchers that died before it.
   virtual void remove_stale_cgroups() const noexcept = 0;
   // Opens the files that read_stats (and on v1 kill_all) read once the sandbox has exited; see
   // CgroupFiles. The launcher calls it while the sandbox runs. Without it they are opened when

@@ -12,6 +12,7 @@
 
 #include "host_paths.h"
 #include "mount_plan.h"
+#include "once_per_process.h"
 #include "setup_error.h"
 #include "temporary_parent.h"
 #include "unique_fd.h"
@@ -273,7 +274,9 @@ void ArtifactsKeeper::finish(RunResult& result) {
   const std::string parent = scratch_->parent();
   scratch_.reset();  // the run's directory goes now, kept or not
   // And those of runs whose isotest was killed (SIGKILL) before it could remove its own.
-  remove_stale_scratch_directories(parent);
+  if (first_time_in_process("remove stale scratch directories in " + parent)) {
+    remove_stale_scratch_directories(parent);
+  }
 }
 
 void ArtifactsKeeper::add_file(std::string name, UniqueFd file) {

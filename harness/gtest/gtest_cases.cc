@@ -7,9 +7,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "elf_rodata.h"
 #include "unique_fd.h"
@@ -86,30 +90,22 @@ class MappedFile {
   void* address_;
 };
 
-}  // namespace
-
-GtestKind detect_gtest_binary(const std::string& path) {
-  if (path.empty()) return GtestKind::none;
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  struct stat info {};
-  if (!fd.valid() || ::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode) || info.st_size == 0) {
-    return GtestKind::none;
-  }
-  const auto size = static_cast<std::size_t>(info.st_size);
+// Looks into an open regular file of `size` bytes.
+GtestKind detect_in_file(int fd, std::size_t size) {
   // Only executables: a script mentioning GoogleTest is not one.
   char magic[4] = {};
-  if (::pread(fd.get(), magic, sizeof magic, 0) != sizeof magic ||
+  if (::pread(fd, magic, sizeof magic, 0) != sizeof magic ||
       std::string_view(magic, sizeof magic) !=
           "\x7f"
           "ELF") {
     return GtestKind::none;
   }
-  const MappedFile mapped(fd.get(), size);
+  const MappedFile mapped(fd, size);
   if (!mapped.valid()) return GtestKind::none;
   const std::string_view file = mapped.bytes();
   // Both strings are constants, so they are in the read-only data: only those pages are read,
   // unless the file's sections cannot be told apart.
-  const auto ranges = elf_rodata_ranges(fd.get(), size).value_or(std::vector<FileRange>{{0, size}});
+  const auto ranges = elf_rodata_ranges(fd, size).value_or(std::vector<FileRange>{{0, size}});
   auto anywhere = [&](std::string_view backwards) {
     const std::string needle = forwards(backwards);
     return std::any_of(ranges.begin(), ranges.end(), [&](const FileRange& range) {
@@ -120,6 +116,38 @@ GtestKind detect_gtest_binary(const std::string& path) {
   if (anywhere(kGtestWordBackwards)) {
     kind = anywhere(kPluginMarkerBackwards) ? GtestKind::plugin : GtestKind::plain;
   }
+  return kind;
+}
+
+// A file as it was when it was looked into: a rebuilt binary differs in one of these.
+using FileVersion = std::tuple<dev_t, ino_t, off_t, std::int64_t, std::int64_t>;
+
+FileVersion version_of(const struct stat& info) {
+  return {info.st_dev, info.st_ino, info.st_size, info.st_mtim.tv_sec, info.st_mtim.tv_nsec};
+}
+
+}  // namespace
+
+GtestKind detect_gtest_binary(const std::string& path) {
+  if (path.empty()) return GtestKind::none;
+  // O_NONBLOCK: opening a FIFO would otherwise wait for a writer; only a regular file is read.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  struct stat info {};
+  if (!fd.valid() || ::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode) || info.st_size == 0) {
+    return GtestKind::none;
+  }
+  // `isotest gtest` launches the same binary for every case: reading its read-only data again
+  // for each cost the runner page faults per case. The verdict is kept per file version.
+  static std::mutex mutex;
+  static std::map<FileVersion, GtestKind> known;
+  const FileVersion version = version_of(info);
+  {
+    const std::lock_guard lock(mutex);
+    if (auto found = known.find(version); found != known.end()) return found->second;
+  }
+  const GtestKind kind = detect_in_file(fd.get(), static_cast<std::size_t>(info.st_size));
+  const std::lock_guard lock(mutex);
+  known.emplace(version, kind);
   return kind;
 }
 

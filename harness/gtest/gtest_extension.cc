@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "environment.h"
+#include "once_per_process.h"
 #include "setup_error.h"
 #include "temporary_parent.h"
 
@@ -151,7 +152,9 @@ void GtestExtension::watch(FdWatchList& fds) {
   // The sandbox holds its own copy of the write end; ours would keep end of file from coming.
   events_write_.reset();
   // Directories of earlier runs whose launcher was killed (SIGKILL) before it could remove them.
-  remove_stale_scratch_directories(scratch_->parent());
+  if (first_time_in_process("remove stale scratch directories in " + scratch_->parent())) {
+    remove_stale_scratch_directories(scratch_->parent());
+  }
   if (events_read_.valid()) {
     fds.push_back(
         WatchedFd{.fd = events_read_.get(), .on_readable = [this] { return read_events(); }});

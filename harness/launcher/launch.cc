@@ -25,6 +25,7 @@
 #include "child_error.h"
 #include "host_paths.h"
 #include "launch_plan.h"
+#include "once_per_process.h"
 #include "prepared_exec.h"
 #include "sandbox_child.h"
 #include "sandbox_environment.h"
@@ -876,7 +877,7 @@ struct RunningSandbox::Launch {
     release_write = std::move(channels.release.write_end);
     // The sandbox is on its way and the launcher would only wait: do the chores now.
     if (own_cgroup != nullptr) {
-      own_cgroup->remove_stale_cgroups();
+      if (first_time_in_process("remove stale cgroups")) own_cgroup->remove_stale_cgroups();
       own_cgroup->open_files_read_at_exit();
     }
     for (LaunchExtension* extension : extensions) extension->watch(watched);

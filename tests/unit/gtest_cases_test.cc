@@ -1,6 +1,10 @@
 #include "gtest_cases.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 namespace isotest {
 namespace {
@@ -118,6 +122,39 @@ TEST(DetectGtestBinary, AGoogleTestBinaryLinkingIsotestIsNotMistakenForThePlugin
   EXPECT_EQ(detect_gtest_binary("/proc/self/exe"), GtestKind::plain);
   EXPECT_EQ(detect_gtest_binary("/bin/sh"), GtestKind::none);
   EXPECT_EQ(detect_gtest_binary("/nonexistent"), GtestKind::none);
+}
+
+class DetectGtestBinaryFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "gtest-cases.XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    directory_ = pattern;
+  }
+  void TearDown() override { std::filesystem::remove_all(directory_); }
+  std::filesystem::path directory_;
+};
+
+// The verdict is kept per version of the file (the runner asks once per case): a binary
+// rebuilt at the same path is looked into again.
+TEST_F(DetectGtestBinaryFiles, ABinaryReplacedAtTheSamePathIsLookedIntoAgain) {
+  const auto path = directory_ / "binary";
+  std::filesystem::copy_file("/proc/self/exe", path);
+  EXPECT_EQ(detect_gtest_binary(path.string()), GtestKind::plain);
+  EXPECT_EQ(detect_gtest_binary(path.string()), GtestKind::plain);
+  // Rewritten in place (the same inode), then replaced by a new file.
+  std::filesystem::copy_file("/bin/sh", path, std::filesystem::copy_options::overwrite_existing);
+  EXPECT_EQ(detect_gtest_binary(path.string()), GtestKind::none);
+  std::filesystem::remove(path);
+  std::filesystem::copy_file("/proc/self/exe", path);
+  EXPECT_EQ(detect_gtest_binary(path.string()), GtestKind::plain);
+}
+
+// Never blocks on a FIFO (opening one for reading waits for a writer).
+TEST_F(DetectGtestBinaryFiles, AFifoIsNoBinaryAndDoesNotBlock) {
+  const auto path = directory_ / "fifo";
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  EXPECT_EQ(detect_gtest_binary(path.string()), GtestKind::none);
 }
 
 }  // namespace
