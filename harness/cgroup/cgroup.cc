@@ -245,7 +245,11 @@ std::string limit_options(const std::vector<std::string>& limits) {
 }
 
 CgroupSetup create_sandbox_cgroup(const CgroupLimits& limits) {
-  CgroupHost host = detect_cgroup_host();
+  // Once per process: `isotest gtest` creates one cgroup per case, and reading /proc/self/cgroup
+  // and mountinfo each time cost the runner allocations all over its heap (bench/README.md). On
+  // v2 the launcher may have moved itself into its leaf since; create_v2_cgroup reads the leaf
+  // as its parent, the base found here.
+  static const CgroupHost host = detect_cgroup_host();
   // A hybrid host binds memory, pids and cpu to v1 hierarchies and leaves the unified one
   // without controllers, so v1 wins wherever it has them.
   if (!host.v1.empty()) return create_v1_cgroup(host.v1, limits);

@@ -113,7 +113,8 @@ CoreCapture::CoreCapture(CoreMode mode, const std::string& working_directory)
     unavailable_reason_ = "--crash-core never";
     return;
   }
-  const CorePattern pattern = read_core_pattern();
+  // Once per process: `isotest gtest` captures per case, and the two files are the host's.
+  static const CorePattern pattern = read_core_pattern();
   if (pattern.pattern.empty() || pattern.pipes()) {
     unavailable_reason_ = describe_core_pattern(pattern);
     return;
