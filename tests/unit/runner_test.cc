@@ -133,6 +133,19 @@ TEST(CaseStatus, TellsFlakyFromBroken) {
       2);
 }
 
+// An attempt is kept as text with its invalid UTF-8 (a test's raw output) replaced by U+FFFD, as
+// in every file isotest writes; read back, the rest is as it was.
+TEST(StoredAttempt, KeepsTheAttemptWithInvalidUtf8Replaced) {
+  const nlohmann::json attempt = {{"status", "failed"},
+                                  {"duration_ms", 12.5},
+                                  {"output", {{"stdout", {{"text", "ok \xff\xfe end"}}}}}};
+  const StoredAttempt stored(attempt, std::pmr::get_default_resource());
+  const nlohmann::json read = stored.parse();
+  EXPECT_EQ(read.at("output").at("stdout").at("text"), "ok \xEF\xBF\xBD\xEF\xBF\xBD end");
+  EXPECT_EQ(read.at("status"), "failed");
+  EXPECT_EQ(read.at("duration_ms"), 12.5);
+}
+
 // The runner reads an attempt's status as the report does (run_status.h): as written, and a
 // status it does not know, or none, is a failure.
 TEST(CaseStatus, AnAttemptWithoutAKnownStatusFailed) {
