@@ -63,14 +63,15 @@ nlohmann::json case_document(const CaseRecord& record) {
   nlohmann::json document = {{"name", record.name},
                              {"status", status},
                              {"duration_ms", duration_ms},
-                             {"failed_attempts", failed},
-                             {"attempts", attempts}};
+                             {"failed_attempts", failed}};
   if (decisive != nullptr && !is_good(status)) {
     for (const char* key : {"exit_code", "signal_name", "timeout_ms", "error", "output",
                             "diagnostics", "crash", "artifacts"}) {
       if (decisive->contains(key)) document[key] = (*decisive)[key];
     }
   }
+  // Moved, not copied, and last: `decisive` points into them.
+  document["attempts"] = std::move(attempts);
   return document;
 }
 
