@@ -563,6 +563,9 @@ TEST(GtestRunner, ASandboxsInitHoldsNothingOfTheRunner) {
   ASSERT_EQ(inits.size(), 2U) << "the hanging cases did not start";
   for (pid_t init : inits) {
     SCOPED_TRACE("init " + std::to_string(init));
+    // Looked at once its test runs: until then init may still be closing what it inherited,
+    // which it does first thing.
+    ASSERT_EQ(children_of(init, 1).size(), 1U) << "the case's test did not start";
     std::error_code error;
     for (const auto& entry :
          fs::directory_iterator("/proc/" + std::to_string(init) + "/fd", error)) {
